@@ -1,0 +1,203 @@
+//! A dataset: the layers of one town, indexed and ready for queries.
+
+use std::path::{Path, PathBuf};
+
+use crate::crs::Crs;
+use crate::index::GeoIndex;
+use crate::io::{self, Layer, ReadError};
+use crate::model::{Boundary, Candidate, GridCell, Hotspot, Station};
+
+/// Why a dataset folder or file could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The file was read but its content is invalid.
+    #[error("{path}: {source}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        source: ReadError,
+    },
+    /// A required layer file is missing from the folder.
+    #[error("{path}: missing (a dataset folder needs stations.geojson and hotspots.geojson)")]
+    Missing {
+        /// The expected file.
+        path: PathBuf,
+    },
+}
+
+/// All layers of a town, with R-tree indexes over stations, hotspots, cells and candidates.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    /// Service stations.
+    pub stations: GeoIndex<Station>,
+    /// Outdoor-worker hotspots.
+    pub hotspots: GeoIndex<Hotspot>,
+    /// Grid cells (indexed by centroid).
+    pub cells: GeoIndex<GridCell>,
+    /// Candidate sites for new stations.
+    pub candidates: GeoIndex<Candidate>,
+    /// The town's outline, if known.
+    pub boundary: Option<Boundary>,
+}
+
+/// Read a whole file as text, naming the file on error.
+pub fn read_text(path: &Path) -> Result<String, LoadError> {
+    std::fs::read_to_string(path).map_err(|source| LoadError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn parse_file<T>(
+    path: &Path,
+    crs: Crs,
+    read: impl Fn(&geojson::FeatureCollection, Crs) -> Result<T, ReadError>,
+) -> Result<T, LoadError> {
+    let text = read_text(path)?;
+    let invalid = |source| LoadError::Invalid {
+        path: path.to_path_buf(),
+        source,
+    };
+    let fc = io::parse_collection(&text).map_err(invalid)?;
+    read(&fc, crs).map_err(invalid)
+}
+
+/// Read one layer file.
+pub fn read_stations_file(path: &Path, crs: Crs) -> Result<Vec<Station>, LoadError> {
+    parse_file(path, crs, io::read_stations)
+}
+/// Read one layer file.
+pub fn read_hotspots_file(path: &Path, crs: Crs) -> Result<Vec<Hotspot>, LoadError> {
+    parse_file(path, crs, io::read_hotspots)
+}
+/// Read one layer file.
+pub fn read_cells_file(path: &Path, crs: Crs) -> Result<Vec<GridCell>, LoadError> {
+    parse_file(path, crs, io::read_cells)
+}
+/// Read one layer file.
+pub fn read_candidates_file(path: &Path, crs: Crs) -> Result<Vec<Candidate>, LoadError> {
+    parse_file(path, crs, io::read_candidates)
+}
+/// Read one layer file.
+pub fn read_boundary_file(path: &Path, crs: Crs) -> Result<Boundary, LoadError> {
+    parse_file(path, crs, io::read_boundary)
+}
+
+/// Check one file as the given layer, returning every problem found (empty when valid).
+pub fn validate_file(path: &Path, layer: Layer) -> Vec<String> {
+    let r = match layer {
+        Layer::Stations => read_stations_file(path, Crs::Wgs84).map(|_| ()),
+        Layer::Hotspots => read_hotspots_file(path, Crs::Wgs84).map(|_| ()),
+        Layer::Cells => read_cells_file(path, Crs::Wgs84).map(|_| ()),
+        Layer::Candidates => read_candidates_file(path, Crs::Wgs84).map(|_| ()),
+        Layer::Boundary => read_boundary_file(path, Crs::Wgs84).map(|_| ()),
+    };
+    match r {
+        Ok(()) => Vec::new(),
+        Err(LoadError::Invalid { path, source }) => source
+            .lines()
+            .into_iter()
+            .map(|l| format!("{}: {l}", path.display()))
+            .collect(),
+        Err(e) => vec![e.to_string()],
+    }
+}
+
+impl Dataset {
+    /// Build a dataset from its layers.
+    pub fn new(
+        stations: Vec<Station>,
+        hotspots: Vec<Hotspot>,
+        cells: Vec<GridCell>,
+        candidates: Vec<Candidate>,
+        boundary: Option<Boundary>,
+    ) -> Self {
+        Self {
+            stations: GeoIndex::new(stations),
+            hotspots: GeoIndex::new(hotspots),
+            cells: GeoIndex::new(cells),
+            candidates: GeoIndex::new(candidates),
+            boundary,
+        }
+    }
+
+    /// Load a dataset folder: `stations.geojson` and `hotspots.geojson` (required),
+    /// `cells.geojson`, `candidates.geojson`, `boundary.geojson` (optional). All WGS 84.
+    pub fn load_dir(dir: &Path) -> Result<Self, LoadError> {
+        let file = |l: Layer| dir.join(format!("{}.geojson", l.as_str()));
+        let required = |l: Layer| {
+            let p = file(l);
+            if p.exists() {
+                Ok(p)
+            } else {
+                Err(LoadError::Missing { path: p })
+            }
+        };
+        let optional = |l: Layer| Some(file(l)).filter(|p| p.exists());
+        let stations = read_stations_file(&required(Layer::Stations)?, Crs::Wgs84)?;
+        let hotspots = read_hotspots_file(&required(Layer::Hotspots)?, Crs::Wgs84)?;
+        let cells = optional(Layer::Cells)
+            .map(|p| read_cells_file(&p, Crs::Wgs84))
+            .transpose()?
+            .unwrap_or_default();
+        let candidates = optional(Layer::Candidates)
+            .map(|p| read_candidates_file(&p, Crs::Wgs84))
+            .transpose()?
+            .unwrap_or_default();
+        let boundary = optional(Layer::Boundary)
+            .map(|p| read_boundary_file(&p, Crs::Wgs84))
+            .transpose()?;
+        Ok(Self::new(stations, hotspots, cells, candidates, boundary))
+    }
+
+    /// Find a station by id.
+    pub fn station(&self, id: &str) -> Option<&Station> {
+        self.stations.items().iter().find(|s| s.id == id)
+    }
+
+    /// The features of one layer, as GeoJSON, in `crs`.
+    pub fn layer_features(&self, layer: Layer, crs: Crs) -> Vec<geojson::Feature> {
+        let none = geojson::JsonObject::new;
+        match layer {
+            Layer::Stations => self
+                .stations
+                .items()
+                .iter()
+                .map(|s| io::station_feature(s, crs, none()))
+                .collect(),
+            Layer::Hotspots => self
+                .hotspots
+                .items()
+                .iter()
+                .map(|h| io::hotspot_feature(h, crs))
+                .collect(),
+            Layer::Cells => self
+                .cells
+                .items()
+                .iter()
+                .map(|c| io::cell_feature(c, crs, none()))
+                .collect(),
+            Layer::Candidates => self
+                .candidates
+                .items()
+                .iter()
+                .map(|c| io::candidate_feature(c, crs))
+                .collect(),
+            Layer::Boundary => self
+                .boundary
+                .iter()
+                .map(|b| io::boundary_feature(b, crs))
+                .collect(),
+        }
+    }
+}
