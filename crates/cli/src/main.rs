@@ -1,1 +1,64 @@
-fn main() {}
+//! `yizhan`: find rest stations for outdoor workers and plan new ones.
+#![forbid(unsafe_code)]
+
+mod common;
+mod gen_cmd;
+mod plan_cmds;
+mod query;
+mod serve_cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use common::Ctx;
+
+/// yizhan (驿站): a locator and capacity planner for outdoor workers' rest stations.
+#[derive(Debug, Parser)]
+#[command(name = "yizhan", version, about, long_about = None)]
+struct Cli {
+    #[command(flatten)]
+    ctx: Ctx,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// The k nearest stations to a point, with filters.
+    Nearest(query::NearestArgs),
+    /// Stations within a radius of a point, or inside a bounding box.
+    Within(query::WithinArgs),
+    /// Check GeoJSON layer files and report every problem.
+    Validate(query::ValidateArgs),
+    /// Write one layer of the dataset as GeoJSON.
+    Export(query::ExportArgs),
+    /// Generate a synthetic dataset (town, city or country scale) from a seed.
+    Gen(gen_cmd::GenArgs),
+    /// Run the map server.
+    Serve(serve_cmd::ServeArgs),
+    #[command(flatten)]
+    Plan(plan_cmds::PlanCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Nearest(a) => query::nearest(&cli.ctx, a),
+        Command::Within(a) => query::within(&cli.ctx, a),
+        Command::Validate(a) => query::validate(&cli.ctx, a),
+        Command::Export(a) => query::export(&cli.ctx, a),
+        Command::Gen(a) => gen_cmd::run(&cli.ctx, a),
+        Command::Serve(a) => serve_cmd::run(&cli.ctx, a),
+        Command::Plan(c) => plan_cmds::run(&cli.ctx, c),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            // One line, the whole cause chain, no backtrace.
+            let msg = format!("{e:#}").replace('\n', " ");
+            eprintln!("error: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}

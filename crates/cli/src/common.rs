@@ -1,0 +1,137 @@
+//! Options every command takes, and output in table, JSON, GeoJSON or CSV.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use anyhow::{Context as _, Result};
+use clap::{Args, ValueEnum};
+use yizhan_core::crs::Crs;
+use yizhan_core::Dataset;
+
+/// The default dataset folder: the bundled sample town.
+pub const DEFAULT_DATA: &str = "data/anhai";
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned columns for people (default on a terminal).
+    Table,
+    /// JSON.
+    Json,
+    /// A GeoJSON FeatureCollection.
+    Geojson,
+    /// Comma-separated values with a header row.
+    Csv,
+}
+
+/// Options shared by every command.
+#[derive(Debug, Args)]
+pub struct Ctx {
+    /// Dataset folder (stations.geojson, hotspots.geojson, cells.geojson, …).
+    #[arg(long, global = true, env = "YIZHAN_DATA", default_value = DEFAULT_DATA)]
+    pub data: PathBuf,
+    /// Output format [default: table on a terminal, json otherwise].
+    #[arg(long, global = true, value_enum)]
+    pub format: Option<Format>,
+    /// Coordinate system of coordinates given and printed (gcj02 for Amap/Tencent).
+    #[arg(long, global = true, default_value = "wgs84")]
+    pub crs: Crs,
+}
+
+impl Ctx {
+    /// The output format: as asked, else table on a terminal and JSON in a pipe.
+    pub fn format(&self) -> Format {
+        self.format.unwrap_or(if std::io::stdout().is_terminal() {
+            Format::Table
+        } else {
+            Format::Json
+        })
+    }
+
+    /// Load the dataset folder.
+    pub fn load(&self) -> Result<Dataset> {
+        Dataset::load_dir(&self.data)
+            .with_context(|| format!("cannot load dataset {}", self.data.display()))
+    }
+}
+
+/// A table of strings, printable in every format but GeoJSON.
+pub struct Table {
+    /// Column names.
+    pub headers: Vec<String>,
+    /// Rows, each as long as `headers`.
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    /// A table with these column names.
+    pub fn new(headers: &[&str]) -> Self {
+        Self {
+            headers: headers.iter().map(|s| s.to_string()).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Print aligned columns.
+    pub fn print_text(&self, out: &mut impl Write) -> Result<()> {
+        let width = |i: usize| {
+            self.rows
+                .iter()
+                .map(|r| r[i].chars().count())
+                .chain([self.headers[i].chars().count()])
+                .max()
+                .unwrap_or(0)
+        };
+        let widths: Vec<usize> = (0..self.headers.len()).map(width).collect();
+        let line = |cells: &[String]| {
+            cells
+                .iter()
+                .zip(&widths)
+                .map(|(c, w)| format!("{c}{}", " ".repeat(w - c.chars().count())))
+                .collect::<Vec<_>>()
+                .join("  ")
+                .trim_end()
+                .to_string()
+        };
+        writeln!(out, "{}", line(&self.headers))?;
+        for r in &self.rows {
+            writeln!(out, "{}", line(r))?;
+        }
+        Ok(())
+    }
+
+    /// Print CSV with a header row.
+    pub fn print_csv(&self, out: impl Write) -> Result<()> {
+        let mut w = csv::Writer::from_writer(out);
+        w.write_record(&self.headers)?;
+        for r in &self.rows {
+            w.write_record(r)?;
+        }
+        w.flush()?;
+        Ok(())
+    }
+}
+
+/// Print a result in the chosen format: `json` for JSON, `features` for GeoJSON
+/// (None when the result has no geometry), `table` for table and CSV.
+pub fn emit(
+    fmt: Format,
+    json: &serde_json::Value,
+    features: Option<Vec<geojson::Feature>>,
+    table: &Table,
+) -> Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match fmt {
+        Format::Table => table.print_text(&mut out)?,
+        Format::Csv => table.print_csv(&mut out)?,
+        Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(json)?)?,
+        Format::Geojson => match features {
+            Some(f) => writeln!(out, "{}", yizhan_core::io::to_string(f))?,
+            None => anyhow::bail!(
+                "--format geojson is not available for this command; use json, csv or table"
+            ),
+        },
+    }
+    Ok(())
+}

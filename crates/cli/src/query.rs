@@ -1,0 +1,291 @@
+//! Courier queries: nearest, within; and the file commands validate and export.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context as _, Result};
+use chrono::NaiveDateTime;
+use clap::Args;
+use serde_json::json;
+use yizhan_core::crs::Crs;
+use yizhan_core::io::{self, Layer};
+use yizhan_core::{AmenitySet, BBox, Hit, LonLat, Station, StationFilter, StationKind};
+
+use crate::common::{emit, Ctx, Table};
+
+/// Most results a query may ask for.
+pub const MAX_K: usize = 100;
+
+/// Filters shared by nearest and within.
+#[derive(Debug, Args)]
+pub struct FilterArgs {
+    /// Required amenities, comma-separated (e.g. microwave,charging).
+    #[arg(long)]
+    amenity: Option<String>,
+    /// Only this kind of station (rest_station, childcare_class).
+    #[arg(long)]
+    kind: Option<StationKind>,
+    /// Only stations open at this local time, YYYY-MM-DDTHH:MM.
+    #[arg(long)]
+    open_at: Option<String>,
+    /// Only stations with at least this many free seats.
+    #[arg(long)]
+    min_free: Option<u32>,
+}
+
+impl FilterArgs {
+    fn filter(&self) -> Result<StationFilter> {
+        let amenities = match &self.amenity {
+            Some(a) => AmenitySet::parse_list(a)?,
+            None => AmenitySet::empty(),
+        };
+        let open_at = self.open_at.as_deref().map(parse_local_time).transpose()?;
+        Ok(StationFilter {
+            kind: self.kind,
+            amenities,
+            open_at,
+            min_free: self.min_free,
+        })
+    }
+}
+
+/// Parse `YYYY-MM-DDTHH:MM` (seconds optional) as a local time.
+pub fn parse_local_time(s: &str) -> Result<NaiveDateTime> {
+    NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M")
+        .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S"))
+        .with_context(|| format!("--open-at {s:?} is not a local time like 2026-07-01T12:30"))
+}
+
+/// Arguments of `yizhan nearest`.
+#[derive(Debug, Args)]
+pub struct NearestArgs {
+    /// Latitude (WGS 84 unless --crs gcj02).
+    #[arg(long, allow_hyphen_values = true)]
+    lat: f64,
+    /// Longitude.
+    #[arg(long, allow_hyphen_values = true)]
+    lon: f64,
+    /// How many stations (1 to 100).
+    #[arg(short, long, default_value_t = 5)]
+    k: usize,
+    /// Farthest distance in metres.
+    #[arg(long)]
+    max_m: Option<f64>,
+    #[command(flatten)]
+    filter: FilterArgs,
+}
+
+/// Arguments of `yizhan within`.
+#[derive(Debug, Args)]
+pub struct WithinArgs {
+    /// Latitude of the centre.
+    #[arg(long, allow_hyphen_values = true, requires_all = ["lon", "radius_m"], conflicts_with = "bbox")]
+    lat: Option<f64>,
+    /// Longitude of the centre.
+    #[arg(long, allow_hyphen_values = true, requires = "lat")]
+    lon: Option<f64>,
+    /// Radius in metres.
+    #[arg(long, requires = "lat")]
+    radius_m: Option<f64>,
+    /// Bounding box west,south,east,north (degrees).
+    #[arg(long, allow_hyphen_values = true)]
+    bbox: Option<String>,
+    #[command(flatten)]
+    filter: FilterArgs,
+}
+
+/// Arguments of `yizhan validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// GeoJSON files; the layer is taken from the file name (stations, hotspots, cells,
+    /// boundary, candidates) unless --layer says.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Read every file as this layer.
+    #[arg(long)]
+    layer: Option<Layer>,
+}
+
+/// Arguments of `yizhan export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Which layer.
+    #[arg(long)]
+    layer: Layer,
+    /// Output file, or - for standard output.
+    #[arg(long, short)]
+    out: PathBuf,
+}
+
+fn point(ctx: &Ctx, lon: f64, lat: f64) -> Result<LonLat> {
+    let p = LonLat::new(lon, lat)?;
+    Ok(ctx.crs.to_wgs84(p))
+}
+
+fn station_row(h: &Hit<'_, Station>, with_distance: bool) -> Vec<String> {
+    let s = h.item;
+    let mut row = vec![s.id.clone()];
+    if with_distance {
+        row.push(format!("{:.1}", h.distance_m));
+    }
+    row.extend([
+        s.name_zh.clone().unwrap_or_else(|| s.name.clone()),
+        s.kind.to_string(),
+        s.free_seats().to_string(),
+        s.capacity.to_string(),
+        s.opening_hours.to_string(),
+        s.amenities
+            .iter()
+            .map(|a| a.as_str())
+            .collect::<Vec<_>>()
+            .join(","),
+    ]);
+    row
+}
+
+fn station_json(h: &Hit<'_, Station>, crs: Crs, with_distance: bool) -> serde_json::Value {
+    let s = h.item;
+    let p = crs.from_wgs84(s.location);
+    let mut v = json!({
+        "id": s.id,
+        "name": s.name,
+        "name_zh": s.name_zh,
+        "kind": s.kind,
+        "lon": p.lon,
+        "lat": p.lat,
+        "capacity": s.capacity,
+        "free_seats": s.free_seats(),
+        "opening_hours": s.opening_hours.as_str(),
+        "amenities": s.amenities,
+        "grid_unit": s.grid_unit,
+    });
+    if with_distance {
+        v["distance_m"] = json!((h.distance_m * 100.0).round() / 100.0);
+    }
+    v
+}
+
+fn print_stations(ctx: &Ctx, hits: &[Hit<'_, Station>], with_distance: bool) -> Result<()> {
+    let mut headers = vec!["id"];
+    if with_distance {
+        headers.push("distance_m");
+    }
+    headers.extend(["name", "kind", "free", "seats", "hours", "amenities"]);
+    let mut table = Table::new(&headers);
+    table.rows = hits.iter().map(|h| station_row(h, with_distance)).collect();
+    let json = serde_json::Value::Array(
+        hits.iter()
+            .map(|h| station_json(h, ctx.crs, with_distance))
+            .collect(),
+    );
+    let features = hits
+        .iter()
+        .map(|h| {
+            let mut extra = geojson::JsonObject::new();
+            if with_distance {
+                extra.insert("distance_m".into(), json!(h.distance_m));
+            }
+            io::station_feature(h.item, ctx.crs, extra)
+        })
+        .collect();
+    emit(ctx.format(), &json, Some(features), &table)
+}
+
+/// `yizhan nearest`.
+pub fn nearest(ctx: &Ctx, a: NearestArgs) -> Result<ExitCode> {
+    let at = point(ctx, a.lon, a.lat)?;
+    if a.k == 0 || a.k > MAX_K {
+        bail!("-k {} is out of range (1 to {MAX_K})", a.k);
+    }
+    if let Some(m) = a.max_m {
+        if !(m.is_finite() && m >= 0.0) {
+            bail!("--max-m {m} must be a distance in metres ≥ 0");
+        }
+    }
+    let filter = a.filter.filter()?;
+    let data = ctx.load()?;
+    let hits = data
+        .stations
+        .nearest(at, a.k, a.max_m, |s| filter.accepts(s));
+    print_stations(ctx, &hits, true)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `yizhan within`.
+pub fn within(ctx: &Ctx, a: WithinArgs) -> Result<ExitCode> {
+    let filter = a.filter.filter()?;
+    match (a.lat, a.lon, a.radius_m, &a.bbox) {
+        (Some(lat), Some(lon), Some(r), None) => {
+            let at = point(ctx, lon, lat)?;
+            if !(r.is_finite() && r >= 0.0) {
+                bail!("--radius-m {r} must be a distance in metres ≥ 0");
+            }
+            let data = ctx.load()?;
+            let hits = data.stations.within_radius(at, r, |s| filter.accepts(s));
+            print_stations(ctx, &hits, true)?;
+        }
+        (None, None, None, Some(b)) => {
+            let mut bbox: BBox = b.parse()?;
+            if ctx.crs != Crs::Wgs84 {
+                let sw = point(ctx, bbox.west, bbox.south)?;
+                let ne = point(ctx, bbox.east, bbox.north)?;
+                bbox = BBox::new(sw.lon, sw.lat, ne.lon, ne.lat)?;
+            }
+            let data = ctx.load()?;
+            let hits = data.stations.within_bbox(&bbox, |s| filter.accepts(s));
+            print_stations(ctx, &hits, false)?;
+        }
+        _ => bail!("give either --lat, --lon and --radius-m, or --bbox W,S,E,N"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `yizhan validate`.
+pub fn validate(_ctx: &Ctx, a: ValidateArgs) -> Result<ExitCode> {
+    let mut problems = 0usize;
+    for f in &a.files {
+        let Some(layer) = a.layer.or_else(|| Layer::from_path(f)) else {
+            eprintln!(
+                "{}: cannot tell the layer from the file name; pass --layer",
+                f.display()
+            );
+            problems += 1;
+            continue;
+        };
+        let found = yizhan_core::dataset::validate_file(f, layer);
+        if found.is_empty() {
+            println!("{}: ok ({layer})", f.display());
+        }
+        for p in &found {
+            eprintln!("{p}");
+        }
+        problems += found.len();
+    }
+    if problems > 0 {
+        eprintln!("{problems} problem(s) found");
+        Ok(ExitCode::from(1))
+    } else {
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// `yizhan export`.
+pub fn export(ctx: &Ctx, a: ExportArgs) -> Result<ExitCode> {
+    let data = ctx.load()?;
+    let features = data.layer_features(a.layer, ctx.crs);
+    let text = io::to_string_lines(&features);
+    if a.out.as_os_str() == "-" {
+        std::io::stdout().lock().write_all(text.as_bytes())?;
+    } else {
+        std::fs::write(&a.out, text)
+            .with_context(|| format!("cannot write {}", a.out.display()))?;
+        eprintln!(
+            "wrote {} {} to {}",
+            features.len(),
+            a.layer,
+            a.out.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
