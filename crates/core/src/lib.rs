@@ -32,6 +32,7 @@ pub mod hours;
 pub mod index;
 pub mod io;
 pub mod model;
+pub mod synth;
 
 pub use dataset::{Dataset, LoadError};
 pub use geodesy::{haversine_m, LonLat, EARTH_RADIUS_M};

@@ -1,0 +1,1 @@
+//! Synthetic datasets from a seed (filled in by the data work).
