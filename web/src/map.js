@@ -1,0 +1,248 @@
+// The MapLibre map: a plain background (works offline), an optional basemap from the
+// server's config, and the data layers drawn on top.
+import * as maplibregl from 'maplibre-gl';
+import 'maplibre-gl/dist/maplibre-gl.css';
+import { t } from './i18n.js';
+import { getJson, pick } from './api.js';
+
+export const EMPTY = { type: 'FeatureCollection', features: [] };
+
+export const COLORS = {
+  station: '#1f6f5c',
+  childcare: '#7b4fb3',
+  overloaded: '#d63031',
+  selected: '#f2b134',
+  candidate: '#e67e22',
+  chosen: '#6c2bd9',
+  boundary: '#34495e',
+  gapRamp: ['#fff7d6', '#fdc56b', '#f07b3f', '#b2182b'],
+};
+
+/** The basemap URL from `/api/v1/config`, whatever key the server uses. */
+export function basemapUrlOf(cfg) {
+  const b = pick(cfg, ['basemap_url', 'basemap', 'base_map', 'basemap.url', 'map.basemap_url']);
+  if (!b) return null;
+  if (typeof b === 'string') return b.trim() || null;
+  return pick(b, ['url', 'style', 'tiles.0', 'tile_url']) ?? null;
+}
+
+/** Source and layers for a basemap URL: a tile template, a TileJSON or a style JSON. */
+async function basemapParts(url) {
+  const isTemplate = /\{z\}/.test(url);
+  const vectorHint = /\.(pbf|mvt)(\?|$)/i.test(url) || /vector/i.test(url);
+  const vectorLayers = (src) => [
+    ['landcover', 'fill', { 'fill-color': '#dfe8d5' }],
+    ['landuse', 'fill', { 'fill-color': '#e6e3dc' }],
+    ['park', 'fill', { 'fill-color': '#d4e8c8' }],
+    ['water', 'fill', { 'fill-color': '#b9d3ee' }],
+    ['building', 'fill', { 'fill-color': '#d9d3cb' }],
+    ['waterway', 'line', { 'line-color': '#9cc0e6', 'line-width': 1 }],
+    ['transportation', 'line', { 'line-color': '#ffffff', 'line-width': 1.5 }],
+    ['roads', 'line', { 'line-color': '#ffffff', 'line-width': 1.5 }],
+  ].map(([sl, type, paint]) => ({ id: `basemap-${sl}`, type, source: src, 'source-layer': sl, paint }));
+  if (isTemplate) {
+    if (vectorHint) {
+      return { sources: { basemap: { type: 'vector', tiles: [url], maxzoom: 14 } }, layers: vectorLayers('basemap') };
+    }
+    return {
+      sources: { basemap: { type: 'raster', tiles: [url], tileSize: 256, maxzoom: 19 } },
+      layers: [{ id: 'basemap', type: 'raster', source: 'basemap' }],
+    };
+  }
+  // A JSON document: a style (has layers) or a TileJSON (has tiles).
+  const doc = await getJson(url);
+  if (Array.isArray(doc.layers) && doc.sources) {
+    const sources = {};
+    for (const [k, v] of Object.entries(doc.sources)) sources[`basemap:${k}`] = v;
+    const layers = doc.layers
+      .filter((l) => l.type !== 'symbol' || doc.glyphs)
+      .map((l) => ({ ...l, id: `basemap:${l.id}`, ...(l.source ? { source: `basemap:${l.source}` } : {}) }));
+    return { sources, layers, glyphs: doc.glyphs, sprite: doc.sprite };
+  }
+  if (Array.isArray(doc.tiles)) {
+    const vector = doc.vector_layers || vectorHint;
+    if (vector) return { sources: { basemap: { type: 'vector', url } }, layers: vectorLayers('basemap') };
+    return {
+      sources: { basemap: { type: 'raster', url, tileSize: doc.tileSize || 256 } },
+      layers: [{ id: 'basemap', type: 'raster', source: 'basemap' }],
+    };
+  }
+  throw new Error('not a tile URL, TileJSON or style');
+}
+
+export function showNotice(text) {
+  const el = document.getElementById('notice');
+  el.textContent = text;
+  el.hidden = !text;
+}
+
+/** Create the map; resolves once the style is loaded. */
+export async function createMap(container, cfg) {
+  const style = {
+    version: 8,
+    sources: {},
+    layers: [{ id: 'background', type: 'background', paint: { 'background-color': '#eef0ea' } }],
+  };
+  const url = basemapUrlOf(cfg);
+  let basemapError = null;
+  if (url) {
+    try {
+      const parts = await basemapParts(url);
+      Object.assign(style.sources, parts.sources);
+      style.layers.push(...parts.layers);
+      if (parts.glyphs) style.glyphs = parts.glyphs;
+      if (parts.sprite) style.sprite = parts.sprite;
+    } catch (e) {
+      basemapError = e.message;
+    }
+  }
+  const map = new maplibregl.Map({
+    container,
+    style,
+    center: pick(cfg, ['center'], [118.5, 24.7]),
+    zoom: 12,
+    attributionControl: url ? { compact: true } : false,
+    preserveDrawingBuffer: true, // screenshots in tests
+    fadeDuration: 0,
+  });
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
+  map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
+
+  const host = url ? safeHost(url) : '';
+  const tileFailure = (msg) => {
+    if (map._yizhanBasemapNoticed) return;
+    map._yizhanBasemapNoticed = true;
+    map.yizhanBasemapFailed = msg;
+    showNotice(t('basemap_failed', { src: host, msg }));
+    document.body.dataset.basemap = 'failed';
+  };
+  if (basemapError) tileFailure(basemapError);
+  map.on('error', (ev) => {
+    const sid = ev.sourceId ?? ev.source?.id ?? '';
+    const err = ev.error?.message ?? String(ev.error ?? 'error');
+    if (String(sid).startsWith('basemap') || (ev.tile && String(sid).startsWith('basemap'))) {
+      tileFailure(err);
+    } else if (url && /tile|fetch|Failed to fetch|NetworkError|AJAXError/i.test(err) && !sid) {
+      tileFailure(err);
+    } else {
+      console.warn('map error', sid, err);
+    }
+  });
+  await new Promise((resolve) => (map.loaded() ? resolve() : map.once('load', resolve)));
+  return map;
+}
+
+function safeHost(url) {
+  try {
+    return new URL(url, location.href).host || url;
+  } catch {
+    return url;
+  }
+}
+
+/** Add the data sources and layers (empty at first). */
+export function addDataLayers(map) {
+  for (const id of ['boundary', 'gaps', 'hotspots', 'stations', 'route', 'chosen']) {
+    map.addSource(id, { type: 'geojson', data: EMPTY });
+  }
+  map.addLayer({
+    id: 'gaps-fill',
+    type: 'fill',
+    source: 'gaps',
+    layout: { visibility: 'none' },
+    paint: {
+      'fill-color': [
+        'interpolate', ['linear'], ['coalesce', ['get', '_gap'], 0],
+        0, COLORS.gapRamp[0], 0.33, COLORS.gapRamp[1], 0.66, COLORS.gapRamp[2], 1, COLORS.gapRamp[3],
+      ],
+      'fill-opacity': ['case', ['>', ['coalesce', ['get', '_gap'], 0], 0], 0.6, 0.12],
+      'fill-outline-color': 'rgba(80,80,80,0.25)',
+    },
+  });
+  map.addLayer({
+    id: 'hotspots-heat',
+    type: 'heatmap',
+    source: 'hotspots',
+    layout: { visibility: 'none' },
+    paint: {
+      'heatmap-weight': ['coalesce', ['get', '_w'], 0.5],
+      'heatmap-intensity': ['interpolate', ['linear'], ['zoom'], 10, 0.8, 16, 2],
+      'heatmap-radius': ['interpolate', ['linear'], ['zoom'], 10, 12, 14, 28, 17, 50],
+      'heatmap-opacity': 0.7,
+      'heatmap-color': [
+        'interpolate', ['linear'], ['heatmap-density'],
+        0, 'rgba(33,102,172,0)', 0.2, 'rgba(103,169,207,0.6)', 0.45, 'rgb(209,229,240)',
+        0.65, 'rgb(253,219,199)', 0.85, 'rgb(239,138,98)', 1, 'rgb(178,24,43)',
+      ],
+    },
+  });
+  map.addLayer({
+    id: 'boundary-line',
+    type: 'line',
+    source: 'boundary',
+    paint: { 'line-color': COLORS.boundary, 'line-width': 2, 'line-dasharray': [3, 2] },
+  });
+  map.addLayer({
+    id: 'route-line',
+    type: 'line',
+    source: 'route',
+    layout: { 'line-cap': 'round' },
+    paint: { 'line-color': '#2d7ff9', 'line-width': 3, 'line-dasharray': [1, 1.5] },
+  });
+  map.addLayer({
+    id: 'stations-selected',
+    type: 'circle',
+    source: 'stations',
+    filter: ['==', ['get', 'id'], '__none__'],
+    paint: { 'circle-radius': 15, 'circle-color': COLORS.selected, 'circle-opacity': 0.55, 'circle-stroke-color': COLORS.selected, 'circle-stroke-width': 2 },
+  });
+  map.addLayer({ id: 'stations', type: 'circle', source: 'stations', paint: {} });
+  map.addLayer({
+    id: 'chosen-sites',
+    type: 'circle',
+    source: 'chosen',
+    paint: {
+      'circle-radius': 10, 'circle-color': COLORS.chosen, 'circle-opacity': 0.85,
+      'circle-stroke-color': '#fff', 'circle-stroke-width': 3,
+    },
+  });
+  stationPaint(map, 'courier');
+}
+
+/** Station styling per view: kinds in the courier view, utilisation in the planner view. */
+export function stationPaint(map, view) {
+  const kindColor = ['match', ['get', 'kind'], 'childcare_class', COLORS.childcare, COLORS.station];
+  if (view === 'planner') {
+    map.setPaintProperty('stations', 'circle-radius', [
+      'interpolate', ['linear'], ['coalesce', ['get', '_util'], 0], 0, 5, 0.5, 9, 1, 13, 2, 19,
+    ]);
+    map.setPaintProperty('stations', 'circle-color', ['case', ['==', ['get', '_over'], true], COLORS.overloaded, kindColor]);
+    map.setPaintProperty('stations', 'circle-opacity', 0.85);
+  } else {
+    map.setPaintProperty('stations', 'circle-radius', ['interpolate', ['linear'], ['zoom'], 10, 5, 15, 9]);
+    map.setPaintProperty('stations', 'circle-color', kindColor);
+    map.setPaintProperty('stations', 'circle-opacity', 1);
+  }
+  map.setPaintProperty('stations', 'circle-stroke-color', '#ffffff');
+  map.setPaintProperty('stations', 'circle-stroke-width', 2);
+}
+
+/** [W, S, E, N] of a FeatureCollection, or null. */
+export function bboxOf(fc) {
+  const b = [Infinity, Infinity, -Infinity, -Infinity];
+  const visit = (c) => {
+    if (typeof c[0] === 'number') {
+      b[0] = Math.min(b[0], c[0]); b[1] = Math.min(b[1], c[1]);
+      b[2] = Math.max(b[2], c[0]); b[3] = Math.max(b[3], c[1]);
+    } else c.forEach(visit);
+  };
+  for (const f of fc.features ?? []) {
+    const g = f.geometry;
+    if (!g) continue;
+    if (g.type === 'GeometryCollection') g.geometries.forEach((x) => visit(x.coordinates));
+    else visit(g.coordinates);
+  }
+  return Number.isFinite(b[0]) ? b : null;
+}
+
+export { maplibregl };

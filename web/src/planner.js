@@ -1,0 +1,358 @@
+// Planner view: utilisation, hotspots, gap scores, a cutoff slider, candidate sites,
+// the compare table, "best p new sites" and GeoJSON exports.
+import { t, onLangChange } from './i18n.js';
+import { getJson, postJson, asFeatureCollection, pick, lonLatOf, rowsOf } from './api.js';
+import { maplibregl, COLORS, EMPTY } from './map.js';
+import { esc } from './courier.js';
+
+const LAYER_IDS = {
+  stations: ['stations'],
+  hotspots: ['hotspots-heat'],
+  gaps: ['gaps-fill'],
+  boundary: ['boundary-line'],
+};
+
+export function setupPlanner(app) {
+  const { map } = app;
+  const slider = document.getElementById('cutoff');
+  const sliderOut = document.getElementById('cutoff-value');
+  const figure = document.getElementById('coverage-figure');
+  const detail = document.getElementById('coverage-detail');
+  const table = document.getElementById('compare-table');
+  const selectStatus = document.getElementById('select-status');
+  const candidates = []; // {id, lon, lat, marker}
+  let nextId = 1;
+  let compareRows = [];
+  let chosenFc = EMPTY;
+  let coverage = null;
+  let timer = null;
+  let covSeq = 0;
+  const visible = { stations: true, hotspots: true, gaps: true, boundary: true };
+
+  const def = +pick(app.config, ['default_cutoff_m', 'cutoff_m', 'defaults.cutoff_m'], 500);
+  if (Number.isFinite(def) && def > 0) {
+    slider.max = String(Math.max(+slider.max, def));
+    slider.value = String(def);
+  }
+  const cutoff = () => +slider.value;
+
+  // ---- coverage and gaps for the cutoff
+  async function refresh() {
+    const my = ++covSeq;
+    const c = cutoff();
+    sliderOut.textContent = `${c} m`;
+    document.body.dataset.coverage = 'loading';
+    const [cov, gaps] = await Promise.allSettled([
+      getJson(`/api/v1/coverage?cutoff_m=${c}`),
+      getJson(`/api/v1/gaps?cutoff_m=${c}`),
+    ]);
+    if (my !== covSeq) return;
+    if (cov.status === 'fulfilled') {
+      coverage = cov.value;
+      applyCoverage(cov.value);
+    } else {
+      figure.textContent = '–';
+      detail.textContent = t('request_failed', { msg: cov.reason.message });
+    }
+    if (gaps.status === 'fulfilled') applyGaps(asFeatureCollection(gaps.value));
+    document.body.dataset.coverage = 'ready';
+  }
+
+  function applyCoverage(cov) {
+    const s = cov.summary ?? cov;
+    let share = +pick(s, ['covered_share', 'coverage', 'share', 'covered_fraction', 'fraction_covered', 'coverage_share', 'covered_ratio'], NaN);
+    const covered = +pick(s, ['covered_workers', 'covered_demand', 'covered'], NaN);
+    const total = +pick(s, ['total_workers', 'total_demand', 'demand', 'total'], NaN);
+    if (!Number.isFinite(share) && Number.isFinite(covered) && total > 0) share = covered / total;
+    if (share > 1.0000001) share /= 100;
+    figure.textContent = Number.isFinite(share) ? `${(share * 100).toFixed(1)}%` : '–';
+    detail.textContent =
+      Number.isFinite(covered) && Number.isFinite(total)
+        ? t('coverage_detail', { covered: Math.round(covered).toLocaleString(), total: Math.round(total).toLocaleString() })
+        : '';
+    const rows = rowsOf(cov, ['stations', 'per_station', 'station_loads', 'loads']);
+    const byId = new Map();
+    for (const r of rows) {
+      const p = r.properties ?? r;
+      const id = String(pick(p, ['id', 'station_id', 'station'], r.id ?? ''));
+      const util = +pick(p, ['utilisation', 'utilization', 'load_ratio', 'util'], NaN);
+      const load = +pick(p, ['load', 'assigned', 'demand'], NaN);
+      const cap = +pick(p, ['capacity'], NaN);
+      const u = Number.isFinite(util) ? util : cap > 0 && Number.isFinite(load) ? load / cap : 0;
+      const over = p.overloaded === true || p.overloaded === 'true' || (p.overloaded == null && u > 1);
+      byId.set(id, { u, over, load });
+    }
+    for (const f of app.layers.stations.features) {
+      const x = byId.get(String(f.properties?.id));
+      f.properties._util = x ? x.u : 0;
+      f.properties._over = x ? x.over : false;
+      f.properties._load = x ? x.load : null;
+    }
+    map.getSource('stations').setData(app.layers.stations);
+    renderLegend();
+  }
+
+  function applyGaps(fc) {
+    let max = 0;
+    for (const f of fc.features) {
+      const p = f.properties ?? (f.properties = {});
+      const g = +pick(p, ['gap_score', 'gap', 'score', 'uncovered_demand', 'uncovered_workers', 'uncovered'], 0);
+      p._gapRaw = Number.isFinite(g) ? g : 0;
+      max = Math.max(max, p._gapRaw);
+    }
+    for (const f of fc.features) f.properties._gap = max > 0 ? f.properties._gapRaw / max : 0;
+    app.layers.gaps = fc;
+    map.getSource('gaps').setData(fc);
+  }
+
+  slider.addEventListener('input', () => {
+    sliderOut.textContent = `${cutoff()} m`;
+    clearTimeout(timer);
+    timer = setTimeout(refresh, 250);
+  });
+
+  // ---- layers and legend
+  document.querySelectorAll('[data-layer]').forEach((cb) => {
+    cb.addEventListener('change', () => {
+      visible[cb.dataset.layer] = cb.checked;
+      applyVisibility();
+    });
+  });
+  function applyVisibility() {
+    const planner = app.view === 'planner';
+    for (const [k, ids] of Object.entries(LAYER_IDS)) {
+      const on = planner ? visible[k] : k === 'stations' || k === 'boundary';
+      for (const id of ids) map.setLayoutProperty(id, 'visibility', on ? 'visible' : 'none');
+    }
+    map.setLayoutProperty('chosen-sites', 'visibility', planner ? 'visible' : 'none');
+  }
+
+  function renderLegend() {
+    const el = document.getElementById('legend');
+    const ramp = `linear-gradient(90deg, ${COLORS.gapRamp.join(', ')})`;
+    const heat = 'linear-gradient(90deg, rgba(103,169,207,.6), rgb(253,219,199), rgb(239,138,98), rgb(178,24,43))';
+    el.innerHTML = `
+      <div class="legend-row"><span class="swatch dot" style="background:${COLORS.station}"></span>${esc(t('legend_station'))}
+        <span class="swatch dot" style="background:${COLORS.childcare}"></span>${esc(t('kind_childcare_class'))}
+        <span class="swatch dot" style="background:${COLORS.overloaded}"></span>${esc(t('legend_overloaded'))}</div>
+      <div class="legend-row"><span class="ramp" style="background:${heat}"></span>${esc(t('legend_heat'))}</div>
+      <div class="legend-row"><span class="ramp" style="background:${ramp}"></span>${esc(t('legend_gap'))}</div>
+      <div class="legend-row"><span class="swatch dot" style="background:${COLORS.candidate}"></span>${esc(t('legend_candidate'))}
+        <span class="swatch dot" style="background:${COLORS.chosen}"></span>${esc(t('legend_selected'))}
+        <span class="swatch" style="background:none;border:2px dashed ${COLORS.boundary}"></span>${esc(t('legend_boundary'))}</div>`;
+  }
+
+  // ---- candidates
+  function addCandidate(lngLat) {
+    const id = `C${nextId++}`;
+    const el = document.createElement('button');
+    el.type = 'button';
+    el.className = 'pin';
+    el.dataset.candidate = id;
+    el.setAttribute('aria-label', `${t('legend_candidate')} ${id}`);
+    el.innerHTML = `<span>${esc(id.slice(1))}</span>`;
+    const marker = new maplibregl.Marker({ element: el, anchor: 'bottom-left', draggable: true })
+      .setLngLat(lngLat)
+      .addTo(map);
+    const c = { id, lon: lngLat.lng, lat: lngLat.lat, marker };
+    marker.on('dragend', () => {
+      const p = marker.getLngLat();
+      c.lon = p.lng;
+      c.lat = p.lat;
+    });
+    el.addEventListener('click', (ev) => {
+      ev.stopPropagation();
+      if (ev.detail === 0) return; // keyboard activation does nothing
+      marker.remove();
+      candidates.splice(candidates.indexOf(c), 1);
+    });
+    candidates.push(c);
+  }
+
+  async function compare() {
+    if (!candidates.length) {
+      table.innerHTML = `<caption>${esc(t('no_candidates'))}</caption>`;
+      return;
+    }
+    table.innerHTML = `<caption>${esc(t('comparing'))}</caption>`;
+    document.body.dataset.compare = 'loading';
+    const payload = {
+      candidates: candidates.map((c) => ({ id: c.id, name: c.id, lon: +c.lon.toFixed(6), lat: +c.lat.toFixed(6) })),
+      cutoff_m: cutoff(),
+    };
+    try {
+      const resp = await postJson('/api/v1/plan/compare', payload);
+      compareRows = rowsOf(resp, ['rows', 'candidates', 'results', 'ranking', 'ranked', 'table']).map((r) => r.properties ?? r);
+      renderTable();
+    } catch (e) {
+      compareRows = [];
+      table.innerHTML = `<caption class="status error">${esc(t('request_failed', { msg: e.message }))}</caption>`;
+    }
+    document.body.dataset.compare = 'ready';
+  }
+
+  function renderTable() {
+    const skip = new Set(['lon', 'lat', 'geometry', 'location', 'type', 'name']);
+    const cols = [];
+    for (const r of compareRows) {
+      for (const [k, v] of Object.entries(r)) {
+        if (!skip.has(k) && !cols.includes(k) && (v === null || typeof v !== 'object')) cols.push(k);
+      }
+    }
+    const idCol = cols.find((c) => /^(id|candidate|candidate_id)$/.test(c));
+    const ordered = idCol ? [idCol, ...cols.filter((c) => c !== idCol)] : cols;
+    const head = ordered.map((c) => `<th scope="col">${esc(c === idCol ? t('col_candidate') : c === 'rank' ? t('col_rank') : c.replace(/_/g, ' '))}</th>`).join('');
+    const body = compareRows
+      .map((r) => {
+        const id = idCol ? r[idCol] : '';
+        return `<tr data-id="${esc(id)}">${ordered.map((c) => `<td>${esc(fmtCell(r[c]))}</td>`).join('')}</tr>`;
+      })
+      .join('');
+    table.innerHTML = `<thead><tr>${head}</tr></thead><tbody>${body}</tbody>`;
+  }
+
+  // ---- best p new sites
+  async function select() {
+    const btn = document.getElementById('select-run');
+    btn.disabled = true;
+    selectStatus.classList.remove('error');
+    selectStatus.textContent = t('selecting');
+    document.body.dataset.select = 'loading';
+    const payload = {
+      model: document.getElementById('select-model').value,
+      p: Math.max(1, +document.getElementById('select-p').value || 1),
+      cutoff_m: cutoff(),
+      exact: false,
+    };
+    try {
+      const resp = await postJson('/api/v1/plan/select', payload);
+      const rows = rowsOf(resp, ['sites', 'chosen', 'selected', 'features', 'new_sites']);
+      const features = rows
+        .map((r, i) => {
+          const ll = lonLatOf(r);
+          if (!ll) return null;
+          const props = { ...(r.properties ?? r), rank: i + 1 };
+          delete props.geometry;
+          return { type: 'Feature', properties: props, geometry: { type: 'Point', coordinates: ll } };
+        })
+        .filter(Boolean);
+      chosenFc = { type: 'FeatureCollection', features };
+      map.getSource('chosen').setData(chosenFc);
+      const extra = pick(resp, ['coverage_after', 'covered_share', 'objective', 'summary.covered_share']);
+      selectStatus.textContent = t('selected_n', { n: features.length }) + (extra != null && typeof extra !== 'object' ? ` (${fmtCell(extra)})` : '');
+      app.lastSelect = resp;
+    } catch (e) {
+      selectStatus.classList.add('error');
+      selectStatus.textContent = t('request_failed', { msg: e.message });
+    }
+    btn.disabled = false;
+    document.body.dataset.select = 'ready';
+  }
+
+  // ---- exports
+  function renderExports() {
+    const el = document.getElementById('exports');
+    el.innerHTML = '';
+    const layers = [
+      ['stations', 'layer_stations'],
+      ['hotspots', 'layer_hotspots'],
+      ['cells', 'layer_cells'],
+      ['gaps', 'layer_gaps'],
+      ['boundary', 'layer_boundary'],
+      ['candidates', 'layer_candidates'],
+    ];
+    for (const [id, key] of layers) {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.textContent = t(key);
+      b.dataset.export = id;
+      b.addEventListener('click', () => {
+        const q = id === 'gaps' ? `?cutoff_m=${cutoff()}` : '';
+        download(`/api/v1/export/${id}.geojson${q}`, `${id}.geojson`);
+      });
+      el.appendChild(b);
+    }
+    const plan = document.createElement('button');
+    plan.type = 'button';
+    plan.className = 'primary';
+    plan.dataset.export = 'plan';
+    plan.textContent = t('export_plan');
+    plan.addEventListener('click', () => {
+      const blob = new Blob([JSON.stringify(planGeoJson(), null, 2)], { type: 'application/geo+json' });
+      const url = URL.createObjectURL(blob);
+      download(url, 'plan.geojson');
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+    });
+    el.appendChild(plan);
+  }
+
+  function planGeoJson() {
+    const rowById = new Map(compareRows.map((r) => [String(pick(r, ['id', 'candidate', 'candidate_id'], '')), r]));
+    const features = candidates.map((c) => ({
+      type: 'Feature',
+      properties: { role: 'candidate', cutoff_m: cutoff(), ...(rowById.get(c.id) ?? {}), id: c.id },
+      geometry: { type: 'Point', coordinates: [c.lon, c.lat] },
+    }));
+    for (const f of chosenFc.features) {
+      features.push({ ...f, properties: { role: 'selected', cutoff_m: cutoff(), ...f.properties } });
+    }
+    return { type: 'FeatureCollection', features };
+  }
+
+  document.getElementById('compare').addEventListener('click', compare);
+  document.getElementById('clear-candidates').addEventListener('click', () => {
+    candidates.splice(0).forEach((c) => c.marker.remove());
+    compareRows = [];
+    table.innerHTML = '';
+    chosenFc = EMPTY;
+    map.getSource('chosen').setData(EMPTY);
+    selectStatus.textContent = '';
+  });
+  document.getElementById('select-run').addEventListener('click', select);
+  renderExports();
+  renderLegend();
+  onLangChange(() => {
+    renderExports();
+    renderLegend();
+    if (coverage) applyCoverage(coverage);
+    if (compareRows.length) renderTable();
+  });
+
+  let loaded = false;
+  return {
+    onClick(lngLat) {
+      addCandidate(lngLat);
+    },
+    enter() {
+      candidates.forEach((c) => c.marker.addTo(map));
+      applyVisibility();
+      if (!loaded) {
+        loaded = true;
+        refresh();
+      }
+    },
+    leave() {
+      candidates.forEach((c) => c.marker.remove());
+      applyVisibility();
+    },
+    applyVisibility,
+    refresh,
+    candidates,
+    planGeoJson,
+  };
+}
+
+function fmtCell(v) {
+  if (v == null) return '';
+  if (typeof v === 'number') return Number.isInteger(v) ? v.toLocaleString() : Math.abs(v) < 1 ? v.toFixed(3) : v.toFixed(1);
+  return String(v);
+}
+
+function download(href, name) {
+  const a = document.createElement('a');
+  a.href = href;
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+}
