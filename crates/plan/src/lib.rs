@@ -1,1 +1,26 @@
-//! placeholder
+//! # yizhan-plan
+//!
+//! Planning for yizhan (驿站): how much outdoor-worker demand the rest stations cover,
+//! where the gaps are, how loaded each station is, how demand is best assigned to seats,
+//! which candidate sites help most, and which sites to open, optimally or fast.
+//!
+//! * [`problem`]: the generic demand × sites cost problem (from geometry or a CSV matrix);
+//! * [`select`]: MCLP, LSCP, p-median, p-center (heuristic and exact);
+//! * [`assign`]: capacitated assignment by min-cost flow;
+//! * [`coverage`]: coverage with cutoffs or distance decay, station load, gaps, grid units,
+//!   candidate comparison.
+//!
+//! Distances are metres (great circle, from `yizhan-core`) unless a cost matrix says
+//! otherwise. No HTTP here: the server calls these functions.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod error;
+pub mod milp;
+pub mod problem;
+pub mod select;
+
+pub use error::PlanError;
+pub use milp::ExactSolver;
+pub use problem::{DemandPoint, MatrixCsv, Problem, SiteInfo, WeightsCsv};
+pub use select::{solve, Model, SiteParams, SiteSolution};

@@ -1,0 +1,186 @@
+//! Typed errors of the planning crate.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong while planning. Each variant carries structured fields
+/// so that a server can turn it into a precise response; `Display` gives one clear line.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PlanError {
+    /// More sites were asked for than there are candidates left to choose from.
+    #[error("p = {requested} new sites asked for, but only {available} candidate sites are available")]
+    TooManySites {
+        /// Sites asked for.
+        requested: usize,
+        /// Candidates that may be chosen (not fixed, not excluded).
+        available: usize,
+    },
+    /// A model that needs `p` was called without it (or with 0 where that is meaningless).
+    #[error("model {model} needs p, the number of new sites (p >= 1)")]
+    MissingP {
+        /// The model name.
+        model: &'static str,
+    },
+    /// A model that needs a service radius was called without one.
+    #[error("model {model} needs a service radius (radius_m)")]
+    MissingRadius {
+        /// The model name.
+        model: &'static str,
+    },
+    /// A distance or speed parameter is negative, zero where it must be positive, or not a number.
+    #[error("{what} must be a positive number of {unit}, got {value}")]
+    BadParameter {
+        /// Which parameter.
+        what: &'static str,
+        /// The unit it is measured in.
+        unit: &'static str,
+        /// The value given.
+        value: f64,
+    },
+    /// The same id appears twice.
+    #[error("duplicate {what} id {id:?}")]
+    DuplicateId {
+        /// What kind of id ("demand point", "site").
+        what: &'static str,
+        /// The id.
+        id: String,
+    },
+    /// An id given (fixed / excluded site) is not in the problem.
+    #[error("unknown {what} id {id:?}")]
+    UnknownId {
+        /// What kind of id.
+        what: &'static str,
+        /// The id.
+        id: String,
+    },
+    /// A site is both fixed and excluded.
+    #[error("site {id:?} is both fixed and excluded")]
+    FixedAndExcluded {
+        /// The site id.
+        id: String,
+    },
+    /// A cost is negative or not finite.
+    #[error("cost from demand {demand:?} to site {site:?} is {cost}, not a finite number >= 0")]
+    BadCost {
+        /// Demand id.
+        demand: String,
+        /// Site id.
+        site: String,
+        /// The value.
+        cost: f64,
+    },
+    /// A weight is negative or not finite.
+    #[error("weight of demand point {id:?} is {weight}, not a finite number >= 0")]
+    BadWeight {
+        /// Demand id.
+        id: String,
+        /// The value.
+        weight: f64,
+    },
+    /// A weight that must be whole (capacitated assignment counts people) is fractional.
+    #[error("weight of demand point {id:?} is {weight}; assignment needs whole numbers")]
+    FractionalWeight {
+        /// Demand id.
+        id: String,
+        /// The value.
+        weight: f64,
+    },
+    /// A pair appears twice in a cost matrix.
+    #[error("cost from demand {demand:?} to site {site:?} is given twice")]
+    DuplicatePair {
+        /// Demand id.
+        demand: String,
+        /// Site id.
+        site: String,
+    },
+    /// A long-format cost matrix lacks pairs.
+    #[error("cost matrix is missing {missing} of {expected} demand-site pairs (e.g. {demand:?} to {site:?})")]
+    MissingPairs {
+        /// How many pairs are missing.
+        missing: usize,
+        /// How many pairs a full matrix has.
+        expected: usize,
+        /// A demand id of one missing pair.
+        demand: String,
+        /// A site id of one missing pair.
+        site: String,
+    },
+    /// A demand point has no weight in the weights file.
+    #[error("demand point {id:?} has no weight in {path}")]
+    MissingWeight {
+        /// Demand id.
+        id: String,
+        /// The weights file.
+        path: PathBuf,
+    },
+    /// The same demand point has two different weights in a matrix.
+    #[error("demand point {id:?} has weights {first} and {second} in the matrix")]
+    InconsistentWeight {
+        /// Demand id.
+        id: String,
+        /// First weight seen.
+        first: f64,
+        /// A different weight.
+        second: f64,
+    },
+    /// A CSV column is missing.
+    #[error("{path}: no column {column:?} (columns: {available})")]
+    MissingColumn {
+        /// The file.
+        path: PathBuf,
+        /// The column asked for.
+        column: String,
+        /// The columns present, comma-separated.
+        available: String,
+    },
+    /// A CSV field could not be read as a number.
+    #[error("{path}, line {line}: {column} {value:?} is not a number")]
+    BadNumber {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: u64,
+        /// The column.
+        column: String,
+        /// The text.
+        value: String,
+    },
+    /// A CSV file could not be read.
+    #[error("{path}: {message}")]
+    Csv {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// There is nothing to plan for.
+    #[error("no {what} to plan with")]
+    Empty {
+        /// What is missing ("demand points", "candidate sites").
+        what: &'static str,
+    },
+    /// No set of sites can cover every demand point (LSCP, p-center feasibility).
+    #[error("infeasible: {count} demand point(s) have no site within {radius_m} m (e.g. {examples})")]
+    Uncoverable {
+        /// The service radius.
+        radius_m: f64,
+        /// How many demand points cannot be covered.
+        count: usize,
+        /// The first few of their ids, comma-separated.
+        examples: String,
+        /// All their ids.
+        ids: Vec<String>,
+    },
+    /// A demand point cannot reach any site at all (p-center needs every point served).
+    #[error("infeasible: demand point {id:?} has no reachable site")]
+    Unreachable {
+        /// Demand id.
+        id: String,
+    },
+    /// The exact solver failed (not for lack of time).
+    #[error("exact solver failed: {message}")]
+    Solver {
+        /// The solver's message.
+        message: String,
+    },
+}

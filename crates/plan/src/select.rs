@@ -1,0 +1,1203 @@
+//! Optimal and fast site selection: MCLP, LSCP, p-median and p-center.
+//!
+//! | model | question | source |
+//! |---|---|---|
+//! | [`Model::Mclp`] | best `p` new sites, maximising demand within the radius | Church & ReVelle (1974), "The maximal covering location problem", *Papers of the Regional Science Association* 32 |
+//! | [`Model::Lscp`] | fewest sites covering every demand point | Toregas, Swain, ReVelle & Bergman (1971), "The location of emergency service facilities", *Operations Research* 19 |
+//! | [`Model::PMedian`] | `p` new sites minimising total weighted distance | Hakimi (1964), "Optimum locations of switching centers and the absolute centers and medians of a graph", *Operations Research* 12; ReVelle & Swain (1970) for the integer program |
+//! | [`Model::PCenter`] | `p` new sites minimising the worst distance of any demand point | Hakimi (1964, 1965); solved exactly by a sequence of set-covering problems (Minieka 1970) |
+//!
+//! Each model is solved either by a fast heuristic or exactly:
+//!
+//! * heuristic: lazy greedy (Minoux 1978) then swap / interchange local search
+//!   (Teitz & Bart 1968, with Whitaker's 1983 fast interchange for p-median); p-center by
+//!   bisection on the radius with the MCLP heuristic as the covering test. For MCLP the
+//!   heuristic also reports a gap against the submodular upper bound
+//!   f(S) + Σ of the `p` largest marginal gains (Nemhauser, Wolsey & Fisher 1978).
+//! * exact: the integer program through `good_lp` (microlp by default), warm-started with
+//!   the heuristic answer; `optimal` says whether optimality was proven, `gap` how far
+//!   from the proven bound the answer may be.
+//!
+//! Existing stations can be kept open (`fixed`), and candidates can be `excluded`;
+//! `p` counts new sites only.
+//!
+//! # Examples
+//!
+//! ```
+//! use yizhan_plan::problem::{DemandPoint, Problem, SiteInfo};
+//! use yizhan_plan::select::{solve, Model, SiteParams};
+//! let demand = (0..4).map(|i| DemandPoint { id: format!("d{i}"), weight: 1.0 + i as f64 }).collect();
+//! let sites = (0..3).map(|j| SiteInfo { id: format!("s{j}"), capacity: None }).collect();
+//! let costs = vec![
+//!     vec![100.0, 900.0, 2000.0],
+//!     vec![800.0, 200.0, 2000.0],
+//!     vec![2000.0, 700.0, 300.0],
+//!     vec![2000.0, 2000.0, 100.0],
+//! ];
+//! let problem = Problem::from_dense(demand, sites, &costs).unwrap();
+//! let mut params = SiteParams::new(Model::Mclp);
+//! params.p = Some(1);
+//! params.radius_m = Some(1000.0);
+//! let fast = solve(&problem, &params).unwrap();
+//! assert_eq!(fast.sites, vec!["s1"]); // covers d0, d1, d2: weight 6 of 10
+//! params.exact = true;
+//! let exact = solve(&problem, &params).unwrap();
+//! assert!(exact.optimal);
+//! assert_eq!(exact.covered_demand, 6.0);
+//! ```
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+use std::str::FromStr;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::PlanError;
+use crate::milp::{Cmp, ExactSolver, Milp};
+use crate::problem::Problem;
+
+/// A site-selection model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Model {
+    /// Maximal covering location problem (Church & ReVelle 1974).
+    Mclp,
+    /// Location set covering problem (Toregas et al. 1971).
+    Lscp,
+    /// p-median (Hakimi 1964).
+    #[serde(rename = "pmedian")]
+    PMedian,
+    /// p-center (Hakimi 1964).
+    #[serde(rename = "pcenter")]
+    PCenter,
+}
+
+impl Model {
+    /// The name used on the command line and in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Model::Mclp => "mclp",
+            Model::Lscp => "lscp",
+            Model::PMedian => "pmedian",
+            Model::PCenter => "pcenter",
+        }
+    }
+}
+
+impl std::fmt::Display for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Model {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().replace(['-', '_'], "").as_str() {
+            "mclp" => Ok(Model::Mclp),
+            "lscp" => Ok(Model::Lscp),
+            "pmedian" => Ok(Model::PMedian),
+            "pcenter" => Ok(Model::PCenter),
+            _ => Err(format!(
+                "unknown model {s:?} (expected mclp, lscp, pmedian, pcenter)"
+            )),
+        }
+    }
+}
+
+fn default_time_limit() -> f64 {
+    60.0
+}
+fn default_max_vars() -> usize {
+    60_000
+}
+
+/// Parameters of a site selection.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SiteParams {
+    /// Which model.
+    pub model: Model,
+    /// Number of new sites (MCLP, p-median, p-center).
+    #[serde(default)]
+    pub p: Option<usize>,
+    /// Service radius (cost units, metres for geometry): needed by MCLP and LSCP; for
+    /// p-median and p-center it only sets what `covered_demand` counts.
+    #[serde(default)]
+    pub radius_m: Option<f64>,
+    /// Site ids that are open whatever happens (existing stations).
+    #[serde(default)]
+    pub fixed: Vec<String>,
+    /// Site ids that may not be chosen.
+    #[serde(default)]
+    pub excluded: Vec<String>,
+    /// Solve the integer program (proving optimality or reporting the gap).
+    #[serde(default)]
+    pub exact: bool,
+    /// Which MILP solver (exact mode).
+    #[serde(default)]
+    pub solver: ExactSolver,
+    /// Time limit of the exact solver, seconds.
+    #[serde(default = "default_time_limit")]
+    pub time_limit_s: f64,
+    /// Largest integer program (variables) the exact mode attempts; above it the
+    /// heuristic answer is returned with `optimal: false`.
+    #[serde(default = "default_max_vars")]
+    pub max_exact_vars: usize,
+}
+
+impl SiteParams {
+    /// Defaults for a model: no p, no radius, nothing fixed or excluded, heuristic.
+    pub fn new(model: Model) -> Self {
+        Self {
+            model,
+            p: None,
+            radius_m: None,
+            fixed: Vec::new(),
+            excluded: Vec::new(),
+            exact: false,
+            solver: ExactSolver::default(),
+            time_limit_s: default_time_limit(),
+            max_exact_vars: default_max_vars(),
+        }
+    }
+}
+
+/// The chosen sites and how good they are.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SiteSolution {
+    /// The model solved.
+    pub model: Model,
+    /// Every open site id: fixed first, then the new ones in problem order.
+    pub sites: Vec<String>,
+    /// The new sites chosen.
+    pub new_sites: Vec<String>,
+    /// The fixed (existing) sites.
+    pub fixed_sites: Vec<String>,
+    /// The model's objective: covered weight (MCLP), number of new sites (LSCP),
+    /// total weighted cost (p-median), worst cost (p-center).
+    pub objective: f64,
+    /// What `objective` measures.
+    pub objective_name: String,
+    /// Demand weight within the radius of an open site (with no radius: reachable).
+    pub covered_demand: f64,
+    /// Total demand weight.
+    pub total_demand: f64,
+    /// covered / total (0 when there is no demand).
+    pub covered_share: f64,
+    /// Number of demand points not covered.
+    pub uncovered_points: usize,
+    /// Percentage of demand points covered (spopt's `perc_cov`).
+    pub covered_points_pct: f64,
+    /// Ids of the demand points not covered (first 1,000).
+    pub uncovered_ids: Vec<String>,
+    /// Weighted mean cost from each demand point to its nearest open site (reachable demand).
+    pub mean_distance_m: Option<f64>,
+    /// Worst cost from a demand point to its nearest open site.
+    pub max_distance_m: Option<f64>,
+    /// Whether optimality is proven.
+    pub optimal: bool,
+    /// Relative gap to the best proven bound (0 when optimal; null when unknown).
+    pub gap: Option<f64>,
+    /// "heuristic" or "exact".
+    pub method: String,
+    /// The MILP solver, in exact mode.
+    pub solver: Option<String>,
+    /// Anything worth knowing about how the answer was reached.
+    pub note: Option<String>,
+}
+
+/// Which sites are fixed, excluded and free to choose.
+struct Setup {
+    fixed: Vec<usize>,
+    free: Vec<usize>,
+    allowed: Vec<bool>,
+}
+
+fn setup(prob: &Problem, params: &SiteParams) -> Result<Setup, PlanError> {
+    let m = prob.n_sites();
+    if prob.n_demand() == 0 {
+        return Err(PlanError::Empty {
+            what: "demand points",
+        });
+    }
+    if m == 0 {
+        return Err(PlanError::Empty {
+            what: "candidate sites",
+        });
+    }
+    let lookup = |id: &String| {
+        prob.site_index(id).ok_or_else(|| PlanError::UnknownId {
+            what: "site",
+            id: id.clone(),
+        })
+    };
+    let mut is_fixed = vec![false; m];
+    let mut allowed = vec![true; m];
+    for id in &params.fixed {
+        is_fixed[lookup(id)?] = true;
+    }
+    for id in &params.excluded {
+        let j = lookup(id)?;
+        if is_fixed[j] {
+            return Err(PlanError::FixedAndExcluded { id: id.clone() });
+        }
+        allowed[j] = false;
+    }
+    let fixed: Vec<usize> = (0..m).filter(|&j| is_fixed[j]).collect();
+    let free: Vec<usize> = (0..m).filter(|&j| allowed[j] && !is_fixed[j]).collect();
+    if let Some(r) = params.radius_m {
+        if !(r >= 0.0 && r.is_finite()) {
+            return Err(PlanError::BadParameter {
+                what: "radius",
+                unit: "metres",
+                value: r,
+            });
+        }
+    }
+    if !(params.time_limit_s > 0.0) {
+        return Err(PlanError::BadParameter {
+            what: "time limit",
+            unit: "seconds",
+            value: params.time_limit_s,
+        });
+    }
+    Ok(Setup {
+        fixed,
+        free,
+        allowed,
+    })
+}
+
+fn need_p(params: &SiteParams, s: &Setup) -> Result<usize, PlanError> {
+    let p = params.p.ok_or(PlanError::MissingP {
+        model: params.model.as_str(),
+    })?;
+    if p > s.free.len() {
+        return Err(PlanError::TooManySites {
+            requested: p,
+            available: s.free.len(),
+        });
+    }
+    if p == 0 && s.fixed.is_empty() && params.model != Model::Mclp {
+        return Err(PlanError::MissingP {
+            model: params.model.as_str(),
+        });
+    }
+    Ok(p)
+}
+
+fn need_radius(params: &SiteParams) -> Result<f64, PlanError> {
+    params.radius_m.ok_or(PlanError::MissingRadius {
+        model: params.model.as_str(),
+    })
+}
+
+/// Solve a site-selection problem. See the module documentation.
+pub fn solve(prob: &Problem, params: &SiteParams) -> Result<SiteSolution, PlanError> {
+    let s = setup(prob, params)?;
+    let w: Vec<f64> = prob.demand().iter().map(|d| d.weight).collect();
+    let ones = vec![1.0; prob.n_demand()];
+    let (new, optimal, gap, note, method) = match params.model {
+        Model::Mclp => {
+            let p = need_p(params, &s)?;
+            let r = need_radius(params)?;
+            let h = mclp_heuristic(prob, &s, &w, r, p);
+            if params.exact {
+                exact_or_fallback(params, mclp_exact(prob, &s, &w, r, p, &h.sites, params), h)
+            } else {
+                (h.sites, h.optimal, h.gap, None, "heuristic")
+            }
+        }
+        Model::Lscp => {
+            let r = need_radius(params)?;
+            check_coverable(prob, &s, r)?;
+            let h = lscp_heuristic(prob, &s, r);
+            if params.exact {
+                exact_or_fallback(params, lscp_exact(prob, &s, r, &h, params), heur(h))
+            } else {
+                (h, false, None, None, "heuristic")
+            }
+        }
+        Model::PMedian => {
+            let p = need_p(params, &s)?;
+            let h = pmedian_heuristic(prob, &s, &w, p);
+            if params.exact {
+                exact_or_fallback(params, pmedian_exact(prob, &s, &w, p, &h, params), heur(h))
+            } else {
+                (h, false, None, None, "heuristic")
+            }
+        }
+        Model::PCenter => {
+            let p = need_p(params, &s)?;
+            check_reachable(prob, &s)?;
+            let h = pcenter_heuristic(prob, &s, &ones, p);
+            if params.exact {
+                exact_or_fallback(params, pcenter_exact(prob, &s, p, &h, params), heur(h))
+            } else {
+                (h, false, None, None, "heuristic")
+            }
+        }
+    };
+    Ok(report(prob, params, &s, new, optimal, gap, note, method))
+}
+
+/// A heuristic answer: the new sites and what is known of its quality.
+struct Heur {
+    sites: Vec<usize>,
+    optimal: bool,
+    gap: Option<f64>,
+}
+
+fn heur(sites: Vec<usize>) -> Heur {
+    Heur {
+        sites,
+        optimal: false,
+        gap: None,
+    }
+}
+
+type Outcome = (Vec<usize>, bool, Option<f64>, Option<String>, &'static str);
+
+/// An exact attempt: Ok(Some) solved, Ok(None) too large.
+type Exact = Result<Option<(Vec<usize>, bool, Option<f64>)>, PlanError>;
+
+fn exact_or_fallback(params: &SiteParams, ex: Exact, h: Heur) -> Outcome {
+    match ex {
+        Ok(Some((sites, optimal, gap))) => (sites, optimal, gap, None, "exact"),
+        Ok(None) => (
+            h.sites,
+            h.optimal,
+            h.gap,
+            Some(format!(
+                "integer program larger than max_exact_vars = {}; heuristic answer returned",
+                params.max_exact_vars
+            )),
+            "heuristic",
+        ),
+        Err(e) => (
+            h.sites,
+            h.optimal,
+            h.gap,
+            Some(format!("exact solver gave no answer ({e}); heuristic answer returned")),
+            "heuristic",
+        ),
+    }
+}
+
+/// Evaluate an open set: nearest open site of every demand point.
+pub(crate) fn nearest_open(prob: &Problem, open: &[bool]) -> Vec<Option<(usize, f64)>> {
+    (0..prob.n_demand())
+        .into_par_iter()
+        .map(|i| {
+            let (s, c) = prob.row(i);
+            s.iter()
+                .zip(c)
+                .find(|(j, _)| open[**j as usize])
+                .map(|(j, c)| (*j as usize, *c))
+        })
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn report(
+    prob: &Problem,
+    params: &SiteParams,
+    s: &Setup,
+    mut new: Vec<usize>,
+    optimal: bool,
+    gap: Option<f64>,
+    note: Option<String>,
+    method: &str,
+) -> SiteSolution {
+    new.sort_unstable();
+    let mut open = vec![false; prob.n_sites()];
+    for &j in s.fixed.iter().chain(&new) {
+        open[j] = true;
+    }
+    let near = nearest_open(prob, &open);
+    let radius = match params.model {
+        Model::Mclp | Model::Lscp => params.radius_m,
+        _ => params.radius_m,
+    };
+    let total: f64 = prob.total_weight();
+    let mut covered = 0.0;
+    let mut uncovered = Vec::new();
+    let mut wsum = 0.0;
+    let mut wd = 0.0;
+    let mut maxd: Option<f64> = None;
+    for (i, nr) in near.iter().enumerate() {
+        let wi = prob.demand()[i].weight;
+        match nr {
+            Some((_, d)) => {
+                wd += wi * d;
+                wsum += wi;
+                maxd = Some(maxd.map_or(*d, |m: f64| m.max(*d)));
+                if radius.is_none_or(|r| *d <= r) {
+                    covered += wi;
+                } else {
+                    uncovered.push(i);
+                }
+            }
+            None => uncovered.push(i),
+        }
+    }
+    let objective = match params.model {
+        Model::Mclp => covered,
+        Model::Lscp => new.len() as f64,
+        Model::PMedian => wd,
+        Model::PCenter => maxd.unwrap_or(0.0),
+    };
+    let name = |j: &usize| prob.sites()[*j].id.clone();
+    let n = prob.n_demand();
+    SiteSolution {
+        model: params.model,
+        sites: s.fixed.iter().chain(&new).map(name).collect(),
+        new_sites: new.iter().map(name).collect(),
+        fixed_sites: s.fixed.iter().map(name).collect(),
+        objective,
+        objective_name: match params.model {
+            Model::Mclp => "covered demand",
+            Model::Lscp => "new sites",
+            Model::PMedian => "total weighted distance",
+            Model::PCenter => "maximum distance",
+        }
+        .into(),
+        covered_demand: covered,
+        total_demand: total,
+        covered_share: if total > 0.0 { covered / total } else { 0.0 },
+        uncovered_points: uncovered.len(),
+        covered_points_pct: (1.0 - uncovered.len() as f64 / n as f64) * 100.0,
+        uncovered_ids: uncovered
+            .iter()
+            .take(1000)
+            .map(|&i| prob.demand()[i].id.clone())
+            .collect(),
+        mean_distance_m: (wsum > 0.0).then(|| wd / wsum),
+        max_distance_m: maxd,
+        optimal,
+        gap,
+        method: method.into(),
+        solver: (method == "exact").then(|| params.solver.as_str().to_string()),
+        note,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Heuristics
+
+/// A non-negative f64 with a total order, for heaps.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Key(f64, usize);
+impl Eq for Key {}
+impl PartialOrd for Key {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Key {
+    fn cmp(&self, o: &Self) -> Ordering {
+        // Larger value first; on ties the smaller index first.
+        self.0.total_cmp(&o.0).then(o.1.cmp(&self.1))
+    }
+}
+
+/// Weight of demand in column `j` (within `r`) that no open site covers yet.
+fn cover_gain(prob: &Problem, j: usize, r: f64, w: &[f64], cnt: &[u32]) -> f64 {
+    let (d, _) = prob.col_within(j, r);
+    d.iter()
+        .filter(|&&i| cnt[i as usize] == 0)
+        .map(|&i| w[i as usize])
+        .sum()
+}
+
+fn tol(total: f64) -> f64 {
+    1e-9 * total.abs().max(1.0)
+}
+
+/// MCLP heuristic: lazy greedy, then best-improvement swaps.
+fn mclp_heuristic(prob: &Problem, s: &Setup, w: &[f64], r: f64, p: usize) -> Heur {
+    let n = prob.n_demand();
+    let m = prob.n_sites();
+    let mut cnt = vec![0u32; n];
+    let mut open = vec![false; m];
+    let add = |j: usize, cnt: &mut Vec<u32>| {
+        for &i in prob.col_within(j, r).0 {
+            cnt[i as usize] += 1;
+        }
+    };
+    for &j in &s.fixed {
+        open[j] = true;
+        add(j, &mut cnt);
+    }
+    let gains: Vec<f64> = s
+        .free
+        .par_iter()
+        .map(|&j| cover_gain(prob, j, r, w, &cnt))
+        .collect();
+    let mut heap: BinaryHeap<Key> = s.free.iter().zip(&gains).map(|(&j, &g)| Key(g, j)).collect();
+    let mut chosen = Vec::with_capacity(p);
+    while chosen.len() < p {
+        let Some(Key(_, j)) = heap.pop() else { break };
+        let g = cover_gain(prob, j, r, w, &cnt);
+        let next = heap.peek().map_or(f64::NEG_INFINITY, |k| k.0);
+        if g >= next {
+            chosen.push(j);
+            open[j] = true;
+            add(j, &mut cnt);
+        } else {
+            heap.push(Key(g, j));
+        }
+    }
+    let total: f64 = w.iter().sum();
+    let eps = tol(total);
+    // Swap local search.
+    for _ in 0..(50 * p.max(1)) {
+        let gain0: Vec<f64> = s
+            .free
+            .par_iter()
+            .map(|&j| {
+                if open[j] {
+                    f64::NEG_INFINITY
+                } else {
+                    cover_gain(prob, j, r, w, &cnt)
+                }
+            })
+            .collect();
+        let best = chosen
+            .par_iter()
+            .enumerate()
+            .map(|(pos, &out)| {
+                let mut extra = vec![0.0f64; m];
+                let mut loss = 0.0;
+                for &i in prob.col_within(out, r).0 {
+                    let i = i as usize;
+                    if cnt[i] == 1 {
+                        loss += w[i];
+                        for &j in prob.row_within(i, r).0 {
+                            extra[j as usize] += w[i];
+                        }
+                    }
+                }
+                let mut best = (0.0f64, usize::MAX, usize::MAX);
+                for (k, &j) in s.free.iter().enumerate() {
+                    if open[j] {
+                        continue;
+                    }
+                    let delta = gain0[k] + extra[j] - loss;
+                    if delta > best.0 + eps {
+                        best = (delta, pos, j);
+                    }
+                }
+                best
+            })
+            .reduce(
+                || (0.0, usize::MAX, usize::MAX),
+                |a, b| {
+                    if b.0 > a.0 + eps || (b.0 >= a.0 - eps && b.1 < a.1 && b.0 > eps) {
+                        b
+                    } else {
+                        a
+                    }
+                },
+            );
+        if best.1 == usize::MAX || best.0 <= eps {
+            break;
+        }
+        let (pos, inn) = (best.1, best.2);
+        let out = chosen[pos];
+        for &i in prob.col_within(out, r).0 {
+            cnt[i as usize] -= 1;
+        }
+        open[out] = false;
+        chosen[pos] = inn;
+        open[inn] = true;
+        add(inn, &mut cnt);
+    }
+    // Quality: submodular upper bound.
+    let covered: f64 = (0..n).filter(|&i| cnt[i] > 0).map(|i| w[i]).sum();
+    let mut g: Vec<f64> = s
+        .free
+        .par_iter()
+        .filter(|&&j| !open[j])
+        .map(|&j| cover_gain(prob, j, r, w, &cnt))
+        .collect();
+    g.sort_by(|a, b| b.total_cmp(a));
+    let coverable: f64 = (0..n)
+        .filter(|&i| prob.row_within(i, r).0.iter().any(|&j| s.allowed[j as usize]))
+        .map(|i| w[i])
+        .sum();
+    let ub = (covered + g.iter().take(p).sum::<f64>()).min(coverable);
+    let gap = if ub > 0.0 {
+        ((ub - covered) / ub).max(0.0)
+    } else {
+        0.0
+    };
+    Heur {
+        sites: chosen,
+        optimal: gap <= 1e-12,
+        gap: Some(if gap <= 1e-12 { 0.0 } else { gap }),
+    }
+}
+
+fn check_coverable(prob: &Problem, s: &Setup, r: f64) -> Result<(), PlanError> {
+    let bad: Vec<String> = (0..prob.n_demand())
+        .filter(|&i| !prob.row_within(i, r).0.iter().any(|&j| s.allowed[j as usize]))
+        .map(|i| prob.demand()[i].id.clone())
+        .collect();
+    if bad.is_empty() {
+        Ok(())
+    } else {
+        Err(PlanError::Uncoverable {
+            radius_m: r,
+            count: bad.len(),
+            examples: bad.iter().take(5).cloned().collect::<Vec<_>>().join(", "),
+            ids: bad,
+        })
+    }
+}
+
+fn check_reachable(prob: &Problem, s: &Setup) -> Result<(), PlanError> {
+    for i in 0..prob.n_demand() {
+        if !prob.row(i).0.iter().any(|&j| s.allowed[j as usize]) {
+            return Err(PlanError::Unreachable {
+                id: prob.demand()[i].id.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// LSCP heuristic: greedy set cover, drop redundant sites, then try to do with one
+/// site fewer through the MCLP swap search.
+fn lscp_heuristic(prob: &Problem, s: &Setup, r: f64) -> Vec<usize> {
+    let n = prob.n_demand();
+    let ones = vec![1.0; n];
+    let mut cnt = vec![0u32; n];
+    for &j in &s.fixed {
+        for &i in prob.col_within(j, r).0 {
+            cnt[i as usize] += 1;
+        }
+    }
+    let mut left = cnt.iter().filter(|&&c| c == 0).count();
+    let mut heap: BinaryHeap<Key> = s
+        .free
+        .iter()
+        .map(|&j| Key(cover_gain(prob, j, r, &ones, &cnt), j))
+        .collect();
+    let mut chosen = Vec::new();
+    while left > 0 {
+        let Some(Key(_, j)) = heap.pop() else { break };
+        let g = cover_gain(prob, j, r, &ones, &cnt);
+        let next = heap.peek().map_or(f64::NEG_INFINITY, |k| k.0);
+        if g >= next {
+            if g <= 0.0 {
+                break;
+            }
+            chosen.push(j);
+            for &i in prob.col_within(j, r).0 {
+                if cnt[i as usize] == 0 {
+                    left -= 1;
+                }
+                cnt[i as usize] += 1;
+            }
+        } else {
+            heap.push(Key(g, j));
+        }
+    }
+    // Drop redundant sites, last chosen first.
+    for k in (0..chosen.len()).rev() {
+        let j = chosen[k];
+        if prob.col_within(j, r).0.iter().all(|&i| cnt[i as usize] > 1) {
+            for &i in prob.col_within(j, r).0 {
+                cnt[i as usize] -= 1;
+            }
+            chosen.remove(k);
+        }
+    }
+    // Try with fewer sites.
+    while !chosen.is_empty() {
+        let k = chosen.len() - 1;
+        let h = mclp_heuristic(prob, s, &ones, r, k);
+        let mut c2 = vec![0u32; n];
+        for &j in s.fixed.iter().chain(&h.sites) {
+            for &i in prob.col_within(j, r).0 {
+                c2[i as usize] += 1;
+            }
+        }
+        if c2.iter().all(|&c| c > 0) {
+            chosen = h.sites;
+        } else {
+            break;
+        }
+    }
+    chosen
+}
+
+/// Distances to the nearest and second-nearest open sites (penalty when none).
+fn two_nearest(prob: &Problem, open: &[bool], pen: f64) -> (Vec<usize>, Vec<f64>, Vec<f64>) {
+    let v: Vec<(usize, f64, f64)> = (0..prob.n_demand())
+        .into_par_iter()
+        .map(|i| {
+            let (s, c) = prob.row(i);
+            let mut it = s.iter().zip(c).filter(|(j, _)| open[**j as usize]);
+            match (it.next(), it.next()) {
+                (Some((j1, d1)), Some((_, d2))) => (*j1 as usize, *d1, *d2),
+                (Some((j1, d1)), None) => (*j1 as usize, *d1, pen),
+                _ => (usize::MAX, pen, pen),
+            }
+        })
+        .collect();
+    let mut c1 = Vec::with_capacity(v.len());
+    let mut d1 = Vec::with_capacity(v.len());
+    let mut d2 = Vec::with_capacity(v.len());
+    for (a, b, c) in v {
+        c1.push(a);
+        d1.push(b);
+        d2.push(c);
+    }
+    (c1, d1, d2)
+}
+
+fn penalty(prob: &Problem) -> f64 {
+    (prob.max_cost() * 100.0).max(1e9)
+}
+
+/// p-median heuristic: greedy addition, then Teitz & Bart interchange evaluated with
+/// Whitaker's fast interchange (best improvement per pass).
+fn pmedian_heuristic(prob: &Problem, s: &Setup, w: &[f64], p: usize) -> Vec<usize> {
+    let m = prob.n_sites();
+    let pen = penalty(prob);
+    let mut open = vec![false; m];
+    for &j in &s.fixed {
+        open[j] = true;
+    }
+    let (_, mut d1, _) = two_nearest(prob, &open, pen);
+    let mut chosen = Vec::with_capacity(p);
+    for _ in 0..p {
+        let best = s
+            .free
+            .par_iter()
+            .filter(|&&j| !open[j])
+            .map(|&j| {
+                let (d, c) = prob.col(j);
+                let red: f64 = d
+                    .iter()
+                    .zip(c)
+                    .map(|(&i, &c)| w[i as usize] * (d1[i as usize] - c).max(0.0))
+                    .sum();
+                Key(red, j)
+            })
+            .max();
+        let Some(Key(_, j)) = best else { break };
+        chosen.push(j);
+        open[j] = true;
+        let (d, c) = prob.col(j);
+        for (&i, &c) in d.iter().zip(c) {
+            let i = i as usize;
+            d1[i] = d1[i].min(c);
+        }
+    }
+    let total: f64 = w.iter().sum::<f64>() * prob.max_cost().max(1.0);
+    let eps = tol(total);
+    for _ in 0..(100 * p.max(1)) {
+        let (c1, d1, d2) = two_nearest(prob, &open, pen);
+        // Position of each chosen site.
+        let mut pos = vec![usize::MAX; m];
+        for (k, &j) in chosen.iter().enumerate() {
+            pos[j] = k;
+        }
+        let mut base = vec![0.0f64; chosen.len()];
+        for i in 0..prob.n_demand() {
+            if c1[i] != usize::MAX && pos[c1[i]] != usize::MAX {
+                base[pos[c1[i]]] += w[i] * (d2[i] - d1[i]);
+            }
+        }
+        let best = s
+            .free
+            .par_iter()
+            .filter(|&&j| !open[j])
+            .map(|&c| {
+                let mut gain = 0.0;
+                let mut adj = vec![0.0f64; chosen.len()];
+                let (d, cs) = prob.col(c);
+                for (&i, &dic) in d.iter().zip(cs) {
+                    let i = i as usize;
+                    let r = if c1[i] == usize::MAX {
+                        usize::MAX
+                    } else {
+                        pos[c1[i]]
+                    };
+                    if dic < d1[i] {
+                        gain += w[i] * (d1[i] - dic);
+                        if r != usize::MAX {
+                            adj[r] -= w[i] * (d2[i] - d1[i]);
+                        }
+                    } else if dic < d2[i] && r != usize::MAX {
+                        adj[r] += w[i] * (dic - d2[i]);
+                    }
+                }
+                let mut b = (f64::NEG_INFINITY, usize::MAX, c);
+                for k in 0..chosen.len() {
+                    let profit = gain - (base[k] + adj[k]);
+                    if profit > b.0 {
+                        b = (profit, k, c);
+                    }
+                }
+                b
+            })
+            .reduce(
+                || (f64::NEG_INFINITY, usize::MAX, usize::MAX),
+                |a, b| {
+                    if b.0 > a.0 || (b.0 == a.0 && b.2 < a.2) {
+                        b
+                    } else {
+                        a
+                    }
+                },
+            );
+        if best.1 == usize::MAX || best.0 <= eps {
+            break;
+        }
+        open[chosen[best.1]] = false;
+        chosen[best.1] = best.2;
+        open[best.2] = true;
+    }
+    chosen
+}
+
+/// p-center heuristic: bisection over the distinct costs, with the MCLP heuristic (unit
+/// weights) deciding whether `p` new sites can cover every point at that radius.
+fn pcenter_heuristic(prob: &Problem, s: &Setup, ones: &[f64], p: usize) -> Vec<usize> {
+    let n = prob.n_demand();
+    // Lower bound: every point's nearest allowed site.
+    let lb = (0..n)
+        .map(|i| {
+            let (st, c) = prob.row(i);
+            st.iter()
+                .zip(c)
+                .find(|(j, _)| s.allowed[**j as usize])
+                .map_or(f64::INFINITY, |x| *x.1)
+        })
+        .fold(0.0f64, f64::max);
+    // Upper bound: the p-median heuristic's worst distance.
+    let start = pmedian_heuristic(prob, s, ones, p);
+    let worst = |sites: &[usize]| {
+        let mut open = vec![false; prob.n_sites()];
+        for &j in s.fixed.iter().chain(sites) {
+            open[j] = true;
+        }
+        nearest_open(prob, &open)
+            .iter()
+            .map(|x| x.map_or(f64::INFINITY, |y| y.1))
+            .fold(0.0f64, f64::max)
+    };
+    let mut best = start.clone();
+    let ub = worst(&start);
+    let mut radii: Vec<f64> = (0..n)
+        .flat_map(|i| prob.row(i).1.iter().copied())
+        .filter(|&c| c >= lb && c < ub)
+        .collect();
+    radii.sort_by(f64::total_cmp);
+    radii.dedup();
+    let (mut lo, mut hi) = (0usize, radii.len());
+    // Invariant: radii[hi..] feasible (ub feasible), radii[..lo] not known feasible.
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        let r = radii[mid];
+        let h = mclp_heuristic(prob, s, ones, r, p);
+        if covers_all(prob, s, &h.sites, r) {
+            best = h.sites;
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    best
+}
+
+fn covers_all(prob: &Problem, s: &Setup, sites: &[usize], r: f64) -> bool {
+    let mut c = vec![false; prob.n_demand()];
+    for &j in s.fixed.iter().chain(sites) {
+        for &i in prob.col_within(j, r).0 {
+            c[i as usize] = true;
+        }
+    }
+    c.iter().all(|&x| x)
+}
+
+// ---------------------------------------------------------------------------------------
+// Exact integer programs
+
+fn picked(x: &[f64], yvars: &[(usize, usize)]) -> Vec<usize> {
+    yvars
+        .iter()
+        .filter(|(_, v)| x[*v] > 0.5)
+        .map(|(j, _)| *j)
+        .collect()
+}
+
+/// MCLP (Church & ReVelle 1974): max Σ wᵢ zᵢ, zᵢ ≤ Σ_{j ∈ Nᵢ} yⱼ, Σ yⱼ = p.
+fn mclp_exact(
+    prob: &Problem,
+    s: &Setup,
+    w: &[f64],
+    r: f64,
+    p: usize,
+    warm: &[usize],
+    params: &SiteParams,
+) -> Exact {
+    let n = prob.n_demand();
+    let mut fixed_cov = vec![false; n];
+    for &j in &s.fixed {
+        for &i in prob.col_within(j, r).0 {
+            fixed_cov[i as usize] = true;
+        }
+    }
+    let mut is_free = vec![false; prob.n_sites()];
+    for &j in &s.free {
+        is_free[j] = true;
+    }
+    let nz = (0..n)
+        .filter(|&i| !fixed_cov[i] && w[i] > 0.0)
+        .filter(|&i| prob.row_within(i, r).0.iter().any(|&j| is_free[j as usize]))
+        .count();
+    if s.free.len() + nz > params.max_exact_vars {
+        return Ok(None);
+    }
+    let mut lp = Milp::default();
+    lp.maximize = true;
+    let mut warm_open = vec![false; prob.n_sites()];
+    for &j in warm {
+        warm_open[j] = true;
+    }
+    let mut yv = vec![usize::MAX; prob.n_sites()];
+    let mut ys = Vec::new();
+    for &j in &s.free {
+        let v = lp.var(0.0, 1.0, true, 0.0, Some(if warm_open[j] { 1.0 } else { 0.0 }));
+        yv[j] = v;
+        ys.push((j, v));
+    }
+    for i in 0..n {
+        if fixed_cov[i] || w[i] <= 0.0 {
+            continue;
+        }
+        let cover: Vec<usize> = prob
+            .row_within(i, r)
+            .0
+            .iter()
+            .filter(|&&j| is_free[j as usize])
+            .map(|&j| yv[j as usize])
+            .collect();
+        if cover.is_empty() {
+            continue;
+        }
+        let z = lp.var(0.0, 1.0, false, w[i], None);
+        let mut t: Vec<(usize, f64)> = vec![(z, 1.0)];
+        t.extend(cover.iter().map(|&v| (v, -1.0)));
+        lp.row(t, Cmp::Le, 0.0);
+    }
+    lp.row(ys.iter().map(|&(_, v)| (v, 1.0)).collect(), Cmp::Eq, p as f64);
+    let out = lp.solve(params.solver, params.time_limit_s)?;
+    Ok(Some((picked(&out.x, &ys), out.optimal, out.gap)))
+}
+
+/// LSCP (Toregas et al. 1971): min Σ yⱼ, Σ_{j ∈ Nᵢ} yⱼ ≥ 1 for every demand point.
+fn lscp_exact(prob: &Problem, s: &Setup, r: f64, warm: &[usize], params: &SiteParams) -> Exact {
+    lscp_exact_inner(prob, s, r, Some(warm), params)
+}
+
+fn lscp_exact_inner(
+    prob: &Problem,
+    s: &Setup,
+    r: f64,
+    warm: Option<&[usize]>,
+    params: &SiteParams,
+) -> Exact {
+    let n = prob.n_demand();
+    if s.free.len() > params.max_exact_vars {
+        return Ok(None);
+    }
+    let mut fixed_cov = vec![false; n];
+    for &j in &s.fixed {
+        for &i in prob.col_within(j, r).0 {
+            fixed_cov[i as usize] = true;
+        }
+    }
+    let mut warm_open = vec![false; prob.n_sites()];
+    for &j in warm.unwrap_or(&[]) {
+        warm_open[j] = true;
+    }
+    let mut lp = Milp::default();
+    let mut yv = vec![usize::MAX; prob.n_sites()];
+    let mut ys = Vec::new();
+    for &j in &s.free {
+        let init = warm.map(|_| if warm_open[j] { 1.0 } else { 0.0 });
+        let v = lp.var(0.0, 1.0, true, 1.0, init);
+        yv[j] = v;
+        ys.push((j, v));
+    }
+    for i in 0..n {
+        if fixed_cov[i] {
+            continue;
+        }
+        let t: Vec<(usize, f64)> = prob
+            .row_within(i, r)
+            .0
+            .iter()
+            .filter(|&&j| yv[j as usize] != usize::MAX)
+            .map(|&j| (yv[j as usize], 1.0))
+            .collect();
+        if t.is_empty() {
+            return Err(PlanError::Uncoverable {
+                radius_m: r,
+                count: 1,
+                examples: prob.demand()[i].id.clone(),
+                ids: vec![prob.demand()[i].id.clone()],
+            });
+        }
+        lp.row(t, Cmp::Ge, 1.0);
+    }
+    let out = lp.solve(params.solver, params.time_limit_s)?;
+    Ok(Some((picked(&out.x, &ys), out.optimal, out.gap)))
+}
+
+/// p-median (ReVelle & Swain 1970): min Σ wᵢ dᵢⱼ xᵢⱼ, Σⱼ xᵢⱼ = 1, xᵢⱼ ≤ yⱼ, Σ yⱼ = p.
+/// Pairs farther than a demand point's nearest fixed site are left out (never better).
+fn pmedian_exact(
+    prob: &Problem,
+    s: &Setup,
+    w: &[f64],
+    p: usize,
+    warm: &[usize],
+    params: &SiteParams,
+) -> Exact {
+    let n = prob.n_demand();
+    let m = prob.n_sites();
+    let pen = penalty(prob);
+    let mut is_fixed = vec![false; m];
+    for &j in &s.fixed {
+        is_fixed[j] = true;
+    }
+    // Candidate pairs per demand point.
+    let mut pairs: Vec<Vec<(usize, f64)>> = Vec::with_capacity(n);
+    let mut count = s.free.len();
+    for i in 0..n {
+        let (st, c) = prob.row(i);
+        let mut v = Vec::new();
+        for (&j, &d) in st.iter().zip(c) {
+            let j = j as usize;
+            if !s.allowed[j] {
+                continue;
+            }
+            v.push((j, d));
+            if is_fixed[j] {
+                break;
+            }
+        }
+        count += v.len() + 1;
+        pairs.push(v);
+    }
+    if count > params.max_exact_vars {
+        return Ok(None);
+    }
+    let mut warm_open = vec![false; m];
+    for &j in warm.iter().chain(&s.fixed) {
+        warm_open[j] = true;
+    }
+    let mut lp = Milp::default();
+    let mut yv = vec![usize::MAX; m];
+    let mut ys = Vec::new();
+    for &j in &s.free {
+        let v = lp.var(0.0, 1.0, true, 0.0, Some(if warm_open[j] { 1.0 } else { 0.0 }));
+        yv[j] = v;
+        ys.push((j, v));
+    }
+    for (i, v) in pairs.iter().enumerate() {
+        let mut assign: Vec<(usize, f64)> = Vec::with_capacity(v.len() + 1);
+        let complete = v.last().is_some_and(|(j, _)| is_fixed[*j]) || v.len() == m;
+        for &(j, d) in v {
+            let x = lp.var(0.0, 1.0, false, w[i] * d, None);
+            assign.push((x, 1.0));
+            if !is_fixed[j] {
+                lp.row(vec![(x, 1.0), (yv[j], -1.0)], Cmp::Le, 0.0);
+            }
+        }
+        if !complete {
+            let u = lp.var(0.0, 1.0, false, w[i] * pen, None);
+            assign.push((u, 1.0));
+        }
+        lp.row(assign, Cmp::Eq, 1.0);
+    }
+    lp.row(ys.iter().map(|&(_, v)| (v, 1.0)).collect(), Cmp::Eq, p as f64);
+    let out = lp.solve(params.solver, params.time_limit_s)?;
+    Ok(Some((picked(&out.x, &ys), out.optimal, out.gap)))
+}
+
+/// p-center, exactly: the smallest radius among the distinct costs at which the exact
+/// LSCP needs at most `p` new sites (Minieka 1970), found by bisection.
+fn pcenter_exact(prob: &Problem, s: &Setup, p: usize, warm: &[usize], params: &SiteParams) -> Exact {
+    let mut open = vec![false; prob.n_sites()];
+    for &j in s.fixed.iter().chain(warm) {
+        open[j] = true;
+    }
+    let ub = nearest_open(prob, &open)
+        .iter()
+        .map(|x| x.map_or(f64::INFINITY, |y| y.1))
+        .fold(0.0f64, f64::max);
+    let mut radii: Vec<f64> = (0..prob.n_demand())
+        .flat_map(|i| prob.row(i).1.iter().copied())
+        .filter(|&c| c < ub)
+        .collect();
+    radii.sort_by(f64::total_cmp);
+    radii.dedup();
+    let mut best = warm.to_vec();
+    let mut all_optimal = true;
+    let (mut lo, mut hi) = (0usize, radii.len());
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        let r = radii[mid];
+        let res = match lscp_exact_inner(prob, s, r, None, params) {
+            Ok(x) => x,
+            Err(PlanError::Uncoverable { .. }) => {
+                lo = mid + 1;
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        let Some((sites, optimal, _)) = res else {
+            return Ok(None);
+        };
+        if sites.len() <= p {
+            best = sites;
+            // Pad with unused candidates to exactly p sites (keeps the answer a p-set).
+            hi = mid;
+            if !optimal {
+                all_optimal = false;
+            }
+        } else if optimal {
+            lo = mid + 1;
+        } else {
+            all_optimal = false;
+            lo = mid + 1;
+        }
+    }
+    // Use exactly p sites: add free sites greedily by p-median gain if fewer.
+    if best.len() < p {
+        let mut open = vec![false; prob.n_sites()];
+        for &j in s.fixed.iter().chain(&best) {
+            open[j] = true;
+        }
+        for &j in &s.free {
+            if best.len() >= p {
+                break;
+            }
+            if !open[j] {
+                open[j] = true;
+                best.push(j);
+            }
+        }
+    }
+    Ok(Some((best, all_optimal, if all_optimal { Some(0.0) } else { None })))
+}
