@@ -204,9 +204,8 @@ pub fn nearest(ctx: &Ctx, a: NearestArgs) -> Result<ExitCode> {
         }
     }
     let filter = a.filter.filter()?;
-    let data = ctx.load()?;
-    let hits = data
-        .stations
+    let stations = ctx.load_stations()?;
+    let hits = stations
         .nearest(at, a.k, a.max_m, |s| filter.accepts(s));
     print_stations(ctx, &hits, true)?;
     Ok(ExitCode::SUCCESS)
@@ -221,8 +220,8 @@ pub fn within(ctx: &Ctx, a: WithinArgs) -> Result<ExitCode> {
             if !(r.is_finite() && r >= 0.0) {
                 bail!("--radius-m {r} must be a distance in metres ≥ 0");
             }
-            let data = ctx.load()?;
-            let hits = data.stations.within_radius(at, r, |s| filter.accepts(s));
+            let stations = ctx.load_stations()?;
+            let hits = stations.within_radius(at, r, |s| filter.accepts(s));
             print_stations(ctx, &hits, true)?;
         }
         (None, None, None, Some(b)) => {
@@ -232,8 +231,8 @@ pub fn within(ctx: &Ctx, a: WithinArgs) -> Result<ExitCode> {
                 let ne = point(ctx, bbox.east, bbox.north)?;
                 bbox = BBox::new(sw.lon, sw.lat, ne.lon, ne.lat)?;
             }
-            let data = ctx.load()?;
-            let hits = data.stations.within_bbox(&bbox, |s| filter.accepts(s));
+            let stations = ctx.load_stations()?;
+            let hits = stations.within_bbox(&bbox, |s| filter.accepts(s));
             print_stations(ctx, &hits, false)?;
         }
         _ => bail!("give either --lat, --lon and --radius-m, or --bbox W,S,E,N"),
