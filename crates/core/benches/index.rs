@@ -1,6 +1,6 @@
 //! Index benchmarks on deterministic synthetic stations: k-nearest with and without
-#![allow(missing_docs)] // criterion_group! generates undocumented functions
 //! filters, radius search, and bulk load.
+#![allow(missing_docs)] // criterion_group! generates undocumented functions
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use rand::{Rng, SeedableRng};
