@@ -1,7 +1,7 @@
 // Planner view: utilisation, hotspots, gap scores, a cutoff slider, candidate sites,
 // the compare table, "best p new sites" and GeoJSON exports.
 import { t, onLangChange } from './i18n.js';
-import { getJson, postJson, asFeatureCollection, pick, lonLatOf, rowsOf } from './api.js';
+import { getJson, postJson, asFeatureCollection, pick, lonLatOf, rowsOf, loadLayer } from './api.js';
 import { maplibregl, COLORS, EMPTY } from './map.js';
 import { esc } from './courier.js';
 
@@ -226,7 +226,13 @@ export function setupPlanner(app) {
     };
     try {
       const resp = await postJson('/api/v1/plan/select', payload);
-      const rows = rowsOf(resp, ['sites', 'chosen', 'selected', 'features', 'new_sites']);
+      let rows = rowsOf(resp, ['features', 'new_sites', 'sites', 'chosen', 'selected']);
+      if (rows.some((r) => typeof r !== 'object')) {
+        // Only ids: place them from the dataset's candidate sites.
+        if (!app.layers.candidates) app.layers.candidates = await loadLayer('candidates').catch(() => EMPTY);
+        const byId = new Map(app.layers.candidates.features.map((f) => [String(f.properties?.id ?? f.id), f]));
+        rows = rows.map((r) => (typeof r === 'object' ? r : byId.get(String(r)) ?? { id: r }));
+      }
       const features = rows
         .map((r, i) => {
           const ll = lonLatOf(r);
@@ -238,8 +244,10 @@ export function setupPlanner(app) {
         .filter(Boolean);
       chosenFc = { type: 'FeatureCollection', features };
       map.getSource('chosen').setData(chosenFc);
-      const extra = pick(resp, ['coverage_after', 'covered_share', 'objective', 'summary.covered_share']);
-      selectStatus.textContent = t('selected_n', { n: features.length }) + (extra != null && typeof extra !== 'object' ? ` (${fmtCell(extra)})` : '');
+      const share = +pick(resp, ['covered_share', 'solution.covered_share', 'summary.covered_share', 'coverage_after'], NaN);
+      selectStatus.textContent =
+        t('selected_n', { n: features.length }) +
+        (Number.isFinite(share) ? ` ${t('coverage_label')}: ${((share > 1 ? share / 100 : share) * 100).toFixed(1)}%` : '');
       app.lastSelect = resp;
     } catch (e) {
       selectStatus.classList.add('error');
