@@ -2,8 +2,12 @@
 // server's config, and the data layers drawn on top.
 import * as maplibregl from 'maplibre-gl';
 import 'maplibre-gl/dist/maplibre-gl.css';
+// MapLibre's worker is a file of its own: let the bundler emit it and tell MapLibre where.
+import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
 import { t } from './i18n.js';
 import { getJson, pick } from './api.js';
+
+maplibregl.setWorkerUrl(workerUrl);
 
 export const EMPTY = { type: 'FeatureCollection', features: [] };
 
@@ -74,6 +78,15 @@ export function showNotice(text) {
   const el = document.getElementById('notice');
   el.textContent = text;
   el.hidden = !text;
+  if (!text) return;
+  const close = document.createElement('button');
+  close.type = 'button';
+  close.textContent = '×';
+  close.setAttribute('aria-label', t('close'));
+  close.addEventListener('click', () => {
+    el.hidden = true;
+  });
+  el.prepend(close);
 }
 
 /** Create the map; resolves once the style is loaded. */

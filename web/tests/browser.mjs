@@ -101,7 +101,7 @@ async function tapMap(page, fx, fy) {
 
 async function apiJson(path, init) {
   const res = await fetch(`${base}${path}`, init);
-  assert.ok(res.ok, `${path}: HTTP ${res.status} ${await res.text().catch(() => '')}`);
+  if (!res.ok) assert.fail(`${path}: HTTP ${res.status} ${await res.text()}`);
   return res.json();
 }
 
