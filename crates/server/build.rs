@@ -51,6 +51,15 @@ fn main() {
         Ok(dist) => embed(&dist),
         Err(reason) => {
             println!("cargo:warning=yizhan web UI not built: {reason}");
+            if reason.contains("Node.js") || reason.contains("npm is not installed") {
+                // Check again on the next build, so that installing Node.js is enough:
+                // a path that does not exist makes cargo rerun this script every time.
+                println!(
+                    "cargo:rerun-if-changed={}",
+                    web.join("node_modules/.rerun-until-node-is-installed")
+                        .display()
+                );
+            }
             not_built(&reason)
         }
     };
