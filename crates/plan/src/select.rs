@@ -550,9 +550,97 @@ fn mclp_heuristic(prob: &Problem, s: &Setup, w: &[f64], r: f64, p: usize) -> Heu
             heap.push(Key(g, j));
         }
     }
+    let covered_of = |cnt: &[u32]| -> f64 { (0..n).filter(|&i| cnt[i] > 0).map(|i| w[i]).sum() };
+    let (mut chosen, mut cnt, mut open) = mclp_swap(prob, s, w, r, chosen);
+    let mut best = covered_of(&cnt);
+    let mut rng = Shaker::new(prob, s, p);
+    while let Some(start) = rng.shake(&chosen, &s.free) {
+        let (c2, cnt2, open2) = mclp_swap(prob, s, w, r, start);
+        let v = covered_of(&cnt2);
+        if v > best + tol(best) {
+            (chosen, cnt, open, best) = (c2, cnt2, open2, v);
+        }
+    }
+    mclp_quality(prob, s, w, r, p, chosen, &cnt, &open)
+}
+
+/// Deterministic random restarts ("shaking" of variable neighbourhood search,
+/// Mladenović & Hansen 1997) for problems small enough to afford them.
+struct Shaker {
+    state: u64,
+    left: usize,
+}
+
+impl Shaker {
+    fn new(prob: &Problem, s: &Setup, p: usize) -> Self {
+        let size = prob.nnz().max(prob.n_demand()) * p.max(1);
+        let left = if p == 0 || s.free.len() <= p {
+            0
+        } else if size <= 200_000 {
+            40
+        } else if size <= 4_000_000 {
+            6
+        } else {
+            0
+        };
+        Self {
+            state: 0x9E37_79B9_7F4A_7C15,
+            left,
+        }
+    }
+    fn next(&mut self) -> u64 {
+        // xorshift64*
+        self.state ^= self.state >> 12;
+        self.state ^= self.state << 25;
+        self.state ^= self.state >> 27;
+        self.state.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    /// A copy of `chosen` with one to three sites replaced by random free ones.
+    fn shake(&mut self, chosen: &[usize], free: &[usize]) -> Option<Vec<usize>> {
+        if self.left == 0 || chosen.is_empty() {
+            return None;
+        }
+        self.left -= 1;
+        let mut t = chosen.to_vec();
+        let k = 1 + (self.left % 3).min(chosen.len() - 1);
+        for _ in 0..k {
+            let pos = (self.next() % t.len() as u64) as usize;
+            for _ in 0..16 {
+                let c = free[(self.next() % free.len() as u64) as usize];
+                if !t.contains(&c) {
+                    t[pos] = c;
+                    break;
+                }
+            }
+        }
+        Some(t)
+    }
+}
+
+/// MCLP best-improvement swaps from `chosen`; gives the sites, cover counts and open mask.
+fn mclp_swap(
+    prob: &Problem,
+    s: &Setup,
+    w: &[f64],
+    r: f64,
+    mut chosen: Vec<usize>,
+) -> (Vec<usize>, Vec<u32>, Vec<bool>) {
+    let n = prob.n_demand();
+    let m = prob.n_sites();
+    let p = chosen.len();
+    let mut cnt = vec![0u32; n];
+    let mut open = vec![false; m];
+    let add = |j: usize, cnt: &mut Vec<u32>| {
+        for &i in prob.col_within(j, r).0 {
+            cnt[i as usize] += 1;
+        }
+    };
+    for &j in s.fixed.iter().chain(&chosen) {
+        open[j] = true;
+        add(j, &mut cnt);
+    }
     let total: f64 = w.iter().sum();
     let eps = tol(total);
-    // Swap local search.
     for _ in 0..(50 * p.max(1)) {
         let gain0: Vec<f64> = s
             .free
@@ -615,13 +703,28 @@ fn mclp_heuristic(prob: &Problem, s: &Setup, w: &[f64], r: f64, p: usize) -> Heu
         open[inn] = true;
         add(inn, &mut cnt);
     }
-    // Quality: submodular upper bound.
+    (chosen, cnt, open)
+}
+
+/// The MCLP answer with its submodular upper bound and gap.
+#[allow(clippy::too_many_arguments)]
+fn mclp_quality(
+    prob: &Problem,
+    s: &Setup,
+    w: &[f64],
+    r: f64,
+    p: usize,
+    chosen: Vec<usize>,
+    cnt: &[u32],
+    open: &[bool],
+) -> Heur {
+    let n = prob.n_demand();
     let covered: f64 = (0..n).filter(|&i| cnt[i] > 0).map(|i| w[i]).sum();
     let mut g: Vec<f64> = s
         .free
         .par_iter()
         .filter(|&&j| !open[j])
-        .map(|&j| cover_gain(prob, j, r, w, &cnt))
+        .map(|&j| cover_gain(prob, j, r, w, cnt))
         .collect();
     g.sort_by(|a, b| b.total_cmp(a));
     let coverable: f64 = (0..n)
@@ -774,7 +877,7 @@ fn pmedian_heuristic(prob: &Problem, s: &Setup, w: &[f64], p: usize) -> Vec<usiz
         open[j] = true;
     }
     let (_, mut d1, _) = two_nearest(prob, &open, pen);
-    let mut chosen = Vec::with_capacity(p);
+    let mut chosen: Vec<usize> = Vec::with_capacity(p);
     for _ in 0..p {
         let best = s
             .free
@@ -798,6 +901,36 @@ fn pmedian_heuristic(prob: &Problem, s: &Setup, w: &[f64], p: usize) -> Vec<usiz
             let i = i as usize;
             d1[i] = d1[i].min(c);
         }
+    }
+    let cost_of = |sites: &[usize]| -> f64 {
+        let mut open = vec![false; m];
+        for &j in s.fixed.iter().chain(sites) {
+            open[j] = true;
+        }
+        let (_, d1, _) = two_nearest(prob, &open, pen);
+        d1.iter().zip(w).map(|(d, w)| d * w).sum()
+    };
+    let mut chosen = pmedian_swap(prob, s, w, chosen);
+    let mut best = cost_of(&chosen);
+    let mut rng = Shaker::new(prob, s, p);
+    while let Some(start) = rng.shake(&chosen, &s.free) {
+        let c2 = pmedian_swap(prob, s, w, start);
+        let v = cost_of(&c2);
+        if v < best - tol(best) {
+            (chosen, best) = (c2, v);
+        }
+    }
+    chosen
+}
+
+/// Teitz & Bart interchange with Whitaker's fast evaluation, best improvement per pass.
+fn pmedian_swap(prob: &Problem, s: &Setup, w: &[f64], mut chosen: Vec<usize>) -> Vec<usize> {
+    let m = prob.n_sites();
+    let p = chosen.len();
+    let pen = penalty(prob);
+    let mut open = vec![false; m];
+    for &j in s.fixed.iter().chain(&chosen) {
+        open[j] = true;
     }
     let total: f64 = w.iter().sum::<f64>() * prob.max_cost().max(1.0);
     let eps = tol(total);
@@ -906,15 +1039,106 @@ fn pcenter_heuristic(prob: &Problem, s: &Setup, ones: &[f64], p: usize) -> Vec<u
     while lo < hi {
         let mid = (lo + hi) / 2;
         let r = radii[mid];
-        let h = mclp_heuristic(prob, s, ones, r, p);
-        if covers_all(prob, s, &h.sites, r) {
-            best = h.sites;
+        if let Some(sites) = cover_test(prob, s, ones, r, p) {
+            best = sites;
             hi = mid;
         } else {
             lo = mid + 1;
         }
     }
-    best
+    pcenter_polish(prob, s, best)
+}
+
+/// Best-improvement swaps on (worst distance, total distance), while the neighbourhood
+/// is small enough to evaluate in full.
+fn pcenter_polish(prob: &Problem, s: &Setup, mut chosen: Vec<usize>) -> Vec<usize> {
+    let n = prob.n_demand();
+    if chosen.is_empty() || chosen.len() * s.free.len() * n > 20_000_000 {
+        return chosen;
+    }
+    let eval = |sites: &[usize]| -> (f64, f64) {
+        let mut open = vec![false; prob.n_sites()];
+        for &j in s.fixed.iter().chain(sites) {
+            open[j] = true;
+        }
+        let near = nearest_open(prob, &open);
+        let mut worst = 0.0f64;
+        let mut sum = 0.0;
+        for x in near {
+            let d = x.map_or(f64::INFINITY, |y| y.1);
+            worst = worst.max(d);
+            sum += d;
+        }
+        (worst, sum)
+    };
+    let mut cur = eval(&chosen);
+    for _ in 0..(20 * chosen.len()) {
+        let mut best: Option<((f64, f64), usize, usize)> = None;
+        for pos in 0..chosen.len() {
+            for &c in &s.free {
+                if chosen.contains(&c) {
+                    continue;
+                }
+                let mut t = chosen.clone();
+                t[pos] = c;
+                let v = eval(&t);
+                let better = |a: (f64, f64), b: (f64, f64)| {
+                    a.0 < b.0 - 1e-9 || (a.0 <= b.0 + 1e-9 && a.1 < b.1 - 1e-9)
+                };
+                if better(v, best.map_or(cur, |b| b.0)) {
+                    best = Some((v, pos, c));
+                }
+            }
+        }
+        match best {
+            Some((v, pos, c)) => {
+                chosen[pos] = c;
+                cur = v;
+            }
+            None => break,
+        }
+    }
+    chosen
+}
+
+/// Can `p` new sites cover every point within `r`? The MCLP heuristic, restarted with
+/// each site that could cover a point it left uncovered forced open.
+fn cover_test(prob: &Problem, s: &Setup, ones: &[f64], r: f64, p: usize) -> Option<Vec<usize>> {
+    let h = mclp_heuristic(prob, s, ones, r, p);
+    if covers_all(prob, s, &h.sites, r) {
+        return Some(h.sites);
+    }
+    if p == 0 {
+        return None;
+    }
+    let mut cov = vec![false; prob.n_demand()];
+    for &j in s.fixed.iter().chain(&h.sites) {
+        for &i in prob.col_within(j, r).0 {
+            cov[i as usize] = true;
+        }
+    }
+    let i = cov.iter().position(|c| !c)?;
+    let forced: Vec<usize> = prob
+        .row_within(i, r)
+        .0
+        .iter()
+        .map(|&j| j as usize)
+        .filter(|&j| s.allowed[j] && !s.fixed.contains(&j))
+        .take(32)
+        .collect();
+    forced.into_par_iter().find_map_first(|j| {
+        let sub = Setup {
+            fixed: s.fixed.iter().copied().chain([j]).collect(),
+            free: s.free.iter().copied().filter(|&x| x != j).collect(),
+            allowed: s.allowed.clone(),
+        };
+        let h = mclp_heuristic(prob, &sub, ones, r, p - 1);
+        covers_all(prob, &sub, &h.sites, r).then(|| {
+            let mut v = h.sites;
+            v.push(j);
+            v
+        })
+    })
 }
 
 fn covers_all(prob: &Problem, s: &Setup, sites: &[usize], r: f64) -> bool {

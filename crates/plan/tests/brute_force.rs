@@ -1,0 +1,259 @@
+//! Every model, heuristic and exact, against brute-force enumeration of all p-subsets
+//! on small seeded instances (with fixed and excluded sites).
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use yizhan_plan::{solve, DemandPoint, Model, Problem, SiteInfo, SiteParams};
+
+struct Inst {
+    prob: Problem,
+    d: Vec<Vec<f64>>,
+    w: Vec<f64>,
+}
+
+fn instance(seed: u64, n: usize, m: usize) -> Inst {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let pts: Vec<(f64, f64)> = (0..n)
+        .map(|_| (rng.random_range(0.0..5000.0), rng.random_range(0.0..5000.0)))
+        .collect();
+    let sites: Vec<(f64, f64)> = (0..m)
+        .map(|_| (rng.random_range(0.0..5000.0), rng.random_range(0.0..5000.0)))
+        .collect();
+    let w: Vec<f64> = (0..n).map(|_| rng.random_range(1..20) as f64).collect();
+    let d: Vec<Vec<f64>> = pts
+        .iter()
+        .map(|a| {
+            sites
+                .iter()
+                .map(|b| ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt().round())
+                .collect()
+        })
+        .collect();
+    let demand = (0..n)
+        .map(|i| DemandPoint {
+            id: format!("d{i}"),
+            weight: w[i],
+        })
+        .collect();
+    let s = (0..m)
+        .map(|j| SiteInfo {
+            id: format!("s{j}"),
+            capacity: None,
+        })
+        .collect();
+    Inst {
+        prob: Problem::from_dense(demand, s, &d).unwrap(),
+        d,
+        w,
+    }
+}
+
+fn subsets(items: &[usize], k: usize) -> Vec<Vec<usize>> {
+    if k == 0 {
+        return vec![vec![]];
+    }
+    if items.len() < k {
+        return vec![];
+    }
+    let mut out = subsets(&items[1..], k - 1);
+    for s in &mut out {
+        s.insert(0, items[0]);
+    }
+    out.extend(subsets(&items[1..], k));
+    out
+}
+
+fn nearest(inst: &Inst, open: &[usize], i: usize) -> f64 {
+    open.iter().map(|&j| inst.d[i][j]).fold(f64::INFINITY, f64::min)
+}
+
+fn value(inst: &Inst, model: Model, open: &[usize], r: f64) -> f64 {
+    let n = inst.w.len();
+    match model {
+        Model::Mclp => (0..n)
+            .filter(|&i| nearest(inst, open, i) <= r)
+            .map(|i| inst.w[i])
+            .sum(),
+        Model::PMedian => (0..n).map(|i| inst.w[i] * nearest(inst, open, i)).sum(),
+        Model::PCenter => (0..n).map(|i| nearest(inst, open, i)).fold(0.0, f64::max),
+        _ => unreachable!(),
+    }
+}
+
+fn site_idx(ids: &[String]) -> Vec<usize> {
+    ids.iter().map(|s| s[1..].parse().unwrap()).collect()
+}
+
+#[test]
+fn p_models_agree_with_enumeration() {
+    for seed in 0..12u64 {
+        let (n, m) = (14 + (seed as usize % 5) * 3, 7 + seed as usize % 3);
+        let inst = instance(seed, n, m);
+        let fixed: Vec<usize> = if seed % 3 == 0 { vec![0] } else { vec![] };
+        let excluded: Vec<usize> = if seed % 4 == 1 { vec![m - 1] } else { vec![] };
+        let free: Vec<usize> = (0..m)
+            .filter(|j| !fixed.contains(j) && !excluded.contains(j))
+            .collect();
+        let r = 1500.0;
+        for p in 1..=3usize {
+            for model in [Model::Mclp, Model::PMedian, Model::PCenter] {
+                let best = subsets(&free, p)
+                    .into_iter()
+                    .map(|s| {
+                        let open: Vec<usize> = fixed.iter().chain(&s).copied().collect();
+                        value(&inst, model, &open, r)
+                    })
+                    .fold(
+                        if model == Model::Mclp {
+                            f64::NEG_INFINITY
+                        } else {
+                            f64::INFINITY
+                        },
+                        |a, b| if model == Model::Mclp { a.max(b) } else { a.min(b) },
+                    );
+                for exact in [false, true] {
+                    let mut sp = SiteParams::new(model);
+                    sp.p = Some(p);
+                    sp.radius_m = Some(r);
+                    sp.exact = exact;
+                    sp.fixed = fixed.iter().map(|j| format!("s{j}")).collect();
+                    sp.excluded = excluded.iter().map(|j| format!("s{j}")).collect();
+                    let sol = solve(&inst.prob, &sp).unwrap();
+                    let open = site_idx(&sol.sites);
+                    assert_eq!(sol.new_sites.len(), p);
+                    for j in &excluded {
+                        assert!(!open.contains(j));
+                    }
+                    for j in &fixed {
+                        assert!(open.contains(j));
+                    }
+                    let got = value(&inst, model, &open, r);
+                    assert!((got - sol.objective).abs() < 1e-6, "{model} objective");
+                    let ctx = format!("seed {seed} n {n} m {m} p {p} {model} exact {exact}");
+                    if exact {
+                        assert!(sol.optimal, "{ctx}");
+                        assert!((got - best).abs() < 1e-6, "{ctx}: {got} vs brute {best}");
+                    } else {
+                        // The heuristic is never better than the optimum, and on these
+                        // small instances it reaches it.
+                        assert!((got - best).abs() < 1e-6, "{ctx}: {got} vs brute {best}");
+                        if model == Model::Mclp {
+                            let g = sol.gap.unwrap();
+                            assert!(best <= got / (1.0 - g).max(1e-12) + 1e-6);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn lscp_agrees_with_enumeration() {
+    for seed in 0..10u64 {
+        let inst = instance(100 + seed, 15, 8);
+        let r = 2200.0;
+        let n = inst.w.len();
+        let all: Vec<usize> = (0..8).collect();
+        let coverable = (0..n).all(|i| all.iter().any(|&j| inst.d[i][j] <= r));
+        let mut sp = SiteParams::new(Model::Lscp);
+        sp.radius_m = Some(r);
+        if !coverable {
+            let e = solve(&inst.prob, &sp).unwrap_err();
+            assert!(e.to_string().starts_with("infeasible"), "{e}");
+            continue;
+        }
+        let best = (1..=8)
+            .find(|&k| {
+                subsets(&all, k)
+                    .iter()
+                    .any(|s| (0..n).all(|i| nearest(&inst, s, i) <= r))
+            })
+            .unwrap();
+        for exact in [false, true] {
+            sp.exact = exact;
+            let sol = solve(&inst.prob, &sp).unwrap();
+            assert_eq!(sol.uncovered_points, 0);
+            assert_eq!(sol.new_sites.len(), best, "seed {seed} exact {exact}");
+            if exact {
+                assert!(sol.optimal);
+            }
+        }
+    }
+}
+
+#[test]
+fn lscp_names_uncoverable_demand() {
+    let demand = vec![
+        DemandPoint {
+            id: "near".into(),
+            weight: 1.0,
+        },
+        DemandPoint {
+            id: "far".into(),
+            weight: 1.0,
+        },
+    ];
+    let sites = vec![SiteInfo {
+        id: "s".into(),
+        capacity: None,
+    }];
+    let prob = Problem::from_dense(demand, sites, &[vec![10.0], vec![9000.0]]).unwrap();
+    let mut sp = SiteParams::new(Model::Lscp);
+    sp.radius_m = Some(500.0);
+    let e = solve(&prob, &sp).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "infeasible: 1 demand point(s) have no site within 500 m (e.g. far)"
+    );
+}
+
+#[test]
+fn bad_inputs_are_refused() {
+    let inst = instance(7, 10, 5);
+    let mut sp = SiteParams::new(Model::Mclp);
+    sp.p = Some(2);
+    sp.radius_m = Some(-1.0);
+    assert!(solve(&inst.prob, &sp)
+        .unwrap_err()
+        .to_string()
+        .contains("radius must be a positive number"));
+    sp.radius_m = None;
+    assert!(solve(&inst.prob, &sp)
+        .unwrap_err()
+        .to_string()
+        .contains("needs a service radius"));
+    sp.radius_m = Some(100.0);
+    sp.fixed = vec!["nope".into()];
+    assert!(solve(&inst.prob, &sp)
+        .unwrap_err()
+        .to_string()
+        .contains("unknown site id \"nope\""));
+    sp.fixed = vec!["s1".into()];
+    sp.excluded = vec!["s1".into()];
+    assert!(solve(&inst.prob, &sp)
+        .unwrap_err()
+        .to_string()
+        .contains("both fixed and excluded"));
+    let dup = vec![
+        DemandPoint {
+            id: "a".into(),
+            weight: 1.0,
+        },
+        DemandPoint {
+            id: "a".into(),
+            weight: 1.0,
+        },
+    ];
+    let s = vec![SiteInfo {
+        id: "s".into(),
+        capacity: None,
+    }];
+    let e = Problem::from_dense(dup, s.clone(), &[vec![1.0], vec![2.0]]).unwrap_err();
+    assert_eq!(e.to_string(), "duplicate demand point id \"a\"");
+    let neg = vec![DemandPoint {
+        id: "a".into(),
+        weight: -3.0,
+    }];
+    assert!(Problem::from_dense(neg, s, &[vec![1.0]]).is_err());
+}
