@@ -6,6 +6,7 @@ mod gen_cmd;
 mod plan_cmds;
 mod query;
 mod serve_cmd;
+mod store_cmds;
 
 use std::process::ExitCode;
 
@@ -37,6 +38,10 @@ enum Command {
     Gen(gen_cmd::GenArgs),
     /// Run the map server.
     Serve(serve_cmd::ServeArgs),
+    /// Import the dataset folder into a GeoPackage store.
+    Import(store_cmds::ImportArgs),
+    /// Create, list and revoke access tokens of a store.
+    Token(store_cmds::TokenArgs),
     #[command(flatten)]
     Plan(plan_cmds::PlanCommand),
 }
@@ -50,6 +55,8 @@ fn main() -> ExitCode {
         Command::Export(a) => query::export(&cli.ctx, a),
         Command::Gen(a) => gen_cmd::run(&cli.ctx, a),
         Command::Serve(a) => serve_cmd::run(&cli.ctx, a),
+        Command::Import(a) => store_cmds::import(&cli.ctx, a),
+        Command::Token(a) => store_cmds::token(&cli.ctx, a),
         Command::Plan(c) => plan_cmds::run(&cli.ctx, c),
     };
     match result {

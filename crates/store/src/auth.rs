@@ -1,0 +1,202 @@
+//! Access tokens and roles.
+//!
+//! A token is 32 random bytes from the operating system, shown once as
+//! `yz_<64 hex digits>`; the store keeps only its SHA-256 hash. Roles:
+//! `admin` (everything), `planner` (stations, scenarios), `operator:<station id>`
+//! (occupancy of that one station).
+
+use std::fmt;
+use std::str::FromStr;
+
+use rand::{rngs::StdRng, RngCore, SeedableRng};
+use rusqlite::{params, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::{now, Result, Store, StoreError};
+
+/// What a token may do.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// Everything, including managing tokens.
+    Admin,
+    /// Create, update and retire stations; save and delete scenarios.
+    Planner,
+    /// Report the occupancy of one station.
+    Operator(String),
+}
+
+impl Role {
+    /// Whether this role may edit stations and scenarios.
+    pub fn can_plan(&self) -> bool {
+        matches!(self, Role::Admin | Role::Planner)
+    }
+
+    /// Whether this role may report the occupancy of `station`.
+    pub fn can_report(&self, station: &str) -> bool {
+        match self {
+            Role::Admin | Role::Planner => true,
+            Role::Operator(s) => s == station,
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Role::Admin => f.write_str("admin"),
+            Role::Planner => f.write_str("planner"),
+            Role::Operator(s) => write!(f, "operator:{s}"),
+        }
+    }
+}
+
+/// A role name that is not `admin`, `planner` or `operator:<station id>`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown role {0:?} (expected admin, planner or operator:<station id>)")]
+pub struct UnknownRole(pub String);
+
+impl FromStr for Role {
+    type Err = UnknownRole;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "admin" => Ok(Role::Admin),
+            "planner" => Ok(Role::Planner),
+            other => match other.strip_prefix("operator:") {
+                Some(id) if !id.trim().is_empty() => Ok(Role::Operator(id.trim().to_string())),
+                _ => Err(UnknownRole(s.to_string())),
+            },
+        }
+    }
+}
+
+impl Serialize for Role {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Role {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// A token as listed (never its secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TokenInfo {
+    /// Id, for revoking.
+    pub id: i64,
+    /// Role.
+    pub role: Role,
+    /// Free label (who has it).
+    pub label: Option<String>,
+    /// When it was made.
+    pub created_at: String,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<String>,
+}
+
+fn hash(secret: &str) -> String {
+    let d = Sha256::digest(secret.as_bytes());
+    d.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Store {
+    /// Make a token; returns its record and the secret, which is not stored.
+    pub fn create_token(
+        &mut self,
+        role: &Role,
+        label: Option<&str>,
+    ) -> Result<(TokenInfo, String)> {
+        let mut bytes = [0u8; 32];
+        StdRng::from_os_rng().fill_bytes(&mut bytes);
+        let secret = format!(
+            "yz_{}",
+            bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        );
+        let at = now();
+        self.conn.execute(
+            "INSERT INTO yizhan_tokens (hash, role, label, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![hash(&secret), role.to_string(), label, at],
+        )?;
+        let info = TokenInfo {
+            id: self.conn.last_insert_rowid(),
+            role: role.clone(),
+            label: label.map(str::to_string),
+            created_at: at,
+            revoked_at: None,
+        };
+        Ok((info, secret))
+    }
+
+    /// The role of a valid, unrevoked token.
+    pub fn verify_token(&self, secret: &str) -> Result<Option<TokenInfo>> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT id, role, label, created_at, revoked_at FROM yizhan_tokens WHERE hash = ?1 AND revoked_at IS NULL",
+                [hash(secret)],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .optional()?;
+        row.map(|(id, role, label, created_at, revoked_at)| {
+            Ok(TokenInfo {
+                id,
+                role: role.parse().map_err(|e: UnknownRole| StoreError::Corrupt {
+                    table: "yizhan_tokens",
+                    id: id.to_string(),
+                    reason: e.to_string(),
+                })?,
+                label,
+                created_at,
+                revoked_at,
+            })
+        })
+        .transpose()
+    }
+
+    /// Revoke a token by id.
+    pub fn revoke_token(&mut self, id: i64) -> Result<()> {
+        let n = self.conn.execute(
+            "UPDATE yizhan_tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+            params![id, now()],
+        )?;
+        if n == 0 {
+            return Err(StoreError::UnknownToken(id));
+        }
+        Ok(())
+    }
+
+    /// Every token (without secrets).
+    pub fn tokens(&self) -> Result<Vec<TokenInfo>> {
+        let mut st = self.conn.prepare(
+            "SELECT id, role, label, created_at, revoked_at FROM yizhan_tokens ORDER BY id",
+        )?;
+        let rows = st.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+            ))
+        })?;
+        rows.map(|r| {
+            let (id, role, label, created_at, revoked_at) = r?;
+            Ok(TokenInfo {
+                id,
+                role: role.parse().map_err(|e: UnknownRole| StoreError::Corrupt {
+                    table: "yizhan_tokens",
+                    id: id.to_string(),
+                    reason: e.to_string(),
+                })?,
+                label,
+                created_at,
+                revoked_at,
+            })
+        })
+        .collect()
+    }
+}
