@@ -51,8 +51,9 @@ impl Ctx {
     /// Load only the stations of the dataset folder (what courier queries need).
     pub fn load_stations(&self) -> Result<yizhan_core::GeoIndex<yizhan_core::Station>> {
         let path = self.data.join("stations.geojson");
-        let stations = yizhan_core::dataset::read_stations_file(&path, yizhan_core::crs::Crs::Wgs84)
-            .with_context(|| format!("cannot load dataset {}", self.data.display()))?;
+        let stations =
+            yizhan_core::dataset::read_stations_file(&path, yizhan_core::crs::Crs::Wgs84)
+                .with_context(|| format!("cannot load dataset {}", self.data.display()))?;
         Ok(yizhan_core::GeoIndex::new(stations))
     }
 

@@ -205,8 +205,7 @@ pub fn nearest(ctx: &Ctx, a: NearestArgs) -> Result<ExitCode> {
     }
     let filter = a.filter.filter()?;
     let stations = ctx.load_stations()?;
-    let hits = stations
-        .nearest(at, a.k, a.max_m, |s| filter.accepts(s));
+    let hits = stations.nearest(at, a.k, a.max_m, |s| filter.accepts(s));
     print_stations(ctx, &hits, true)?;
     Ok(ExitCode::SUCCESS)
 }
