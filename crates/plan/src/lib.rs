@@ -15,6 +15,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod assign;
+pub mod coverage;
 pub mod error;
 pub mod milp;
 pub mod problem;
