@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
 use clap::{Args, ValueEnum};
+use unicode_width::UnicodeWidthStr;
 use yizhan_core::crs::Crs;
 use yizhan_core::Dataset;
 
@@ -86,8 +87,8 @@ impl Table {
         let width = |i: usize| {
             self.rows
                 .iter()
-                .map(|r| r[i].chars().count())
-                .chain([self.headers[i].chars().count()])
+                .map(|r| r[i].width())
+                .chain([self.headers[i].width()])
                 .max()
                 .unwrap_or(0)
         };
@@ -96,7 +97,7 @@ impl Table {
             cells
                 .iter()
                 .zip(&widths)
-                .map(|(c, w)| format!("{c}{}", " ".repeat(w - c.chars().count())))
+                .map(|(c, w)| format!("{c}{}", " ".repeat(w.saturating_sub(c.width()))))
                 .collect::<Vec<_>>()
                 .join("  ")
                 .trim_end()
