@@ -1,0 +1,203 @@
+//! The one place where errors become HTTP answers: `application/problem+json`
+//! (RFC 9457) with a title, a status and a detail that names what was wrong.
+//!
+//! Client errors (4xx) tell the client exactly what to fix. Server errors (5xx) log
+//! the real error and tell the client only that something went wrong.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+/// The media type of problem details.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Everything a request can fail with.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApiError {
+    /// A query or path parameter is missing, malformed or out of range.
+    #[error("parameter {param}: {reason}")]
+    BadParam {
+        /// The parameter's name (`lat`, `bbox`, `k`, …).
+        param: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The request body is not acceptable JSON for this route.
+    #[error("request body: {reason}")]
+    BadBody {
+        /// Where in the body (`candidates[2].lon`), when known.
+        path: Option<String>,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The request body is larger than the limit.
+    #[error("request body larger than {limit} bytes")]
+    BodyTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The body is not declared as JSON.
+    #[error("request body must be application/json, found {found}")]
+    UnsupportedMediaType {
+        /// The content type sent.
+        found: String,
+    },
+    /// No such thing (station, layer, collection, feature).
+    #[error("{what} {id:?} not found")]
+    NotFound {
+        /// What was looked for (`station`, `collection`, …).
+        what: &'static str,
+        /// The id asked for.
+        id: String,
+        /// What exists instead, when short enough to list.
+        expected: Option<String>,
+    },
+    /// No route at this path.
+    #[error("no route {path}")]
+    NoRoute {
+        /// The path asked for.
+        path: String,
+    },
+    /// The route exists but not with this method.
+    #[error("method {method} not allowed on {path}")]
+    MethodNotAllowed {
+        /// Method used.
+        method: String,
+        /// The path.
+        path: String,
+    },
+    /// The request is well-formed but cannot be answered with this dataset
+    /// (e.g. a planning problem with no feasible answer, or a layer the dataset lacks).
+    #[error("{reason}")]
+    Unprocessable {
+        /// What prevents an answer.
+        reason: String,
+    },
+    /// A bug or an environment failure. Logged; the client only hears that
+    /// something went wrong.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// A bad parameter.
+    pub fn param(param: impl Into<String>, reason: impl std::fmt::Display) -> Self {
+        ApiError::BadParam {
+            param: param.into(),
+            reason: reason.to_string(),
+        }
+    }
+
+    /// The HTTP status of this error.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadParam { .. } | ApiError::BadBody { .. } => StatusCode::BAD_REQUEST,
+            ApiError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::NotFound { .. } | ApiError::NoRoute { .. } => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn title(&self) -> &'static str {
+        match self {
+            ApiError::BadParam { .. } => "Invalid parameter",
+            ApiError::BadBody { .. } => "Invalid request body",
+            ApiError::BodyTooLarge { .. } => "Request body too large",
+            ApiError::UnsupportedMediaType { .. } => "Unsupported media type",
+            ApiError::NotFound { .. } => "Not found",
+            ApiError::NoRoute { .. } => "No such route",
+            ApiError::MethodNotAllowed { .. } => "Method not allowed",
+            ApiError::Unprocessable { .. } => "Cannot answer with this data",
+            ApiError::Internal(_) => "Internal server error",
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            ApiError::Internal(_) => {
+                "something went wrong on the server; the error was logged".to_string()
+            }
+            ApiError::NotFound {
+                expected: Some(e), ..
+            } => format!("{self} (expected one of: {e})"),
+            ApiError::BadBody {
+                path: Some(p),
+                reason,
+            } if !p.is_empty() && p != "." => format!("request body field {p}: {reason}"),
+            other => other.to_string(),
+        }
+    }
+
+    /// The problem document (without the HTTP wrapping).
+    pub fn problem(&self) -> serde_json::Value {
+        let status = self.status();
+        let mut p = json!({
+            "type": "about:blank",
+            "title": self.title(),
+            "status": status.as_u16(),
+            "detail": self.detail(),
+        });
+        match self {
+            ApiError::BadParam { param, reason } => {
+                p["invalid-params"] = json!([{ "name": param, "reason": reason }]);
+            }
+            ApiError::BadBody {
+                path: Some(path),
+                reason,
+            } => {
+                p["invalid-params"] = json!([{ "name": path, "reason": reason }]);
+            }
+            _ => {}
+        }
+        p
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        }
+        let body = self.problem().to_string();
+        let mut res = (status, body).into_response();
+        res.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        res
+    }
+}
+
+/// Answer for a handler that panicked (the panic itself is logged by the layer).
+pub fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let msg = err
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| err.downcast_ref::<&str>().copied())
+        .unwrap_or("unknown panic");
+    ApiError::Internal(format!("handler panicked: {msg}")).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_hide_details() {
+        let e = ApiError::Internal("database password is hunter2".into());
+        let p = e.problem();
+        assert_eq!(p["status"], 500);
+        assert!(!p["detail"].as_str().unwrap().contains("hunter2"));
+    }
+
+    #[test]
+    fn bad_param_names_the_parameter() {
+        let p = ApiError::param("lat", "must be between -90 and 90").problem();
+        assert_eq!(p["status"], 400);
+        assert!(p["detail"].as_str().unwrap().contains("lat"));
+        assert_eq!(p["invalid-params"][0]["name"], "lat");
+    }
+}

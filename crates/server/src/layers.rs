@@ -1,0 +1,207 @@
+//! The feature collections the server publishes: the dataset's layers plus the
+//! computed `gaps` layer. Shared by the OGC API and the GeoJSON export.
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use geojson::Feature;
+use yizhan_core::crs::Crs;
+use yizhan_core::io::Layer;
+use yizhan_core::Dataset;
+
+use crate::error::ApiError;
+use crate::state::Snapshot;
+
+/// A published collection of features.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Collection {
+    /// Service stations.
+    Stations,
+    /// Outdoor-worker hotspots.
+    Hotspots,
+    /// Grid cells with demand.
+    Cells,
+    /// Grid cells with coverage gap fields (computed at the default cutoff).
+    Gaps,
+    /// The town's outline.
+    Boundary,
+    /// Candidate sites for new stations.
+    Candidates,
+}
+
+impl Collection {
+    /// Every collection, in listing order.
+    pub const ALL: [Collection; 6] = [
+        Collection::Stations,
+        Collection::Hotspots,
+        Collection::Cells,
+        Collection::Gaps,
+        Collection::Boundary,
+        Collection::Candidates,
+    ];
+
+    /// The collection id (URL segment and file stem).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Collection::Stations => "stations",
+            Collection::Hotspots => "hotspots",
+            Collection::Cells => "cells",
+            Collection::Gaps => "gaps",
+            Collection::Boundary => "boundary",
+            Collection::Candidates => "candidates",
+        }
+    }
+
+    /// A human title.
+    pub fn title(self) -> &'static str {
+        match self {
+            Collection::Stations => "Service stations",
+            Collection::Hotspots => "Outdoor-worker hotspots",
+            Collection::Cells => "Management grid cells",
+            Collection::Gaps => "Coverage gaps",
+            Collection::Boundary => "Town boundary",
+            Collection::Candidates => "Candidate sites",
+        }
+    }
+
+    /// A description.
+    pub fn description(self) -> &'static str {
+        match self {
+            Collection::Stations => {
+                "Rest stations for outdoor workers (工会驿站) and childcare classes, with amenities, capacity and opening hours."
+            }
+            Collection::Hotspots => {
+                "Places where outdoor workers gather, weighted by the number of workers."
+            }
+            Collection::Cells => "Cells of the town's management grid (网格) with worker demand.",
+            Collection::Gaps => {
+                "Grid cells with their uncovered demand: workers farther than the default cutoff from any station."
+            }
+            Collection::Boundary => "The town's outline or approximate extent.",
+            Collection::Candidates => "Candidate sites for new stations.",
+        }
+    }
+
+    /// The core layer behind the collection (none for computed ones).
+    pub fn layer(self) -> Option<Layer> {
+        match self {
+            Collection::Stations => Some(Layer::Stations),
+            Collection::Hotspots => Some(Layer::Hotspots),
+            Collection::Cells => Some(Layer::Cells),
+            Collection::Boundary => Some(Layer::Boundary),
+            Collection::Candidates => Some(Layer::Candidates),
+            Collection::Gaps => None,
+        }
+    }
+
+    /// Every id, comma-separated (for error messages).
+    pub fn names() -> String {
+        Collection::ALL.map(Collection::as_str).join(", ")
+    }
+}
+
+impl FromStr for Collection {
+    type Err = ApiError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Collection::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| ApiError::NotFound {
+                what: "collection",
+                id: s.to_string(),
+                expected: Some(Collection::names()),
+            })
+    }
+}
+
+/// Build the features of a collection in `crs` (no caching).
+pub fn build(
+    data: &Dataset,
+    c: Collection,
+    crs: Crs,
+    cutoff_m: f64,
+) -> Result<Vec<Feature>, ApiError> {
+    match c.layer() {
+        Some(l) => Ok(data.layer_features(l, crs)),
+        None => crate::routes::plan::gap_features(data, cutoff_m, crs),
+    }
+}
+
+/// The features of a collection in `crs`: WGS 84 ones come from the snapshot's cache.
+pub fn features(
+    snap: &Snapshot,
+    c: Collection,
+    crs: Crs,
+    default_cutoff_m: f64,
+) -> Result<Arc<Vec<Feature>>, ApiError> {
+    match crs {
+        Crs::Wgs84 => snap.cached(c, |d| build(d, c, crs, default_cutoff_m)),
+        _ => build(&snap.data, c, crs, default_cutoff_m).map(Arc::new),
+    }
+}
+
+/// The bounding box [W, S, E, N] of features (WGS 84), or the whole world when empty.
+pub fn extent(features: &[Feature]) -> [f64; 4] {
+    let mut b = [
+        f64::INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NEG_INFINITY,
+    ];
+    for f in features {
+        if let Some(g) = &f.geometry {
+            visit_positions(&g.value, &mut |x, y| {
+                b[0] = b[0].min(x);
+                b[1] = b[1].min(y);
+                b[2] = b[2].max(x);
+                b[3] = b[3].max(y);
+            });
+        }
+    }
+    if b[0].is_finite() {
+        b
+    } else {
+        [-180.0, -90.0, 180.0, 90.0]
+    }
+}
+
+/// Call `f(lon, lat)` for every position of a geometry.
+pub fn visit_positions(g: &geojson::GeometryValue, f: &mut impl FnMut(f64, f64)) {
+    use geojson::GeometryValue as G;
+    let mut pos = |p: &geojson::Position| {
+        if p.len() >= 2 {
+            f(p[0], p[1]);
+        }
+    };
+    match g {
+        G::Point { coordinates } => pos(coordinates),
+        G::MultiPoint { coordinates } | G::LineString { coordinates } => {
+            coordinates.iter().for_each(pos)
+        }
+        G::MultiLineString { coordinates } | G::Polygon { coordinates } => {
+            coordinates.iter().flatten().for_each(pos)
+        }
+        G::MultiPolygon { coordinates } => coordinates.iter().flatten().flatten().for_each(pos),
+        G::GeometryCollection { geometries } => {
+            for g in geometries {
+                visit_positions(&g.value, f);
+            }
+        }
+    }
+}
+
+/// Whether a feature's geometry has a position inside `bbox` or its extent
+/// intersects it (the OGC `bbox` filter).
+pub fn intersects(f: &Feature, bbox: &yizhan_core::BBox) -> bool {
+    if f.geometry.is_none() {
+        return false;
+    }
+    let e = extent(std::slice::from_ref(f));
+    let lat_ok = e[1] <= bbox.north && e[3] >= bbox.south;
+    let lon_ok = if bbox.west <= bbox.east {
+        e[0] <= bbox.east && e[2] >= bbox.west
+    } else {
+        e[0] <= bbox.east || e[2] >= bbox.west
+    };
+    lat_ok && lon_ok
+}

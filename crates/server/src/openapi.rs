@@ -1,0 +1,60 @@
+//! The OpenAPI 3 document of the whole API, generated from the handlers' annotations.
+
+use std::sync::OnceLock;
+
+use utoipa::OpenApi;
+
+use crate::routes;
+
+/// The API description.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "yizhan",
+        description = "Rest stations for outdoor workers: courier and planner API (JSON, GeoJSON) and OGC API - Features. Errors are application/problem+json (RFC 9457).",
+        license(name = "MIT OR Apache-2.0"),
+    ),
+    paths(
+        routes::healthz,
+        routes::metrics,
+        routes::config,
+        routes::openapi,
+        routes::stations::nearest,
+        routes::stations::list,
+        routes::stations::one,
+        routes::export::export,
+        routes::ogc::landing,
+        routes::ogc::api,
+        routes::ogc::conformance,
+        routes::ogc::collections,
+        routes::ogc::collection,
+        routes::ogc::queryables,
+        routes::ogc::items,
+        routes::ogc::item,
+    ),
+    tags(
+        (name = "stations", description = "Courier API: find stations"),
+        (name = "plan", description = "Planner API: coverage, gaps, new sites"),
+        (name = "export", description = "GeoJSON downloads"),
+        (name = "ogc", description = "OGC API - Features for city GIS"),
+        (name = "service", description = "Health, metrics, configuration"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The document, with the planner routes merged in.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.merge(routes::plan::PlanDoc::openapi());
+    doc
+}
+
+/// The document as JSON text (built once).
+pub fn document_json() -> &'static str {
+    static DOC: OnceLock<String> = OnceLock::new();
+    DOC.get_or_init(|| {
+        document()
+            .to_json()
+            .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    })
+}

@@ -1,0 +1,143 @@
+//! One module per resource; this one holds the small service routes (health,
+//! metrics, config, OpenAPI) and the shared response types.
+
+pub mod export;
+pub mod ogc;
+pub mod plan;
+pub mod stations;
+
+use axum::extract::{OriginalUri, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use geojson::Feature;
+use serde_json::json;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The media type of GeoJSON.
+pub const GEO_JSON: &str = "application/geo+json";
+
+/// A GeoJSON answer (`application/geo+json`), already serialised.
+#[derive(Debug, Clone)]
+pub struct GeoJson(pub String);
+
+impl GeoJson {
+    /// A FeatureCollection.
+    pub fn collection(features: Vec<Feature>) -> Self {
+        GeoJson(yizhan_core::io::to_string(features))
+    }
+
+    /// A FeatureCollection with extra top-level members.
+    pub fn collection_with(
+        features: &[Feature],
+        members: serde_json::Map<String, serde_json::Value>,
+    ) -> Self {
+        let mut v = serde_json::Map::new();
+        v.insert("type".into(), json!("FeatureCollection"));
+        v.insert("features".into(), json!(features));
+        v.extend(members);
+        GeoJson(serde_json::Value::Object(v).to_string())
+    }
+
+    /// A single Feature.
+    pub fn feature(f: Feature) -> Self {
+        GeoJson(f.to_string())
+    }
+}
+
+impl IntoResponse for GeoJson {
+    fn into_response(self) -> Response {
+        (
+            [(header::CONTENT_TYPE, HeaderValue::from_static(GEO_JSON))],
+            self.0,
+        )
+            .into_response()
+    }
+}
+
+/// The service routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/api/v1/config", get(config))
+        .route("/api/v1/openapi.json", get(openapi))
+}
+
+/// Liveness and a summary of what is loaded.
+#[utoipa::path(get, path = "/healthz", tag = "service",
+    responses((status = 200, description = "The server is up", body = Object)))]
+pub async fn healthz(State(st): State<AppState>) -> Json<serde_json::Value> {
+    let snap = st.snapshot();
+    Json(json!({
+        "status": "ok",
+        "dataset": st.config().dataset_name,
+        "stations": snap.data.stations.len(),
+        "hotspots": snap.data.hotspots.len(),
+        "cells": snap.data.cells.len(),
+        "candidates": snap.data.candidates.len(),
+    }))
+}
+
+/// Request counts and latency histograms per route (Prometheus text format).
+#[utoipa::path(get, path = "/metrics", tag = "service",
+    responses((status = 200, description = "Prometheus text exposition format", content_type = "text/plain")))]
+pub async fn metrics(State(st): State<AppState>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        )],
+        st.metrics().render(),
+    )
+        .into_response()
+}
+
+/// Settings for the web page: dataset name, basemap, default cutoff.
+#[utoipa::path(get, path = "/api/v1/config", tag = "service",
+    responses((status = 200, description = "Page configuration", body = Object)))]
+pub async fn config(State(st): State<AppState>) -> Json<serde_json::Value> {
+    let c = st.config();
+    Json(json!({
+        "dataset": c.dataset_name,
+        "basemap": c.basemap_url,
+        "default_cutoff_m": c.default_cutoff_m,
+        "max_k": stations::MAX_K,
+        "crs": ["wgs84", "gcj02"],
+    }))
+}
+
+/// This API's OpenAPI 3 document.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "service",
+    responses((status = 200, description = "OpenAPI 3 document", body = Object)))]
+pub async fn openapi() -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        crate::openapi::document_json(),
+    )
+        .into_response()
+}
+
+/// Any path without a route.
+pub async fn no_route(uri: OriginalUri) -> ApiError {
+    ApiError::NoRoute {
+        path: uri.path().to_string(),
+    }
+}
+
+/// A route used with the wrong method.
+pub async fn wrong_method(method: Method, uri: OriginalUri) -> Response {
+    let mut r = ApiError::MethodNotAllowed {
+        method: method.to_string(),
+        path: uri.path().to_string(),
+    }
+    .into_response();
+    *r.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+    r
+}

@@ -1,0 +1,541 @@
+//! OGC API - Features - Part 1: Core, with the GeoJSON and OpenAPI 3.0 conformance
+//! classes, under `/ogc`. Paths are the canonical ones, since clients such as QGIS
+//! and GDAL build their own URLs from the collection ids.
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use geojson::Feature;
+use serde_json::{json, Map, Value};
+use yizhan_core::crs::Crs;
+
+use crate::error::ApiError;
+use crate::extract::{Params, PathParam};
+use crate::layers::{self, Collection};
+use crate::routes::{GeoJson, GEO_JSON};
+use crate::state::AppState;
+
+/// The only CRS served (WGS 84 longitude, latitude).
+pub const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
+/// Items per page when `limit` is not given.
+pub const DEFAULT_LIMIT: u64 = 10;
+/// The largest page; larger `limit`s are served as this (as the standard requires).
+pub const MAX_LIMIT: u64 = 10_000;
+/// Conformance classes implemented.
+pub const CONFORMANCE: [&str; 3] = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+];
+const OAS_TYPE: &str = "application/vnd.oai.openapi+json;version=3.0";
+/// Query parameters the items route understands itself; any other name is a
+/// property filter.
+const RESERVED: [&str; 8] = [
+    "limit", "offset", "bbox", "bbox-crs", "crs", "f", "datetime", "cutoff_m",
+];
+
+/// The routes of this module.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/ogc", get(landing))
+        .route("/ogc/", get(landing))
+        .route("/ogc/api", get(api))
+        .route("/ogc/conformance", get(conformance))
+        .route("/ogc/collections", get(collections))
+        .route("/ogc/collections/{cid}", get(collection))
+        .route("/ogc/collections/{cid}/queryables", get(queryables))
+        .route("/ogc/collections/{cid}/items", get(items))
+        .route("/ogc/collections/{cid}/items/{fid}", get(item))
+}
+
+/// The base URL for links: the configured public URL, else `http://` + Host.
+fn base_url(st: &AppState, headers: &HeaderMap) -> String {
+    if let Some(u) = &st.config().public_url {
+        return u.trim_end_matches('/').to_string();
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-.:[]_".contains(c))
+        })
+        .unwrap_or("localhost");
+    let proto = headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+        .filter(|p| *p == "https")
+        .unwrap_or("http");
+    format!("{proto}://{host}")
+}
+
+fn link(href: String, rel: &str, ty: &str, title: &str) -> Value {
+    json!({ "href": href, "rel": rel, "type": ty, "title": title })
+}
+
+/// Accept `f=json` / `f=geojson` (or nothing); refuse other formats by name.
+fn check_format(p: &Params) -> Result<(), ApiError> {
+    match p.get("f") {
+        None | Some("json" | "geojson" | "application/json" | "application/geo+json") => Ok(()),
+        Some(other) => Err(ApiError::param(
+            "f",
+            format!("format {other:?} is not offered (use json)"),
+        )),
+    }
+}
+
+/// Accept CRS84 (or gcj02 for Chinese map apps) in `crs`; refuse others.
+fn ogc_crs(p: &Params, name: &str) -> Result<Crs, ApiError> {
+    match p.get(name) {
+        None => Ok(Crs::Wgs84),
+        Some(c) if c == CRS84 || c.eq_ignore_ascii_case("crs84") => Ok(Crs::Wgs84),
+        Some(c) => c
+            .parse::<Crs>()
+            .map_err(|_| ApiError::param(name, format!("{c:?} is not offered (use {CRS84})"))),
+    }
+}
+
+/// Landing page.
+#[utoipa::path(get, path = "/ogc", tag = "ogc",
+    params(("f" = Option<String>, Query, description = "json")),
+    responses((status = 200, description = "Landing page with service-desc, conformance and data links", body = Object)))]
+pub async fn landing(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    p: Params,
+) -> Result<Json<Value>, ApiError> {
+    check_format(&p)?;
+    let b = base_url(&st, &headers);
+    Ok(Json(json!({
+        "title": format!("yizhan: {}", st.config().dataset_name),
+        "description": "Rest stations for outdoor workers, worker hotspots, grid cells and coverage gaps (OGC API - Features).",
+        "links": [
+            link(format!("{b}/ogc"), "self", "application/json", "This document"),
+            link(format!("{b}/ogc/api"), "service-desc", OAS_TYPE, "The API definition"),
+            link(format!("{b}/ogc/conformance"), "conformance", "application/json", "Conformance classes"),
+            link(format!("{b}/ogc/conformance"), "http://www.opengis.net/def/rel/ogc/1.0/conformance", "application/json", "Conformance classes"),
+            link(format!("{b}/ogc/collections"), "data", "application/json", "Collections"),
+            link(format!("{b}/ogc/collections"), "http://www.opengis.net/def/rel/ogc/1.0/data", "application/json", "Collections"),
+        ],
+    })))
+}
+
+/// The API definition, as the OGC `service-desc` link announces it.
+#[utoipa::path(get, path = "/ogc/api", tag = "ogc",
+    responses((status = 200, description = "OpenAPI 3.0 document", content_type = "application/vnd.oai.openapi+json;version=3.0", body = Object)))]
+pub async fn api() -> Response {
+    (
+        [(header::CONTENT_TYPE, HeaderValue::from_static(OAS_TYPE))],
+        crate::openapi::document_json(),
+    )
+        .into_response()
+}
+
+/// Conformance classes.
+#[utoipa::path(get, path = "/ogc/conformance", tag = "ogc",
+    responses((status = 200, description = "Conformance classes", body = Object)))]
+pub async fn conformance(p: Params) -> Result<Json<Value>, ApiError> {
+    check_format(&p)?;
+    Ok(Json(json!({ "conformsTo": CONFORMANCE })))
+}
+
+fn collection_doc(st: &AppState, b: &str, c: Collection) -> Result<Value, ApiError> {
+    let snap = st.snapshot();
+    let feats = layers::features(&snap, c, Crs::Wgs84, st.config().default_cutoff_m)?;
+    let e = layers::extent(&feats);
+    let id = c.as_str();
+    Ok(json!({
+        "id": id,
+        "title": c.title(),
+        "description": c.description(),
+        "itemType": "feature",
+        "extent": { "spatial": { "bbox": [e], "crs": CRS84 } },
+        "crs": [CRS84],
+        "storageCrs": CRS84,
+        "links": [
+            link(format!("{b}/ogc/collections/{id}"), "self", "application/json", c.title()),
+            link(format!("{b}/ogc/collections/{id}/items"), "items", GEO_JSON, "Features"),
+            link(format!("{b}/api/v1/export/{id}.geojson"), "enclosure", GEO_JSON, "Download all"),
+        ],
+    }))
+}
+
+/// The collections.
+#[utoipa::path(get, path = "/ogc/collections", tag = "ogc",
+    responses((status = 200, description = "Collections with extents", body = Object)))]
+pub async fn collections(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    p: Params,
+) -> Result<Json<Value>, ApiError> {
+    check_format(&p)?;
+    let b = base_url(&st, &headers);
+    let list = Collection::ALL
+        .into_iter()
+        .map(|c| collection_doc(&st, &b, c))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Json(json!({
+        "links": [link(format!("{b}/ogc/collections"), "self", "application/json", "Collections")],
+        "collections": list,
+    })))
+}
+
+/// One collection.
+#[utoipa::path(get, path = "/ogc/collections/{cid}", tag = "ogc",
+    params(("cid" = String, Path, description = "stations, hotspots, cells, gaps, boundary or candidates")),
+    responses(
+        (status = 200, description = "The collection", body = Object),
+        (status = 404, description = "Unknown collection", content_type = "application/problem+json", body = Object)))]
+pub async fn collection(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    PathParam(cid): PathParam<String>,
+    p: Params,
+) -> Result<Json<Value>, ApiError> {
+    check_format(&p)?;
+    let c: Collection = cid.parse()?;
+    Ok(Json(collection_doc(&st, &base_url(&st, &headers), c)?))
+}
+
+/// Every property name of the features, sorted.
+fn property_names(feats: &[Feature]) -> Vec<String> {
+    let mut names = std::collections::BTreeSet::new();
+    for f in feats {
+        if let Some(p) = &f.properties {
+            names.extend(p.keys().cloned());
+        }
+    }
+    names.into_iter().collect()
+}
+
+/// The properties that can be used as equality filters.
+#[utoipa::path(get, path = "/ogc/collections/{cid}/queryables", tag = "ogc",
+    params(("cid" = String, Path, description = "Collection id")),
+    responses((status = 200, description = "JSON Schema of the queryable properties", content_type = "application/schema+json", body = Object)))]
+pub async fn queryables(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    PathParam(cid): PathParam<String>,
+) -> Result<Response, ApiError> {
+    let c: Collection = cid.parse()?;
+    let snap = st.snapshot();
+    let feats = layers::features(&snap, c, Crs::Wgs84, st.config().default_cutoff_m)?;
+    let mut props = Map::new();
+    for name in property_names(&feats) {
+        let ty = feats
+            .iter()
+            .filter_map(|f| f.properties.as_ref()?.get(&name))
+            .find(|v| !v.is_null())
+            .map(|v| match v {
+                Value::Bool(_) => "boolean",
+                Value::Number(_) => "number",
+                Value::Array(_) => "array",
+                Value::Object(_) => "object",
+                _ => "string",
+            })
+            .unwrap_or("string");
+        props.insert(name, json!({ "type": ty }));
+    }
+    let b = base_url(&st, &headers);
+    let body = json!({
+        "$schema": "https://json-schema.org/draft/2019-09/schema",
+        "$id": format!("{b}/ogc/collections/{}/queryables", c.as_str()),
+        "type": "object",
+        "title": c.title(),
+        "properties": props,
+    });
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/schema+json"),
+        )],
+        body.to_string(),
+    )
+        .into_response())
+}
+
+/// Whether a property value equals a filter value given as text (arrays: contains).
+fn value_matches(v: &Value, want: &str) -> bool {
+    match v {
+        Value::String(s) => s == want,
+        Value::Number(n) => {
+            n.to_string() == want
+                || want
+                    .parse::<f64>()
+                    .ok()
+                    .zip(n.as_f64())
+                    .is_some_and(|(a, b)| a == b)
+        }
+        Value::Bool(b) => b.to_string() == want,
+        Value::Array(a) => a.iter().any(|x| value_matches(x, want)),
+        Value::Null | Value::Object(_) => false,
+    }
+}
+
+fn feature_id(f: &Feature) -> Option<String> {
+    match &f.id {
+        Some(geojson::feature::Id::String(s)) => Some(s.clone()),
+        Some(geojson::feature::Id::Number(n)) => Some(n.to_string()),
+        None => None,
+    }
+}
+
+/// Percent-encode a query component (everything but RFC 3986 unreserved characters).
+fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Items of a collection, a page at a time.
+#[utoipa::path(get, path = "/ogc/collections/{cid}/items", tag = "ogc",
+    params(
+        ("cid" = String, Path, description = "Collection id"),
+        ("limit" = Option<u32>, Query, description = "Page size (1..10000, default 10; larger values are served as 10000)"),
+        ("offset" = Option<u32>, Query, description = "Features to skip"),
+        ("bbox" = Option<String>, Query, description = "west,south,east,north (CRS84)"),
+        ("f" = Option<String>, Query, description = "json"),
+    ),
+    responses(
+        (status = 200, description = "GeoJSON FeatureCollection with numberMatched, numberReturned and next/prev links", content_type = "application/geo+json", body = Object),
+        (status = 400, description = "Bad parameter", content_type = "application/problem+json", body = Object),
+        (status = 404, description = "Unknown collection", content_type = "application/problem+json", body = Object)))]
+pub async fn items(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    PathParam(cid): PathParam<String>,
+    p: Params,
+) -> Result<GeoJson, ApiError> {
+    let c: Collection = cid.parse()?;
+    check_format(&p)?;
+    let crs = ogc_crs(&p, "crs")?;
+    let bbox_crs = ogc_crs(&p, "bbox-crs")?;
+    let limit = match p.get("limit") {
+        None => DEFAULT_LIMIT,
+        Some(raw) => {
+            let v: u64 = raw
+                .trim()
+                .parse()
+                .map_err(|_| ApiError::param("limit", format!("{raw:?} is not a whole number")))?;
+            if v == 0 {
+                return Err(ApiError::param("limit", "must be at least 1"));
+            }
+            v.min(MAX_LIMIT)
+        }
+    } as usize;
+    let offset = p.count("offset", 0, u64::from(u32::MAX))?.unwrap_or(0) as usize;
+    let bbox = p.bbox(bbox_crs)?;
+    let cutoff = p
+        .number("cutoff_m", 0.0, 100_000.0)?
+        .filter(|_| c == Collection::Gaps);
+    let snap = st.snapshot();
+    let default_cutoff = st.config().default_cutoff_m;
+    let all = match cutoff {
+        Some(m) if m != default_cutoff => {
+            std::sync::Arc::new(layers::build(&snap.data, c, Crs::Wgs84, m)?)
+        }
+        _ => layers::features(&snap, c, Crs::Wgs84, default_cutoff)?,
+    };
+    // Property filters: every non-reserved parameter must name a property.
+    let filters: Vec<(&str, &str)> =
+        p.0.iter()
+            .filter(|(k, _)| !RESERVED.contains(&k.as_str()))
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+    if !filters.is_empty() {
+        let names = property_names(&all);
+        if let Some((k, _)) = filters.iter().find(|(k, _)| !names.iter().any(|n| n == k)) {
+            return Err(ApiError::param(
+                *k,
+                format!(
+                    "unknown parameter (reserved: {}; or filter by a property: {})",
+                    RESERVED.join(", "),
+                    names.join(", ")
+                ),
+            ));
+        }
+    }
+    let matched: Vec<&Feature> = all
+        .iter()
+        .filter(|f| bbox.as_ref().is_none_or(|b| layers::intersects(f, b)))
+        .filter(|f| {
+            filters.iter().all(|(k, want)| {
+                f.properties
+                    .as_ref()
+                    .and_then(|p| p.get(*k))
+                    .is_some_and(|v| value_matches(v, want))
+            })
+        })
+        .collect();
+    let number_matched = matched.len();
+    let page: Vec<Feature> = matched
+        .into_iter()
+        .skip(offset)
+        .take(limit)
+        .map(|f| {
+            if crs == Crs::Wgs84 {
+                f.clone()
+            } else {
+                reproject(f, crs)
+            }
+        })
+        .collect();
+    let number_returned = page.len();
+
+    let b = base_url(&st, &headers);
+    let kept: String =
+        p.0.iter()
+            .filter(|(k, _)| k != "limit" && k != "offset")
+            .map(|(k, v)| format!("&{}={}", encode(k), encode(v)))
+            .collect();
+    let page_url = |off: usize| {
+        format!(
+            "{b}/ogc/collections/{}/items?limit={limit}&offset={off}{kept}",
+            c.as_str()
+        )
+    };
+    let mut links = vec![
+        link(page_url(offset), "self", GEO_JSON, "This page"),
+        link(
+            format!("{b}/api/v1/export/{}.geojson", c.as_str()),
+            "alternate",
+            GEO_JSON,
+            "All features as one download",
+        ),
+        link(
+            format!("{b}/ogc/collections/{}", c.as_str()),
+            "collection",
+            "application/json",
+            c.title(),
+        ),
+    ];
+    if offset + number_returned < number_matched {
+        links.push(link(
+            page_url(offset + limit),
+            "next",
+            GEO_JSON,
+            "Next page",
+        ));
+    }
+    if offset > 0 {
+        links.push(link(
+            page_url(offset.saturating_sub(limit)),
+            "prev",
+            GEO_JSON,
+            "Previous page",
+        ));
+    }
+    let mut members = Map::new();
+    members.insert("numberMatched".into(), json!(number_matched));
+    members.insert("numberReturned".into(), json!(number_returned));
+    members.insert(
+        "timeStamp".into(),
+        json!(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+    );
+    members.insert("links".into(), Value::Array(links));
+    Ok(GeoJson::collection_with(&page, members))
+}
+
+/// A feature's coordinates moved from WGS 84 to `crs`.
+fn reproject(f: &Feature, crs: Crs) -> Feature {
+    let mut f = f.clone();
+    if let Some(g) = &mut f.geometry {
+        map_positions(&mut g.value, &|x, y| {
+            let p = crs.from_wgs84(yizhan_core::LonLat { lon: x, lat: y });
+            (p.lon, p.lat)
+        });
+    }
+    f
+}
+
+fn map_positions(g: &mut geojson::GeometryValue, f: &impl Fn(f64, f64) -> (f64, f64)) {
+    use geojson::GeometryValue as G;
+    let pos = |p: &mut geojson::Position| {
+        if p.len() >= 2 {
+            let (x, y) = f(p[0], p[1]);
+            p[0] = (x * 1e7).round() / 1e7;
+            p[1] = (y * 1e7).round() / 1e7;
+        }
+    };
+    match g {
+        G::Point { coordinates } => pos(coordinates),
+        G::MultiPoint { coordinates } | G::LineString { coordinates } => {
+            coordinates.iter_mut().for_each(pos)
+        }
+        G::MultiLineString { coordinates } | G::Polygon { coordinates } => {
+            coordinates.iter_mut().flatten().for_each(pos)
+        }
+        G::MultiPolygon { coordinates } => coordinates.iter_mut().flatten().flatten().for_each(pos),
+        G::GeometryCollection { geometries } => {
+            for g in geometries {
+                map_positions(&mut g.value, f);
+            }
+        }
+    }
+}
+
+/// One feature of a collection.
+#[utoipa::path(get, path = "/ogc/collections/{cid}/items/{fid}", tag = "ogc",
+    params(
+        ("cid" = String, Path, description = "Collection id"),
+        ("fid" = String, Path, description = "Feature id"),
+    ),
+    responses(
+        (status = 200, description = "GeoJSON Feature", content_type = "application/geo+json", body = Object),
+        (status = 404, description = "Unknown collection or feature", content_type = "application/problem+json", body = Object)))]
+pub async fn item(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    PathParam((cid, fid)): PathParam<(String, String)>,
+    p: Params,
+) -> Result<GeoJson, ApiError> {
+    let c: Collection = cid.parse()?;
+    check_format(&p)?;
+    let crs = ogc_crs(&p, "crs")?;
+    let snap = st.snapshot();
+    let all = layers::features(&snap, c, Crs::Wgs84, st.config().default_cutoff_m)?;
+    let f = all
+        .iter()
+        .find(|f| feature_id(f).as_deref() == Some(fid.as_str()))
+        .ok_or_else(|| ApiError::NotFound {
+            what: "feature",
+            id: fid.clone(),
+            expected: None,
+        })?;
+    let mut f = if crs == Crs::Wgs84 {
+        f.clone()
+    } else {
+        reproject(f, crs)
+    };
+    let b = base_url(&st, &headers);
+    let id = c.as_str();
+    let mut fm = Map::new();
+    fm.insert(
+        "links".into(),
+        json!([
+            link(
+                format!("{b}/ogc/collections/{id}/items/{}", encode(&fid)),
+                "self",
+                GEO_JSON,
+                "This feature"
+            ),
+            link(
+                format!("{b}/ogc/collections/{id}"),
+                "collection",
+                "application/json",
+                c.title()
+            ),
+        ]),
+    );
+    f.foreign_members = Some(fm);
+    Ok(GeoJson::feature(f))
+}

@@ -1,0 +1,154 @@
+//! Courier API: nearest stations, stations in a box, one station.
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::Router;
+use chrono::NaiveDateTime;
+use geojson::{Feature, JsonObject};
+use serde_json::json;
+use yizhan_core::crs::Crs;
+use yizhan_core::io::station_feature;
+use yizhan_core::model::Station;
+
+use crate::error::ApiError;
+use crate::extract::{local_now, Params, PathParam};
+use crate::routes::GeoJson;
+use crate::state::AppState;
+
+/// Stations returned by `nearest` when `k` is not given.
+pub const DEFAULT_K: u64 = 5;
+/// The most stations `nearest` returns.
+pub const MAX_K: u64 = 100;
+/// The largest `max_m` accepted (half the Earth's circumference).
+pub const MAX_DISTANCE_M: f64 = 20_037_509.0;
+
+/// The routes of this module.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/stations/nearest", get(nearest))
+        .route("/api/v1/stations", get(list))
+        .route("/api/v1/stations/{id}", get(one))
+}
+
+/// A station as a feature with the fields a courier needs: distance, open now,
+/// free seats, and when it opens next if closed.
+pub fn station_out(s: &Station, crs: Crs, distance_m: Option<f64>, at: NaiveDateTime) -> Feature {
+    let mut extra = JsonObject::new();
+    if let Some(d) = distance_m {
+        extra.insert("distance_m".into(), json!((d * 10.0).round() / 10.0));
+    }
+    let open = s.opening_hours.is_open_at(at);
+    extra.insert("open_now".into(), json!(open));
+    extra.insert("free_seats".into(), json!(s.free_seats()));
+    if !open {
+        if let Some(t) = s.opening_hours.next_open(at) {
+            extra.insert(
+                "next_open".into(),
+                json!(t.format("%Y-%m-%dT%H:%M").to_string()),
+            );
+        }
+    }
+    station_feature(s, crs, extra)
+}
+
+/// The k nearest stations to a point, nearest first.
+#[utoipa::path(get, path = "/api/v1/stations/nearest", tag = "stations",
+    params(
+        ("lat" = f64, Query, description = "Latitude of the query point (-90..90), in `crs`"),
+        ("lon" = f64, Query, description = "Longitude of the query point (-180..180), in `crs`"),
+        ("k" = Option<u32>, Query, description = "How many stations (1..100, default 5)"),
+        ("amenity" = Option<String>, Query, description = "Comma-separated amenities the station must all offer (microwave, drinking_water, first_aid, books, charging, toilet, air_conditioning, seating, wifi)"),
+        ("kind" = Option<String>, Query, description = "rest_station or childcare_class"),
+        ("open_at" = Option<String>, Query, description = "Only stations open at this local time, e.g. 2026-07-01T12:30"),
+        ("min_free" = Option<u32>, Query, description = "Only stations with at least this many free seats"),
+        ("max_m" = Option<f64>, Query, description = "Only stations within this many metres"),
+        ("crs" = Option<String>, Query, description = "wgs84 (default) or gcj02, for the query point and the answer"),
+    ),
+    responses(
+        (status = 200, description = "GeoJSON FeatureCollection, nearest first; each feature has id, distance_m, amenities, open_now, capacity, free_seats", content_type = "application/geo+json", body = Object),
+        (status = 400, description = "A parameter is missing or invalid", content_type = "application/problem+json", body = Object),
+    ))]
+pub async fn nearest(State(st): State<AppState>, p: Params) -> Result<GeoJson, ApiError> {
+    let crs = p.crs()?;
+    let at = p.point(crs)?;
+    let k = p.count("k", 1, MAX_K)?.unwrap_or(DEFAULT_K) as usize;
+    let max_m = p.number("max_m", 0.0, MAX_DISTANCE_M)?;
+    let filter = p.station_filter()?;
+    let now = filter.open_at.unwrap_or_else(local_now);
+    let snap = st.snapshot();
+    let features: Vec<Feature> = snap
+        .data
+        .stations
+        .nearest(at, k, max_m, |s| filter.accepts(s))
+        .into_iter()
+        .map(|h| station_out(h.item, crs, Some(h.distance_m), now))
+        .collect();
+    Ok(GeoJson::collection(features))
+}
+
+/// Stations inside a bounding box (all stations without one), ordered by id.
+#[utoipa::path(get, path = "/api/v1/stations", tag = "stations",
+    params(
+        ("bbox" = Option<String>, Query, description = "west,south,east,north in `crs`"),
+        ("amenity" = Option<String>, Query, description = "Comma-separated amenities the station must all offer"),
+        ("kind" = Option<String>, Query, description = "rest_station or childcare_class"),
+        ("open_at" = Option<String>, Query, description = "Only stations open at this local time"),
+        ("min_free" = Option<u32>, Query, description = "Only stations with at least this many free seats"),
+        ("crs" = Option<String>, Query, description = "wgs84 (default) or gcj02"),
+    ),
+    responses(
+        (status = 200, description = "GeoJSON FeatureCollection", content_type = "application/geo+json", body = Object),
+        (status = 400, description = "Malformed bbox or filter", content_type = "application/problem+json", body = Object),
+    ))]
+pub async fn list(State(st): State<AppState>, p: Params) -> Result<GeoJson, ApiError> {
+    let crs = p.crs()?;
+    let bbox = p.bbox(crs)?;
+    let filter = p.station_filter()?;
+    let now = filter.open_at.unwrap_or_else(local_now);
+    let snap = st.snapshot();
+    let stations = &snap.data.stations;
+    let features: Vec<Feature> = match bbox {
+        Some(b) => stations
+            .within_bbox(&b, |s| filter.accepts(s))
+            .into_iter()
+            .map(|h| station_out(h.item, crs, None, now))
+            .collect(),
+        None => {
+            let mut v: Vec<&Station> = stations
+                .items()
+                .iter()
+                .filter(|s| filter.accepts(s))
+                .collect();
+            v.sort_by(|a, b| a.id.cmp(&b.id));
+            v.into_iter()
+                .map(|s| station_out(s, crs, None, now))
+                .collect()
+        }
+    };
+    Ok(GeoJson::collection(features))
+}
+
+/// One station by id.
+#[utoipa::path(get, path = "/api/v1/stations/{id}", tag = "stations",
+    params(
+        ("id" = String, Path, description = "Station id"),
+        ("crs" = Option<String>, Query, description = "wgs84 (default) or gcj02"),
+    ),
+    responses(
+        (status = 200, description = "GeoJSON Feature", content_type = "application/geo+json", body = Object),
+        (status = 404, description = "No station with this id", content_type = "application/problem+json", body = Object),
+    ))]
+pub async fn one(
+    State(st): State<AppState>,
+    PathParam(id): PathParam<String>,
+    p: Params,
+) -> Result<GeoJson, ApiError> {
+    let crs = p.crs()?;
+    let snap = st.snapshot();
+    let s = snap.data.station(&id).ok_or_else(|| ApiError::NotFound {
+        what: "station",
+        id: id.clone(),
+        expected: None,
+    })?;
+    Ok(GeoJson::feature(station_out(s, crs, None, local_now())))
+}

@@ -1,0 +1,637 @@
+//! In-process tests of every route and every error, through `oneshot` (no socket).
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+use yizhan_core::geodesy::LonLat;
+use yizhan_core::hours::OpeningHours;
+use yizhan_core::model::*;
+use yizhan_core::Dataset;
+
+use super::*;
+
+fn station(id: &str, lon: f64, lat: f64, amen: &str, cap: u32, hours: &str) -> Station {
+    Station {
+        id: id.into(),
+        name: format!("Station {id}"),
+        name_zh: None,
+        kind: if id.ends_with('C') {
+            StationKind::ChildcareClass
+        } else {
+            StationKind::RestStation
+        },
+        location: LonLat::new(lon, lat).unwrap(),
+        amenities: AmenitySet::parse_list(amen).unwrap(),
+        capacity: cap,
+        occupancy: None,
+        opening_hours: hours.parse::<OpeningHours>().unwrap(),
+        grid_unit: Some("350582100001".into()),
+        operator: None,
+        address: None,
+    }
+}
+
+fn square(id: &str, lon: f64, lat: f64, d: f64, demand: f64) -> GridCell {
+    let ring = vec![
+        (lon, lat),
+        (lon + d, lat),
+        (lon + d, lat + d),
+        (lon, lat + d),
+        (lon, lat),
+    ];
+    GridCell {
+        id: id.into(),
+        polygon: geo_types::Polygon::new(ring.into(), vec![]),
+        grid_unit: Some("350582100001".into()),
+        unit_name: Some("Anhai".into()),
+        demand,
+        centroid: LonLat::new(lon + d / 2.0, lat + d / 2.0).unwrap(),
+    }
+}
+
+/// A small town: 6 stations, 4 hotspots, 4 cells, 2 candidates.
+pub fn small_dataset() -> Dataset {
+    let stations = vec![
+        station("S1", 118.470, 24.720, "microwave,charging", 10, "24/7"),
+        station(
+            "S2",
+            118.475,
+            24.722,
+            "drinking_water",
+            5,
+            "Mo-Su 08:00-18:00",
+        ),
+        station("S3", 118.480, 24.730, "microwave,toilet", 8, "off"),
+        station("S4", 118.460, 24.710, "charging,wifi", 12, "24/7"),
+        station("S5C", 118.490, 24.740, "books", 30, "Mo-Fr 08:00-17:00"),
+        station("S6", 118.500, 24.700, "", 3, "24/7"),
+    ];
+    let hotspots = (0..4)
+        .map(|i| Hotspot {
+            id: format!("H{i}"),
+            location: LonLat::new(118.46 + 0.01 * f64::from(i), 24.71 + 0.01 * f64::from(i))
+                .unwrap(),
+            workers: 10 * (i + 1),
+            worker_type: WorkerType::Delivery,
+            grid_unit: None,
+        })
+        .collect();
+    let cells = (0..4)
+        .map(|i| {
+            square(
+                &format!("C{i}"),
+                118.46 + 0.01 * f64::from(i),
+                24.71,
+                0.01,
+                f64::from(i) * 5.0,
+            )
+        })
+        .collect();
+    let candidates = vec![
+        Candidate {
+            id: "K1".into(),
+            name: Some("Market".into()),
+            location: LonLat::new(118.485, 24.735).unwrap(),
+            capacity: Some(10),
+        },
+        Candidate {
+            id: "K2".into(),
+            name: None,
+            location: LonLat::new(118.465, 24.715).unwrap(),
+            capacity: None,
+        },
+    ];
+    Dataset::new(stations, hotspots, cells, candidates, None)
+}
+
+fn app() -> axum::Router {
+    router(AppState::new(
+        small_dataset(),
+        ServerConfig {
+            dataset_name: "test".into(),
+            basemap_url: Some("https://tiles.invalid/style.json".into()),
+            ..ServerConfig::default()
+        },
+    ))
+}
+
+struct Answer {
+    status: StatusCode,
+    content_type: String,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+    fn problem(&self, status: u16, mention: &str) -> Value {
+        assert_eq!(self.status.as_u16(), status, "{}", self.body);
+        assert_eq!(
+            self.content_type, "application/problem+json",
+            "{}",
+            self.body
+        );
+        let p = self.json();
+        assert!(p["title"].is_string());
+        let d = p["detail"].as_str().unwrap();
+        assert!(
+            d.contains(mention),
+            "detail {d:?} should mention {mention:?}"
+        );
+        p
+    }
+}
+
+async fn send(app: &axum::Router, req: Request<Body>) -> Answer {
+    let res = app.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    Answer {
+        status,
+        content_type,
+        headers,
+        body: String::from_utf8(bytes.to_vec()).unwrap(),
+    }
+}
+
+async fn get(app: &axum::Router, uri: &str) -> Answer {
+    send(app, Request::get(uri).body(Body::empty()).unwrap()).await
+}
+
+async fn post(app: &axum::Router, uri: &str, body: &str) -> Answer {
+    send(
+        app,
+        Request::post(uri)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap(),
+    )
+    .await
+}
+
+fn ids(fc: &Value) -> Vec<String> {
+    fc["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn nearest_stations_nearest_first_with_fields() {
+    let app = app();
+    let a = get(&app, "/api/v1/stations/nearest?lat=24.72&lon=118.47&k=2").await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.content_type, "application/geo+json");
+    let fc = a.json();
+    assert_eq!(ids(&fc), ["S1", "S2"]);
+    let p = &fc["features"][0]["properties"];
+    assert_eq!(p["id"], "S1");
+    assert!(p["distance_m"].as_f64().unwrap() < 1.0);
+    assert_eq!(p["open_now"], true);
+    assert_eq!(p["capacity"], 10);
+    assert_eq!(p["free_seats"], 10);
+    assert_eq!(p["amenities"], serde_json::json!(["microwave", "charging"]));
+    let d: Vec<f64> = fc["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["properties"]["distance_m"].as_f64().unwrap())
+        .collect();
+    assert!(d.windows(2).all(|w| w[0] <= w[1]));
+}
+
+#[tokio::test]
+async fn nearest_filters() {
+    let app = app();
+    let fc = get(
+        &app,
+        "/api/v1/stations/nearest?lat=24.72&lon=118.47&amenity=charging&k=10",
+    )
+    .await
+    .json();
+    assert_eq!(ids(&fc), ["S1", "S4"]);
+    let fc = get(
+        &app,
+        "/api/v1/stations/nearest?lat=24.72&lon=118.47&kind=childcare_class",
+    )
+    .await
+    .json();
+    assert_eq!(ids(&fc), ["S5C"]);
+    // At 20:00, S2 (08-18) and S3 (off) and S5C are closed.
+    let fc = get(
+        &app,
+        "/api/v1/stations/nearest?lat=24.72&lon=118.47&k=10&open_at=2026-07-01T20:00",
+    )
+    .await
+    .json();
+    assert_eq!(ids(&fc), ["S1", "S4", "S6"]);
+    let fc = get(
+        &app,
+        "/api/v1/stations/nearest?lat=24.72&lon=118.47&k=10&max_m=700",
+    )
+    .await
+    .json();
+    assert_eq!(ids(&fc), ["S1", "S2"]);
+    // A closed station says when it opens next.
+    let s2 = station("S2", 118.475, 24.722, "", 5, "Mo-Su 08:00-18:00");
+    let t = crate::extract::parse_local_time("2026-07-01T07:00").unwrap();
+    let f = routes::stations::station_out(&s2, yizhan_core::crs::Crs::Wgs84, None, t);
+    let p = f.properties.unwrap();
+    assert_eq!(p["open_now"], false);
+    assert_eq!(p["next_open"], "2026-07-01T08:00");
+}
+
+#[tokio::test]
+async fn nearest_in_gcj02() {
+    let app = app();
+    let g = yizhan_core::crs::Crs::Gcj02.from_wgs84(LonLat::new(118.47, 24.72).unwrap());
+    let uri = format!(
+        "/api/v1/stations/nearest?lat={}&lon={}&k=1&crs=gcj02",
+        g.lat, g.lon
+    );
+    let fc = get(&app, &uri).await.json();
+    assert_eq!(ids(&fc), ["S1"]);
+    let f = &fc["features"][0];
+    assert!(f["properties"]["distance_m"].as_f64().unwrap() < 1.0);
+    let c = f["geometry"]["coordinates"].as_array().unwrap();
+    assert!((c[0].as_f64().unwrap() - g.lon).abs() < 1e-6);
+    assert!((c[1].as_f64().unwrap() - g.lat).abs() < 1e-6);
+}
+
+#[tokio::test]
+async fn nearest_errors_name_the_parameter() {
+    let app = app();
+    for (q, param) in [
+        ("lat=91&lon=118", "lat"),
+        ("lat=-90.5&lon=118", "lat"),
+        ("lat=24&lon=181", "lon"),
+        ("lat=abc&lon=118", "lat"),
+        ("lon=118", "lat"),
+        ("lat=24", "lon"),
+        ("lat=24&lon=118&k=101", "k"),
+        ("lat=24&lon=118&k=0", "k"),
+        ("lat=24&lon=118&k=-1", "k"),
+        ("lat=24&lon=118&k=2.5", "k"),
+        ("lat=24&lon=118&amenity=jacuzzi", "amenity"),
+        ("lat=24&lon=118&kind=hotel", "kind"),
+        ("lat=24&lon=118&open_at=noon", "open_at"),
+        ("lat=24&lon=118&max_m=-5", "max_m"),
+        ("lat=24&lon=118&crs=bd09", "crs"),
+        ("lat=NaN&lon=118", "lat"),
+        ("lat=inf&lon=118", "lat"),
+    ] {
+        let a = get(&app, &format!("/api/v1/stations/nearest?{q}")).await;
+        let p = a.problem(400, param);
+        assert_eq!(p["invalid-params"][0]["name"], param, "{q}");
+    }
+}
+
+#[tokio::test]
+async fn stations_in_bbox_and_by_id() {
+    let app = app();
+    let fc = get(&app, "/api/v1/stations?bbox=118.465,24.715,118.478,24.725")
+        .await
+        .json();
+    assert_eq!(ids(&fc), ["S1", "S2"]);
+    let fc = get(&app, "/api/v1/stations").await.json();
+    assert_eq!(fc["features"].as_array().unwrap().len(), 6);
+    let fc = get(&app, "/api/v1/stations?amenity=charging").await.json();
+    assert_eq!(ids(&fc), ["S1", "S4"]);
+    for bad in ["1,2,3", "a,b,c,d", "0,10,1,5", "0,-91,1,5", "1,2,3,4,5"] {
+        get(&app, &format!("/api/v1/stations?bbox={bad}"))
+            .await
+            .problem(400, "bbox");
+    }
+    let a = get(&app, "/api/v1/stations/S3").await;
+    assert_eq!(a.status, 200);
+    assert_eq!(a.content_type, "application/geo+json");
+    let f = a.json();
+    assert_eq!(f["type"], "Feature");
+    assert_eq!(f["id"], "S3");
+    assert_eq!(f["properties"]["open_now"], false);
+    get(&app, "/api/v1/stations/NOPE")
+        .await
+        .problem(404, "NOPE");
+}
+
+#[tokio::test]
+async fn service_routes() {
+    let app = app();
+    let h = get(&app, "/healthz").await;
+    assert_eq!(h.status, 200);
+    assert_eq!(h.json()["stations"], 6);
+    let c = get(&app, "/api/v1/config").await.json();
+    assert_eq!(c["basemap"], "https://tiles.invalid/style.json");
+    assert_eq!(c["dataset"], "test");
+    let _ = get(&app, "/api/v1/stations/nearest?lat=24&lon=118").await;
+    let _ = get(&app, "/api/v1/stations/nearest?lat=99&lon=118").await;
+    let _ = get(&app, "/api/v1/stations/S1").await;
+    let m = get(&app, "/metrics").await;
+    assert_eq!(m.status, 200);
+    assert!(m.content_type.starts_with("text/plain"));
+    assert!(m.body.contains(
+        "yizhan_http_requests_total{route=\"/api/v1/stations/nearest\",method=\"GET\",status=\"2xx\"} 1"
+    ), "{}", m.body);
+    assert!(m.body.contains(
+        "yizhan_http_requests_total{route=\"/api/v1/stations/nearest\",method=\"GET\",status=\"4xx\"} 1"
+    ));
+    assert!(m.body.contains("route=\"/api/v1/stations/{id}\""));
+    assert!(m
+        .body
+        .contains("yizhan_http_request_duration_seconds_bucket{route=\"/healthz\",method=\"GET\",le=\"+Inf\"} 1"));
+}
+
+#[tokio::test]
+async fn openapi_document_covers_the_api() {
+    let app = app();
+    let a = get(&app, "/api/v1/openapi.json").await;
+    assert_eq!(a.status, 200);
+    let doc = a.json();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    for p in [
+        "/api/v1/stations/nearest",
+        "/api/v1/stations",
+        "/api/v1/stations/{id}",
+        "/api/v1/export/{layer}.geojson",
+        "/ogc",
+        "/ogc/conformance",
+        "/ogc/collections",
+        "/ogc/collections/{cid}/items",
+        "/ogc/collections/{cid}/items/{fid}",
+        "/healthz",
+        "/metrics",
+    ] {
+        assert!(paths.contains_key(p), "{p} missing from OpenAPI");
+    }
+    let o = get(&app, "/ogc/api").await;
+    assert_eq!(o.status, 200);
+    assert!(o
+        .content_type
+        .starts_with("application/vnd.oai.openapi+json"));
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods_are_problems() {
+    let app = app();
+    get(&app, "/api/v1/nothing")
+        .await
+        .problem(404, "/api/v1/nothing");
+    let a = post(&app, "/api/v1/stations/nearest", "{}").await;
+    a.problem(405, "POST");
+}
+
+#[tokio::test]
+async fn cors_defaults_to_get_from_anywhere() {
+    let app = app();
+    let a = send(
+        &app,
+        Request::get("/healthz")
+            .header(header::ORIGIN, "https://map.example")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(a.headers[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
+    let pre = send(
+        &app,
+        Request::options("/api/v1/plan/select")
+            .header(header::ORIGIN, "https://map.example")
+            .header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    let allowed = pre
+        .headers
+        .get(header::ACCESS_CONTROL_ALLOW_METHODS)
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    assert!(!allowed.contains("POST"), "{allowed}");
+    assert!(allowed.contains("GET"), "{allowed}");
+
+    // Configured: only one origin, POST allowed.
+    let app = router(AppState::new(
+        small_dataset(),
+        ServerConfig {
+            cors: CorsConfig {
+                origins: vec!["https://planner.example".into()],
+                methods: parse_methods("GET,POST").unwrap(),
+            },
+            ..ServerConfig::default()
+        },
+    ));
+    let a = send(
+        &app,
+        Request::get("/healthz")
+            .header(header::ORIGIN, "https://planner.example")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        a.headers[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+        "https://planner.example"
+    );
+    let a = send(
+        &app,
+        Request::get("/healthz")
+            .header(header::ORIGIN, "https://evil.example")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert!(a.headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
+}
+
+#[tokio::test]
+async fn ogc_landing_conformance_collections() {
+    let app = app();
+    let l = get(&app, "/ogc").await.json();
+    let rels: Vec<&str> = l["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["rel"].as_str().unwrap())
+        .collect();
+    for r in ["self", "service-desc", "conformance", "data"] {
+        assert!(rels.contains(&r), "{r} missing");
+    }
+    assert_eq!(get(&app, "/ogc/?f=json").await.status, 200);
+    get(&app, "/ogc?f=html").await.problem(400, "f");
+    let c = get(&app, "/ogc/conformance").await.json();
+    let conf: Vec<&str> = c["conformsTo"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(conf.iter().any(|c| c.ends_with("/conf/core")));
+    assert!(conf.iter().any(|c| c.ends_with("/conf/geojson")));
+    assert!(conf.iter().any(|c| c.ends_with("/conf/oas30")));
+    let cs = get(&app, "/ogc/collections").await.json();
+    let list = cs["collections"].as_array().unwrap();
+    let names: Vec<&str> = list.iter().map(|c| c["id"].as_str().unwrap()).collect();
+    for n in ["stations", "hotspots", "cells", "gaps", "boundary"] {
+        assert!(names.contains(&n), "{n} missing from {names:?}");
+    }
+    let st = &list[0];
+    assert_eq!(st["itemType"], "feature");
+    assert_eq!(st["extent"]["spatial"]["crs"], routes::ogc::CRS84);
+    let bbox = st["extent"]["spatial"]["bbox"][0].as_array().unwrap();
+    assert_eq!(bbox[0].as_f64().unwrap(), 118.46);
+    assert_eq!(bbox[3].as_f64().unwrap(), 24.74);
+    let one = get(&app, "/ogc/collections/hotspots").await.json();
+    assert_eq!(one["id"], "hotspots");
+    get(&app, "/ogc/collections/roads")
+        .await
+        .problem(404, "roads");
+    let q = get(&app, "/ogc/collections/stations/queryables").await;
+    assert_eq!(q.status, 200);
+    assert_eq!(q.json()["properties"]["capacity"]["type"], "number");
+}
+
+#[tokio::test]
+async fn ogc_items_paging_and_filters() {
+    let app = app();
+    let a = get(&app, "/ogc/collections/stations/items?limit=4").await;
+    assert_eq!(a.status, 200);
+    assert_eq!(a.content_type, "application/geo+json");
+    let fc = a.json();
+    assert_eq!(fc["numberMatched"], 6);
+    assert_eq!(fc["numberReturned"], 4);
+    let links = fc["links"].as_array().unwrap();
+    let next = links.iter().find(|l| l["rel"] == "next").unwrap();
+    assert!(links.iter().any(|l| l["rel"] == "self"));
+    assert!(links.iter().any(|l| l["rel"] == "collection"));
+    assert!(!links.iter().any(|l| l["rel"] == "prev"));
+    let href = next["href"].as_str().unwrap();
+    assert!(href.starts_with("http://localhost/ogc/collections/stations/items?"));
+    let path = href.trim_start_matches("http://localhost");
+    let fc2 = get(&app, path).await.json();
+    assert_eq!(fc2["numberReturned"], 2);
+    let links = fc2["links"].as_array().unwrap();
+    assert!(!links.iter().any(|l| l["rel"] == "next"));
+    assert!(links.iter().any(|l| l["rel"] == "prev"));
+    let mut all = ids(&fc);
+    all.extend(ids(&fc2));
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 6);
+
+    // Default limit 10, max 10,000 (larger limits are served as the maximum).
+    let fc = get(&app, "/ogc/collections/stations/items").await.json();
+    assert_eq!(fc["numberReturned"], 6);
+    let fc = get(&app, "/ogc/collections/stations/items?limit=50000")
+        .await
+        .json();
+    assert_eq!(fc["numberReturned"], 6);
+    let fc = get(&app, "/ogc/collections/stations/items?offset=5")
+        .await
+        .json();
+    assert_eq!(fc["numberReturned"], 1);
+
+    // bbox and property equality filters.
+    let fc = get(
+        &app,
+        "/ogc/collections/stations/items?bbox=118.465,24.715,118.478,24.725",
+    )
+    .await
+    .json();
+    assert_eq!(fc["numberMatched"], 2);
+    let fc = get(&app, "/ogc/collections/stations/items?capacity=12")
+        .await
+        .json();
+    assert_eq!(ids(&fc), ["S4"]);
+    let fc = get(&app, "/ogc/collections/stations/items?kind=childcare_class")
+        .await
+        .json();
+    assert_eq!(ids(&fc), ["S5C"]);
+    let fc = get(&app, "/ogc/collections/stations/items?amenities=charging")
+        .await
+        .json();
+    assert_eq!(fc["numberMatched"], 2);
+    let fc = get(
+        &app,
+        "/ogc/collections/cells/items?bbox=118.475,24.712,118.476,24.713",
+    )
+    .await
+    .json();
+    assert_eq!(ids(&fc), ["C1"]);
+
+    // Errors.
+    get(&app, "/ogc/collections/stations/items?limit=0")
+        .await
+        .problem(400, "limit");
+    get(&app, "/ogc/collections/stations/items?limit=ten")
+        .await
+        .problem(400, "limit");
+    get(&app, "/ogc/collections/stations/items?offset=-1")
+        .await
+        .problem(400, "offset");
+    get(&app, "/ogc/collections/stations/items?bbox=1,2")
+        .await
+        .problem(400, "bbox");
+    get(&app, "/ogc/collections/stations/items?colour=red")
+        .await
+        .problem(400, "colour");
+    get(&app, "/ogc/collections/nope/items")
+        .await
+        .problem(404, "nope");
+
+    // One item.
+    let a = get(&app, "/ogc/collections/stations/items/S2").await;
+    assert_eq!(a.status, 200);
+    assert_eq!(a.content_type, "application/geo+json");
+    let f = a.json();
+    assert_eq!(f["id"], "S2");
+    assert!(f["links"].is_array());
+    get(&app, "/ogc/collections/stations/items/S99")
+        .await
+        .problem(404, "S99");
+}
+
+#[tokio::test]
+async fn export_layers() {
+    let app = app();
+    for layer in ["stations", "hotspots", "cells", "candidates", "boundary"] {
+        let a = get(&app, &format!("/api/v1/export/{layer}.geojson")).await;
+        assert_eq!(a.status, 200, "{layer}: {}", a.body);
+        assert_eq!(a.content_type, "application/geo+json");
+        let cd = a.headers[header::CONTENT_DISPOSITION].to_str().unwrap();
+        assert_eq!(cd, format!("attachment; filename=\"test-{layer}.geojson\""));
+        let fc = a.json();
+        assert_eq!(fc["type"], "FeatureCollection");
+        assert!(fc.get("crs").is_none());
+    }
+    let fc = get(&app, "/api/v1/export/stations.geojson").await.json();
+    assert_eq!(fc["features"].as_array().unwrap().len(), 6);
+    let a = get(&app, "/api/v1/export/stations.geojson?crs=gcj02").await;
+    assert!(a.headers[header::CONTENT_DISPOSITION]
+        .to_str()
+        .unwrap()
+        .contains("gcj02"));
+    get(&app, "/api/v1/export/roads.geojson")
+        .await
+        .problem(404, "roads");
+    get(&app, "/api/v1/export/stations.geojson?crs=xyz")
+        .await
+        .problem(400, "crs");
+}
+
+#[tokio::test]
+async fn panics_become_problems() {
+    let r = error::panic_response(Box::new("boom"));
+    assert_eq!(r.status(), 500);
+}
