@@ -19,7 +19,7 @@ export const COLORS = {
   candidate: '#e67e22',
   chosen: '#6c2bd9',
   boundary: '#34495e',
-  gapRamp: ['#fff7d6', '#fdc56b', '#f07b3f', '#b2182b'],
+  gapRamp: ['#eef2fb', '#9ecae1', '#6a51a3', '#3f007d'],
 };
 
 /** The basemap URL from `/api/v1/config`, whatever key the server uses. */
@@ -180,12 +180,12 @@ export function addDataLayers(map) {
     paint: {
       'heatmap-weight': ['coalesce', ['get', '_w'], 0.5],
       'heatmap-intensity': ['interpolate', ['linear'], ['zoom'], 10, 0.8, 16, 2],
-      'heatmap-radius': ['interpolate', ['linear'], ['zoom'], 10, 12, 14, 28, 17, 50],
+      'heatmap-radius': ['interpolate', ['linear'], ['zoom'], 10, 10, 14, 22, 17, 45],
       'heatmap-opacity': 0.7,
       'heatmap-color': [
         'interpolate', ['linear'], ['heatmap-density'],
-        0, 'rgba(33,102,172,0)', 0.2, 'rgba(103,169,207,0.6)', 0.45, 'rgb(209,229,240)',
-        0.65, 'rgb(253,219,199)', 0.85, 'rgb(239,138,98)', 1, 'rgb(178,24,43)',
+        0, 'rgba(255,237,160,0)', 0.12, 'rgba(255,237,160,0)', 0.3, 'rgba(254,217,118,0.55)',
+        0.5, 'rgba(253,141,60,0.7)', 0.75, 'rgba(240,59,32,0.8)', 1, 'rgba(189,0,38,0.9)',
       ],
     },
   });
@@ -236,8 +236,9 @@ export function stationPaint(map, view) {
     map.setPaintProperty('stations', 'circle-color', kindColor);
     map.setPaintProperty('stations', 'circle-opacity', 1);
   }
-  map.setPaintProperty('stations', 'circle-stroke-color', '#ffffff');
-  map.setPaintProperty('stations', 'circle-stroke-width', 2);
+  const over = view === 'planner' ? ['==', ['get', '_over'], true] : false;
+  map.setPaintProperty('stations', 'circle-stroke-color', ['case', over, '#3b0000', '#ffffff']);
+  map.setPaintProperty('stations', 'circle-stroke-width', ['case', over, 3, 2]);
 }
 
 /** [W, S, E, N] of a FeatureCollection, or null. */

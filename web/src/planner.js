@@ -40,7 +40,7 @@ export function setupPlanner(app) {
   async function refresh() {
     const my = ++covSeq;
     const c = cutoff();
-    sliderOut.textContent = `${c} m`;
+    sliderOut.textContent = t('m', { n: c });
     document.body.dataset.coverage = 'loading';
     const [cov, gaps] = await Promise.allSettled([
       getJson(`/api/v1/coverage?cutoff_m=${c}`),
@@ -106,7 +106,7 @@ export function setupPlanner(app) {
   }
 
   slider.addEventListener('input', () => {
-    sliderOut.textContent = `${cutoff()} m`;
+    sliderOut.textContent = t('m', { n: cutoff() });
     clearTimeout(timer);
     timer = setTimeout(refresh, 250);
   });
@@ -130,7 +130,7 @@ export function setupPlanner(app) {
   function renderLegend() {
     const el = document.getElementById('legend');
     const ramp = `linear-gradient(90deg, ${COLORS.gapRamp.join(', ')})`;
-    const heat = 'linear-gradient(90deg, rgba(103,169,207,.6), rgb(253,219,199), rgb(239,138,98), rgb(178,24,43))';
+    const heat = 'linear-gradient(90deg, rgba(254,217,118,.55), rgba(253,141,60,.7), rgba(240,59,32,.8), rgba(189,0,38,.9))';
     el.innerHTML = `
       <div class="legend-row"><span class="swatch dot" style="background:${COLORS.station}"></span>${esc(t('legend_station'))}
         <span class="swatch dot" style="background:${COLORS.childcare}"></span>${esc(t('kind_childcare_class'))}
@@ -320,6 +320,7 @@ export function setupPlanner(app) {
   renderExports();
   renderLegend();
   onLangChange(() => {
+    sliderOut.textContent = t('m', { n: cutoff() });
     renderExports();
     renderLegend();
     if (coverage) applyCoverage(coverage);

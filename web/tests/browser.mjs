@@ -169,6 +169,25 @@ test('courier: tapping a point lists the same nearest stations as the API', asyn
   await ctx.close();
 });
 
+test('courier: "use my location" finds the station the phone stands at', async () => {
+  const stations = await apiJson('/ogc/collections/stations/items?limit=10000').catch(() => apiJson('/api/v1/export/stations.geojson'));
+  const target = stations.features[Math.floor(stations.features.length / 2)];
+  const [lon, lat] = target.geometry.coordinates;
+  const { ctx, page, errors } = await open({
+    ...PHONE,
+    locale: 'en-US',
+    permissions: ['geolocation'],
+    geolocation: { latitude: lat, longitude: lon, accuracy: 10 },
+  });
+  await page.locator('#locate').click();
+  await page.waitForFunction(() => document.body.dataset.courier === 'ready', null, { timeout: 20_000 });
+  const first = page.locator('#results li').first();
+  assert.equal(await first.getAttribute('data-id'), featureId(target), 'the station at the phone is listed first');
+  assert.match(await first.textContent(), /\b0 m\b/, 'at 0 m');
+  assert.deepEqual(errors, [], 'no errors in the page');
+  await ctx.close();
+});
+
 test('language switch changes the labels', async () => {
   const { ctx, page, errors } = await open({ ...PHONE, locale: 'zh-CN' });
   const zh = (await page.locator('#courier-heading').textContent()).trim();
