@@ -1597,7 +1597,7 @@ pub fn write_bulk(
             u -= share;
         }
         let x = rng.unit();
-        let workers = 1 + (x * x * 20.0) as u32;
+        let workers = 1 + (x * x * x * 4.0) as u32;
         workers_total += u64::from(workers);
         demand[ci] += f64::from(workers);
         let h = Hotspot {
