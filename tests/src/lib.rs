@@ -1,1 +1,268 @@
-//! End-to-end test helpers.
+//! End-to-end test helpers: build and locate the real `yizhan` binary, start the
+//! server on a free port, talk HTTP to it, and decide whether an external client
+//! (GDAL, Python) is available.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The workspace root (the parent of this crate).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from(".."))
+}
+
+/// The bundled sample town.
+pub fn sample_data() -> PathBuf {
+    repo_root().join("data").join("anhai")
+}
+
+/// The `yizhan` binary, built once per test process with `cargo build -p yizhan-cli`
+/// (so it is never stale). `YIZHAN_BIN` overrides it.
+pub fn yizhan_bin() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        if let Some(p) = std::env::var_os("YIZHAN_BIN") {
+            return PathBuf::from(p);
+        }
+        let root = repo_root();
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let status = Command::new(cargo)
+            .current_dir(&root)
+            .args(["build", "--quiet", "-p", "yizhan-cli", "--bin", "yizhan"])
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "cargo build -p yizhan-cli failed");
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.join("target"));
+        let bin = target
+            .join("debug")
+            .join(format!("yizhan{}", std::env::consts::EXE_SUFFIX));
+        assert!(bin.exists(), "{} missing after build", bin.display());
+        bin
+    })
+    .clone()
+}
+
+/// Whether tests run in CI (`CI=true`), where missing tools are failures.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// Whether `tool` (e.g. `ogrinfo`) runs. When it does not: in CI, panic; elsewhere
+/// print a loud SKIP message and return false.
+pub fn require_tool(tool: &str, version_arg: &str, install_hint: &str) -> bool {
+    let ok = Command::new(tool)
+        .arg(version_arg)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    skip_unless(ok, tool, install_hint)
+}
+
+/// Panic in CI or print a loud SKIP when `ok` is false; returns `ok`.
+pub fn skip_unless(ok: bool, what: &str, install_hint: &str) -> bool {
+    if !ok {
+        let msg = format!("{what} is not available ({install_hint})");
+        assert!(!in_ci(), "CI=true and {msg}");
+        eprintln!("\n!!!!!!!! SKIPPED: {msg} !!!!!!!!\n");
+    }
+    ok
+}
+
+/// A Python interpreter with OWSLib: `YIZHAN_PYTHON`, else the repo's `.venv`, else
+/// `python3`. `None` (after a loud skip, or a panic in CI) when none has OWSLib.
+pub fn python_with_owslib() -> Option<PathBuf> {
+    let candidates: Vec<PathBuf> = std::env::var_os("YIZHAN_PYTHON")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain([
+            repo_root().join(".venv/bin/python"),
+            PathBuf::from("python3"),
+        ])
+        .collect();
+    let found = candidates.into_iter().find(|py| {
+        Command::new(py)
+            .args(["-c", "import owslib.ogcapi.features"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    });
+    skip_unless(
+        found.is_some(),
+        "Python with OWSLib",
+        "python3 -m venv .venv && .venv/bin/pip install -r tests/python/requirements.txt",
+    )
+    .then_some(found)
+    .flatten()
+}
+
+/// A running `yizhan serve`, killed when dropped.
+pub struct Server {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// The first line the server printed.
+    pub banner: String,
+}
+
+/// An HTTP answer.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// Status code.
+    pub status: u16,
+    /// `Content-Type`.
+    pub content_type: String,
+    /// `Content-Disposition`, if any.
+    pub disposition: Option<String>,
+    /// Body text.
+    pub body: String,
+}
+
+impl Answer {
+    /// The body as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(120)))
+        .build()
+        .into()
+}
+
+fn answer(res: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Answer {
+    let mut res = res.expect("HTTP request");
+    let header = |n: &str| {
+        res.headers()
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let content_type = header("content-type").unwrap_or_default();
+    let disposition = header("content-disposition");
+    let status = res.status().as_u16();
+    let body = res
+        .body_mut()
+        .with_config()
+        .limit(200 * 1024 * 1024)
+        .read_to_string()
+        .expect("body");
+    Answer {
+        status,
+        content_type,
+        disposition,
+        body,
+    }
+}
+
+impl Server {
+    /// Start `yizhan --data DATA serve --addr 127.0.0.1:0 ARGS…` and wait for its banner.
+    pub fn start(data: &Path, args: &[&str]) -> Server {
+        let mut child = Command::new(yizhan_bin())
+            .current_dir(repo_root())
+            .arg("--data")
+            .arg(data)
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("yizhan serve starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        let mut reader = BufReader::new(stdout);
+        let n = reader.read_line(&mut line).unwrap_or(0);
+        if n == 0 {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("yizhan serve exited before printing its address");
+        }
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in reader.lines() {});
+        let banner = line.trim().to_string();
+        let base = banner
+            .split(" at ")
+            .nth(1)
+            .map(|u| u.trim_end_matches('/').to_string())
+            .unwrap_or_else(|| panic!("unexpected banner {banner:?}"));
+        let s = Server {
+            child,
+            base,
+            banner,
+        };
+        let t0 = Instant::now();
+        while s.get("/healthz").status != 200 {
+            assert!(t0.elapsed() < Duration::from_secs(30), "server not healthy");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        s
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// GET a path (or a full URL).
+    pub fn get(&self, path: &str) -> Answer {
+        let url = if path.starts_with("http") {
+            path.to_string()
+        } else {
+            format!("{}{path}", self.base)
+        };
+        answer(agent().get(&url).call())
+    }
+
+    /// POST a JSON body.
+    pub fn post_json(&self, path: &str, body: &str) -> Answer {
+        answer(
+            agent()
+                .post(format!("{}{path}", self.base))
+                .header("content-type", "application/json")
+                .send(body),
+        )
+    }
+
+    /// Send SIGTERM (Unix) and wait for the process; returns whether it exited cleanly.
+    pub fn terminate(mut self) -> bool {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .is_ok_and(|s| s.success());
+        if !sent {
+            return false;
+        }
+        let t0 = Instant::now();
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => return status.success(),
+                Ok(None) if t0.elapsed() < Duration::from_secs(20) => {
+                    std::thread::sleep(Duration::from_millis(50))
+                }
+                _ => return false,
+            }
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

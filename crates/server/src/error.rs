@@ -171,6 +171,27 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<yizhan_plan::PlanError> for ApiError {
+    fn from(e: yizhan_plan::PlanError) -> Self {
+        use yizhan_plan::PlanError as P;
+        let body = |path: &str| ApiError::BadBody {
+            path: Some(path.to_string()),
+            reason: e.to_string(),
+        };
+        match &e {
+            P::TooManySites { .. } | P::MissingP { .. } => body("p"),
+            P::MissingRadius { .. } => body("cutoff_m"),
+            P::BadParameter { what, .. } => body(&what.replace(' ', "_")),
+            P::DuplicateId { .. } | P::FixedAndExcluded { .. } => body("candidates"),
+            P::UnknownId { .. } => body("excluded"),
+            P::Solver { .. } => ApiError::Internal(e.to_string()),
+            _ => ApiError::Unprocessable {
+                reason: e.to_string(),
+            },
+        }
+    }
+}
+
 /// Answer for a handler that panicked (the panic itself is logged by the layer).
 pub fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
     let msg = err

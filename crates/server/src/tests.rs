@@ -635,3 +635,161 @@ async fn panics_become_problems() {
     let r = error::panic_response(Box::new("boom"));
     assert_eq!(r.status(), 500);
 }
+
+#[tokio::test]
+async fn coverage_and_gaps() {
+    let app = app();
+    let a = get(&app, "/api/v1/coverage?cutoff_m=800").await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let r = a.json();
+    assert_eq!(r["cutoff_m"], 800.0);
+    assert_eq!(r["total_demand"], 100.0);
+    assert_eq!(r["stations"].as_array().unwrap().len(), 6);
+    assert!(r["covered_share"].as_f64().unwrap() <= 1.0);
+    get(&app, "/api/v1/coverage?cutoff_m=-3")
+        .await
+        .problem(400, "cutoff_m");
+    get(&app, "/api/v1/coverage?cutoff_m=far")
+        .await
+        .problem(400, "cutoff_m");
+    get(&app, "/api/v1/coverage?peak_share=2")
+        .await
+        .problem(400, "peak_share");
+
+    let a = get(&app, "/api/v1/gaps?cutoff_m=300").await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.content_type, "application/geo+json");
+    let fc = a.json();
+    assert_eq!(fc["features"].as_array().unwrap().len(), 4);
+    let p = &fc["features"][0]["properties"];
+    for k in [
+        "uncovered_demand",
+        "nearest_station_m",
+        "score",
+        "rank",
+        "cutoff_m",
+    ] {
+        assert!(p.get(k).is_some(), "{k} missing from {p}");
+    }
+    get(&app, "/api/v1/gaps?cutoff_m=1e9")
+        .await
+        .problem(400, "cutoff_m");
+    // Gaps are a collection and an export too.
+    let fc = get(&app, "/ogc/collections/gaps/items").await.json();
+    assert_eq!(fc["numberMatched"], 4);
+    let a = get(&app, "/api/v1/export/gaps.geojson?cutoff_m=300").await;
+    assert_eq!(a.status, 200);
+    assert_eq!(a.json()["features"][0]["properties"]["cutoff_m"], 300.0);
+}
+
+#[tokio::test]
+async fn plan_compare_select_assign() {
+    let app = app();
+    let a = post(&app, "/api/v1/plan/compare", r#"{"cutoff_m": 500}"#).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let r = a.json();
+    let rows = r["candidates"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["rank"], 1);
+    assert!(rows[0]["lon"].is_number());
+    let a = post(
+        &app,
+        "/api/v1/plan/compare",
+        r#"{"candidates":[{"id":"X","lon":118.6,"lat":24.8},{"id":"Y","lon":118.47,"lat":24.72}],"top":1}"#,
+    )
+    .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.json()["candidates"].as_array().unwrap().len(), 1);
+
+    let a = post(
+        &app,
+        "/api/v1/plan/select",
+        r#"{"model":"mclp","p":1,"cutoff_m":500,"exact":true}"#,
+    )
+    .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let s = a.json();
+    assert_eq!(s["new_sites"].as_array().unwrap().len(), 1);
+    assert!(s["objective"].is_number());
+    assert_eq!(s["optimal"], true);
+    assert!(s["chosen"][0]["lon"].is_number());
+    let a = post(&app, "/api/v1/plan/select", r#"{"model":"pmedian","p":2}"#).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+
+    let a = post(&app, "/api/v1/plan/assign", r#"{"cutoff_m": 2000}"#).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let r = a.json();
+    assert!(r["flows"].is_array());
+    assert!(r["sites"].is_array());
+}
+
+#[tokio::test]
+async fn plan_body_errors() {
+    let app = app();
+    // Wrong JSON types name the field.
+    post(
+        &app,
+        "/api/v1/plan/select",
+        r#"{"model":"mclp","p":"two","cutoff_m":500}"#,
+    )
+    .await
+    .problem(400, "p");
+    post(&app, "/api/v1/plan/select", r#"{"model":"best","p":1}"#)
+        .await
+        .problem(400, "model");
+    post(&app, "/api/v1/plan/select", r#"{"model":"mclp","p":1}"#)
+        .await
+        .problem(400, "cutoff_m");
+    post(
+        &app,
+        "/api/v1/plan/select",
+        r#"{"model":"mclp","p":9,"cutoff_m":500}"#,
+    )
+    .await
+    .problem(400, "p");
+    post(
+        &app,
+        "/api/v1/plan/select",
+        r#"{"model":"mclp","p":1,"cutoff_m":500,"colour":1}"#,
+    )
+    .await
+    .problem(400, "colour");
+    post(&app, "/api/v1/plan/select", "{not json")
+        .await
+        .problem(400, "body");
+    post(
+        &app,
+        "/api/v1/plan/compare",
+        r#"{"candidates":[{"id":"X","lon":200,"lat":24}]}"#,
+    )
+    .await
+    .problem(400, "candidates[0]");
+    post(
+        &app,
+        "/api/v1/plan/compare",
+        r#"{"candidates":[{"id":"X","lon":"east","lat":24}]}"#,
+    )
+    .await
+    .problem(400, "candidates[0].lon");
+    post(&app, "/api/v1/plan/assign", r#"{"cutoff_m":"far"}"#)
+        .await
+        .problem(400, "cutoff_m");
+    // Not JSON at all.
+    let a = send(
+        &app,
+        Request::post("/api/v1/plan/assign")
+            .header(header::CONTENT_TYPE, "text/plain")
+            .body(Body::from("hello"))
+            .unwrap(),
+    )
+    .await;
+    a.problem(415, "text/plain");
+    // Too large.
+    let big = format!(
+        r#"{{"candidates":[{}]}}"#,
+        "{\"id\":\"x\",\"lon\":1,\"lat\":1},".repeat(40_000)
+    );
+    post(&app, "/api/v1/plan/compare", &big)
+        .await
+        .problem(413, "bytes");
+}
