@@ -282,7 +282,8 @@ fn run_coverage(ctx: &Ctx, a: CoverageArgs) -> Result<()> {
             l.hotspots.to_string(),
             f1(l.workers),
             f1(l.load),
-            l.utilisation.map_or("-".into(), |u| format!("{:.0}%", u * 100.0)),
+            l.utilisation
+                .map_or("-".into(), |u| format!("{:.0}%", u * 100.0)),
             if l.overloaded { "yes" } else { "" }.into(),
         ]);
     }
@@ -307,7 +308,11 @@ fn run_coverage(ctx: &Ctx, a: CoverageArgs) -> Result<()> {
         .zip(&r.stations)
         .map(|(s, l)| {
             let mut extra = geojson::JsonObject::new();
-            for (k, v) in serde_json::to_value(l)?.as_object().cloned().unwrap_or_default() {
+            for (k, v) in serde_json::to_value(l)?
+                .as_object()
+                .cloned()
+                .unwrap_or_default()
+            {
                 if k != "id" && k != "name" && k != "capacity" {
                     extra.insert(k, v);
                 }
@@ -352,13 +357,23 @@ fn run_gaps(ctx: &Ctx, a: GapsArgs) -> Result<()> {
     }
     let top: Vec<_> = cells.iter().take(a.top).collect();
     let mut t = Table::new(&[
-        "rank", "cell", "unit", "demand", "uncovered", "nearest_m", "pressure", "score",
+        "rank",
+        "cell",
+        "unit",
+        "demand",
+        "uncovered",
+        "nearest_m",
+        "pressure",
+        "score",
     ]);
     for g in &top {
         t.rows.push(vec![
             g.rank.to_string(),
             g.id.clone(),
-            g.unit_name.clone().or(g.grid_unit.clone()).unwrap_or_default(),
+            g.unit_name
+                .clone()
+                .or(g.grid_unit.clone())
+                .unwrap_or_default(),
             f1(g.demand),
             f1(g.uncovered_demand),
             g.nearest_station_m.map_or("-".into(), f1),
@@ -397,7 +412,13 @@ fn run_gaps(ctx: &Ctx, a: GapsArgs) -> Result<()> {
     });
     let features = top
         .iter()
-        .filter_map(|g| ds.cells.items().iter().find(|c| c.id == g.id).map(|c| (c, g)))
+        .filter_map(|g| {
+            ds.cells
+                .items()
+                .iter()
+                .find(|c| c.id == g.id)
+                .map(|c| (c, g))
+        })
         .map(|(c, g)| {
             let mut extra = geojson::JsonObject::new();
             extra.insert("score".into(), json!(g.score));
@@ -410,18 +431,16 @@ fn run_gaps(ctx: &Ctx, a: GapsArgs) -> Result<()> {
 }
 
 fn read_capacities(path: &PathBuf) -> Result<std::collections::HashMap<String, f64>> {
-    let mut r = csv::Reader::from_path(path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
+    let mut r =
+        csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut out = std::collections::HashMap::new();
     for rec in r.records() {
         let rec = rec?;
         let id = rec.get(0).unwrap_or("").trim().to_string();
-        let cap: f64 = rec
-            .get(1)
-            .unwrap_or("")
-            .trim()
-            .parse()
-            .with_context(|| format!("{}: capacity of {id:?} is not a number", path.display()))?;
+        let cap: f64 =
+            rec.get(1).unwrap_or("").trim().parse().with_context(|| {
+                format!("{}: capacity of {id:?} is not a number", path.display())
+            })?;
         out.insert(id, cap);
     }
     Ok(out)
@@ -493,7 +512,12 @@ fn run_assign(ctx: &Ctx, a: AssignArgs) -> Result<()> {
     emit(ctx.format(), &serde_json::to_value(&res)?, None, &t)
 }
 
-fn load_candidates(ctx: &Ctx, ds: &Dataset, file: Option<&PathBuf>, cells: bool) -> Result<Vec<Candidate>> {
+fn load_candidates(
+    ctx: &Ctx,
+    ds: &Dataset,
+    file: Option<&PathBuf>,
+    cells: bool,
+) -> Result<Vec<Candidate>> {
     if cells {
         if ds.cells.is_empty() {
             bail!("dataset {} has no cells.geojson", ctx.data.display());
@@ -527,7 +551,13 @@ fn run_compare(ctx: &Ctx, a: CompareArgs) -> Result<()> {
     let scores = coverage::compare(&ds, &cands, &r, &near, &units, params.peak_share);
     let top: Vec<_> = scores.iter().take(a.top).collect();
     let mut t = Table::new(&[
-        "rank", "candidate", "new_demand", "relief", "served", "saved_m", "new_units",
+        "rank",
+        "candidate",
+        "new_demand",
+        "relief",
+        "served",
+        "saved_m",
+        "new_units",
     ]);
     for s in &top {
         t.rows.push(vec![
@@ -558,7 +588,12 @@ fn run_compare(ctx: &Ctx, a: CompareArgs) -> Result<()> {
             f
         })
         .collect();
-    emit(ctx.format(), &serde_json::to_value(&top)?, Some(features), &t)
+    emit(
+        ctx.format(),
+        &serde_json::to_value(&top)?,
+        Some(features),
+        &t,
+    )
 }
 
 /// Largest complete geometric matrix built for p-median / p-center without a radius.
@@ -635,16 +670,34 @@ fn run_site(ctx: &Ctx, a: SiteArgs) -> Result<()> {
         ("model", sol.model.to_string()),
         ("sites", sol.sites.join(",")),
         ("new_sites", sol.new_sites.join(",")),
-        ("objective", format!("{} ({})", sol.objective, sol.objective_name)),
+        (
+            "objective",
+            format!("{} ({})", sol.objective, sol.objective_name),
+        ),
         (
             "covered_demand",
-            format!("{} of {} ({:.2}%)", sol.covered_demand, sol.total_demand, sol.covered_share * 100.0),
+            format!(
+                "{} of {} ({:.2}%)",
+                sol.covered_demand,
+                sol.total_demand,
+                sol.covered_share * 100.0
+            ),
         ),
         ("uncovered_points", sol.uncovered_points.to_string()),
-        ("mean_distance_m", sol.mean_distance_m.map_or("-".into(), |d| format!("{d:.3}"))),
-        ("max_distance_m", sol.max_distance_m.map_or("-".into(), |d| format!("{d:.3}"))),
+        (
+            "mean_distance_m",
+            sol.mean_distance_m
+                .map_or("-".into(), |d| format!("{d:.3}")),
+        ),
+        (
+            "max_distance_m",
+            sol.max_distance_m.map_or("-".into(), |d| format!("{d:.3}")),
+        ),
         ("optimal", sol.optimal.to_string()),
-        ("gap", sol.gap.map_or("unknown".into(), |g| format!("{g:.6}"))),
+        (
+            "gap",
+            sol.gap.map_or("unknown".into(), |g| format!("{g:.6}")),
+        ),
         ("method", sol.method.clone()),
     ];
     for (k, v) in rows {

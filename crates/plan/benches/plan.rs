@@ -45,7 +45,11 @@ fn clustered(rng: &mut ChaCha8Rng, centres: &[LonLat], n: usize, spread_m: f64) 
 fn centres(rng: &mut ChaCha8Rng, k: usize, lon: (f64, f64), lat: (f64, f64)) -> Vec<LonLat> {
     (0..k)
         .map(|_| {
-            LonLat::new(rng.random_range(lon.0..lon.1), rng.random_range(lat.0..lat.1)).unwrap()
+            LonLat::new(
+                rng.random_range(lon.0..lon.1),
+                rng.random_range(lat.0..lat.1),
+            )
+            .unwrap()
         })
         .collect()
 }
@@ -103,7 +107,9 @@ fn data(s: &Scale) -> Data {
     let mut rng = ChaCha8Rng::seed_from_u64(20260701);
     let c = centres(&mut rng, s.centres, s.lon, s.lat);
     let demand = clustered(&mut rng, &c, s.demand, s.spread_m);
-    let weights = (0..s.demand).map(|_| rng.random_range(1..40) as f64).collect();
+    let weights = (0..s.demand)
+        .map(|_| rng.random_range(1..40) as f64)
+        .collect();
     let cands = clustered(&mut rng, &c, s.candidates, s.spread_m);
     let st = clustered(&mut rng, &c, s.stations, s.spread_m)
         .into_iter()
@@ -155,7 +161,10 @@ fn timed<T>(f: impl FnOnce() -> T) -> (T, f64) {
 }
 
 fn figures() {
-    println!("\nyizhan-plan figures ({} threads)", rayon::current_num_threads());
+    println!(
+        "\nyizhan-plan figures ({} threads)",
+        rayon::current_num_threads()
+    );
     println!("{:<8} {:<28} {:>10}  result", "scale", "what", "seconds");
     for s in [&TOWN, &CITY, &COUNTRY] {
         let d = data(s);
@@ -176,7 +185,13 @@ fn figures() {
         }
         let r = 1000.0;
         let (prob, t) = timed(|| problem(&d, Some(r)));
-        println!("{:<8} {:<28} {:>10.3}  {} pairs within {r} m", s.name, "matrix (R-tree)", t, prob.nnz());
+        println!(
+            "{:<8} {:<28} {:>10.3}  {} pairs within {r} m",
+            s.name,
+            "matrix (R-tree)",
+            t,
+            prob.nnz()
+        );
         let p = 10;
         let (h, t) = timed(|| solve(&prob, &params(Model::Mclp, p, r, false)).unwrap());
         println!(
@@ -223,7 +238,8 @@ fn figures() {
             prob2.nnz()
         );
         if s.demand <= 2_000 {
-            let (pc, t) = timed(|| solve(&prob2, &params(Model::PCenter, p, 5000.0, false)).unwrap());
+            let (pc, t) =
+                timed(|| solve(&prob2, &params(Model::PCenter, p, 5000.0, false)).unwrap());
             println!(
                 "{:<8} {:<28} {:>10.3}  worst distance {:.1} m",
                 s.name,

@@ -464,7 +464,8 @@ pub fn gaps(
                             .get(&h.index)
                             .map(|e| e * (1.0 - if c > 0.0 { h.distance_m / c } else { 1.0 }))
                     })
-                    .sum()
+                    .sum::<f64>()
+                    + 0.0 // an empty f64 sum is -0.0
             };
             (demand, unc, nearest, pressure)
         })
@@ -645,8 +646,7 @@ pub fn compare(
                 .iter()
                 .filter_map(|(s, m)| {
                     let l = &report.stations[*s];
-                    l.overloaded
-                        .then(|| m.min(l.load - l.capacity as f64))
+                    l.overloaded.then(|| m.min(l.load - l.capacity as f64))
                 })
                 .sum();
             let mut new_units: Vec<String> = if uncovered_units.is_empty() {

@@ -8,7 +8,9 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum PlanError {
     /// More sites were asked for than there are candidates left to choose from.
-    #[error("p = {requested} new sites asked for, but only {available} candidate sites are available")]
+    #[error(
+        "p = {requested} new sites asked for, but only {available} candidate sites are available"
+    )]
     TooManySites {
         /// Sites asked for.
         requested: usize,
@@ -160,7 +162,9 @@ pub enum PlanError {
         what: &'static str,
     },
     /// No set of sites can cover every demand point (LSCP, p-center feasibility).
-    #[error("infeasible: {count} demand point(s) have no site within {radius_m} m (e.g. {examples})")]
+    #[error(
+        "infeasible: {count} demand point(s) have no site within {radius_m} m (e.g. {examples})"
+    )]
     Uncoverable {
         /// The service radius.
         radius_m: f64,

@@ -2,7 +2,7 @@
 //! `microlp` solver by default, HiGHS with the `highs` cargo feature.
 
 use good_lp::{variable, Expression, ProblemVariables, Solution, SolutionStatus, SolverModel};
-use good_lp::{WithTimeLimit, Variable};
+use good_lp::{Variable, WithTimeLimit};
 use serde::{Deserialize, Serialize};
 
 use crate::error::PlanError;

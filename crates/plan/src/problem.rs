@@ -483,7 +483,12 @@ fn read_matrix(spec: &MatrixCsv) -> Result<Problem, PlanError> {
         let sid = rec.get(sc).unwrap_or("").to_string();
         let cost = number(path, &rec, cc, &spec.cost_col)?;
         let w = match wc {
-            Some(c) => Some(number(path, &rec, c, spec.weight_col.as_deref().unwrap_or(""))?),
+            Some(c) => Some(number(
+                path,
+                &rec,
+                c,
+                spec.weight_col.as_deref().unwrap_or(""),
+            )?),
             None => None,
         };
         let i = match d_idx.get(&did) {

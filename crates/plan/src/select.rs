@@ -380,7 +380,9 @@ fn exact_or_fallback(params: &SiteParams, ex: Exact, h: Heur) -> Outcome {
             h.sites,
             h.optimal,
             h.gap,
-            Some(format!("exact solver gave no answer ({e}); heuristic answer returned")),
+            Some(format!(
+                "exact solver gave no answer ({e}); heuristic answer returned"
+            )),
             "heuristic",
         ),
     }
@@ -536,7 +538,12 @@ fn mclp_heuristic(prob: &Problem, s: &Setup, w: &[f64], r: f64, p: usize) -> Heu
         .par_iter()
         .map(|&j| cover_gain(prob, j, r, w, &cnt))
         .collect();
-    let mut heap: BinaryHeap<Key> = s.free.iter().zip(&gains).map(|(&j, &g)| Key(g, j)).collect();
+    let mut heap: BinaryHeap<Key> = s
+        .free
+        .iter()
+        .zip(&gains)
+        .map(|(&j, &g)| Key(g, j))
+        .collect();
     let mut chosen = Vec::with_capacity(p);
     while chosen.len() < p {
         let Some(Key(_, j)) = heap.pop() else { break };
@@ -728,7 +735,12 @@ fn mclp_quality(
         .collect();
     g.sort_by(|a, b| b.total_cmp(a));
     let coverable: f64 = (0..n)
-        .filter(|&i| prob.row_within(i, r).0.iter().any(|&j| s.allowed[j as usize]))
+        .filter(|&i| {
+            prob.row_within(i, r)
+                .0
+                .iter()
+                .any(|&j| s.allowed[j as usize])
+        })
         .map(|i| w[i])
         .sum();
     let ub = (covered + g.iter().take(p).sum::<f64>()).min(coverable);
@@ -746,7 +758,13 @@ fn mclp_quality(
 
 fn check_coverable(prob: &Problem, s: &Setup, r: f64) -> Result<(), PlanError> {
     let bad: Vec<String> = (0..prob.n_demand())
-        .filter(|&i| !prob.row_within(i, r).0.iter().any(|&j| s.allowed[j as usize]))
+        .filter(|&i| {
+            !prob
+                .row_within(i, r)
+                .0
+                .iter()
+                .any(|&j| s.allowed[j as usize])
+        })
         .map(|i| prob.demand()[i].id.clone())
         .collect();
     if bad.is_empty() {
@@ -1199,7 +1217,13 @@ fn mclp_exact(
     let mut yv = vec![usize::MAX; prob.n_sites()];
     let mut ys = Vec::new();
     for &j in &s.free {
-        let v = lp.var(0.0, 1.0, true, 0.0, Some(if warm_open[j] { 1.0 } else { 0.0 }));
+        let v = lp.var(
+            0.0,
+            1.0,
+            true,
+            0.0,
+            Some(if warm_open[j] { 1.0 } else { 0.0 }),
+        );
         yv[j] = v;
         ys.push((j, v));
     }
@@ -1222,7 +1246,11 @@ fn mclp_exact(
         t.extend(cover.iter().map(|&v| (v, -1.0)));
         lp.row(t, Cmp::Le, 0.0);
     }
-    lp.row(ys.iter().map(|&(_, v)| (v, 1.0)).collect(), Cmp::Eq, p as f64);
+    lp.row(
+        ys.iter().map(|&(_, v)| (v, 1.0)).collect(),
+        Cmp::Eq,
+        p as f64,
+    );
     let out = lp.solve(params.solver, params.time_limit_s)?;
     Ok(Some((picked(&out.x, &ys), out.optimal, out.gap)))
 }
@@ -1334,7 +1362,13 @@ fn pmedian_exact(
     let mut yv = vec![usize::MAX; m];
     let mut ys = Vec::new();
     for &j in &s.free {
-        let v = lp.var(0.0, 1.0, true, 0.0, Some(if warm_open[j] { 1.0 } else { 0.0 }));
+        let v = lp.var(
+            0.0,
+            1.0,
+            true,
+            0.0,
+            Some(if warm_open[j] { 1.0 } else { 0.0 }),
+        );
         yv[j] = v;
         ys.push((j, v));
     }
@@ -1354,14 +1388,24 @@ fn pmedian_exact(
         }
         lp.row(assign, Cmp::Eq, 1.0);
     }
-    lp.row(ys.iter().map(|&(_, v)| (v, 1.0)).collect(), Cmp::Eq, p as f64);
+    lp.row(
+        ys.iter().map(|&(_, v)| (v, 1.0)).collect(),
+        Cmp::Eq,
+        p as f64,
+    );
     let out = lp.solve(params.solver, params.time_limit_s)?;
     Ok(Some((picked(&out.x, &ys), out.optimal, out.gap)))
 }
 
 /// p-center, exactly: the smallest radius among the distinct costs at which the exact
 /// LSCP needs at most `p` new sites (Minieka 1970), found by bisection.
-fn pcenter_exact(prob: &Problem, s: &Setup, p: usize, warm: &[usize], params: &SiteParams) -> Exact {
+fn pcenter_exact(
+    prob: &Problem,
+    s: &Setup,
+    p: usize,
+    warm: &[usize],
+    params: &SiteParams,
+) -> Exact {
     let mut open = vec![false; prob.n_sites()];
     for &j in s.fixed.iter().chain(warm) {
         open[j] = true;
@@ -1423,5 +1467,9 @@ fn pcenter_exact(prob: &Problem, s: &Setup, p: usize, warm: &[usize], params: &S
             }
         }
     }
-    Ok(Some((best, all_optimal, if all_optimal { Some(0.0) } else { None })))
+    Ok(Some((
+        best,
+        all_optimal,
+        if all_optimal { Some(0.0) } else { None },
+    )))
 }

@@ -157,7 +157,10 @@ fn weighted_hotspots_match_lp() {
         let a = assign(&p, Some(2000.0)).unwrap();
         let (la, lc) = lp_check(&p, 2000.0);
         assert_eq!(a.assigned_weight, la.round(), "round {round}");
-        assert!((a.total_cost - lc).abs() < 1e-6 * lc.max(1.0), "round {round}");
+        assert!(
+            (a.total_cost - lc).abs() < 1e-6 * lc.max(1.0),
+            "round {round}"
+        );
     }
 }
 
@@ -175,5 +178,8 @@ fn fractional_weights_are_refused() {
         &[vec![10.0]],
     )
     .unwrap();
-    assert!(assign(&p, None).unwrap_err().to_string().contains("whole numbers"));
+    assert!(assign(&p, None)
+        .unwrap_err()
+        .to_string()
+        .contains("whole numbers"));
 }

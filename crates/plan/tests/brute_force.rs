@@ -64,7 +64,9 @@ fn subsets(items: &[usize], k: usize) -> Vec<Vec<usize>> {
 }
 
 fn nearest(inst: &Inst, open: &[usize], i: usize) -> f64 {
-    open.iter().map(|&j| inst.d[i][j]).fold(f64::INFINITY, f64::min)
+    open.iter()
+        .map(|&j| inst.d[i][j])
+        .fold(f64::INFINITY, f64::min)
 }
 
 fn value(inst: &Inst, model: Model, open: &[usize], r: f64) -> f64 {
@@ -109,7 +111,13 @@ fn p_models_agree_with_enumeration() {
                         } else {
                             f64::INFINITY
                         },
-                        |a, b| if model == Model::Mclp { a.max(b) } else { a.min(b) },
+                        |a, b| {
+                            if model == Model::Mclp {
+                                a.max(b)
+                            } else {
+                                a.min(b)
+                            }
+                        },
                     );
                 for exact in [false, true] {
                     let mut sp = SiteParams::new(model);

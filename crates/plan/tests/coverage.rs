@@ -74,7 +74,10 @@ fn cell(id: &str, unit: &str, x0: f64, y0: f64, size: f64) -> GridCell {
 /// stations, B far east (unit U2, no station).
 fn town() -> Dataset {
     Dataset::new(
-        vec![station("S1", at(0.0, 0.0), 10), station("S2", at(2000.0, 0.0), 50)],
+        vec![
+            station("S1", at(0.0, 0.0), 10),
+            station("S2", at(2000.0, 0.0), 50),
+        ],
         vec![
             hotspot("H1", at(100.0, 0.0), 30),
             hotspot("H2", at(400.0, 0.0), 20),
@@ -128,7 +131,9 @@ fn coverage_and_load() {
     assert!((r.cutoff_m - 750.0).abs() < 1e-9);
     assert_eq!(r.covered_demand, 55.0);
     assert_eq!(r.stations[0].load, 25.0);
-    let want = (30.0 * (1.0 - 100.0 / 750.0) + 20.0 * (1.0 - 400.0 / 750.0) + 5.0 * (1.0 - 100.0 / 750.0)) / 95.0;
+    let want =
+        (30.0 * (1.0 - 100.0 / 750.0) + 20.0 * (1.0 - 400.0 / 750.0) + 5.0 * (1.0 - 100.0 / 750.0))
+            / 95.0;
     assert!((r.decay_share.unwrap() - want).abs() < 1e-6);
     // E-bike, 4 minutes: 1000 m.
     let e = Cutoff::Minutes {
@@ -153,7 +158,10 @@ fn coverage_and_load() {
 fn bad_cutoffs_are_refused() {
     let ds = town();
     let keep = |_: &Station| true;
-    for p in [CoverageParams::metres(-5.0), CoverageParams::metres(f64::NAN)] {
+    for p in [
+        CoverageParams::metres(-5.0),
+        CoverageParams::metres(f64::NAN),
+    ] {
         let e = coverage(&ds.stations, ds.hotspots.items(), &p, &keep).unwrap_err();
         assert!(e.to_string().contains("cutoff must be a positive number"));
     }
