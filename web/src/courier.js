@@ -144,11 +144,11 @@ export function setupCourier(app) {
     const f = results.find((r) => idOf(r) === chosen);
     map.setFilter('stations-selected', ['==', ['to-string', ['get', 'id']], chosen ?? '__none__']);
     const to = f ? lonLatOf(f) : null;
-    map.getSource('route').setData(
+    app.route =
       to && here
-        ? { type: 'FeatureCollection', features: [{ type: 'Feature', properties: {}, geometry: { type: 'LineString', coordinates: [here, to] } }] }
-        : EMPTY,
-    );
+        ? { type: 'FeatureCollection', features: [{ type: 'Feature', properties: { to: chosen }, geometry: { type: 'LineString', coordinates: [here, to] } }] }
+        : EMPTY;
+    map.getSource('route').setData(app.route);
     if (to && here && app.view === 'courier') {
       const b = new maplibregl.LngLatBounds(here, here).extend(to);
       if (!map.getBounds().contains(to)) map.fitBounds(b, { padding: 60, maxZoom: 16, duration: 0 });

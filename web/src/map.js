@@ -17,7 +17,7 @@ export const COLORS = {
   overloaded: '#d63031',
   selected: '#f2b134',
   candidate: '#e67e22',
-  chosen: '#6c2bd9',
+  chosen: '#1565c0',
   boundary: '#34495e',
   gapRamp: ['#eef2fb', '#9ecae1', '#6a51a3', '#3f007d'],
 };
@@ -155,7 +155,7 @@ function safeHost(url) {
 
 /** Add the data sources and layers (empty at first). */
 export function addDataLayers(map) {
-  for (const id of ['boundary', 'gaps', 'hotspots', 'stations', 'route', 'chosen']) {
+  for (const id of ['boundary', 'gaps', 'hotspots', 'stations', 'route', 'chosen', 'candidates']) {
     map.addSource(id, { type: 'geojson', data: EMPTY });
   }
   map.addLayer({
@@ -168,7 +168,7 @@ export function addDataLayers(map) {
         'interpolate', ['linear'], ['coalesce', ['get', '_gap'], 0],
         0, COLORS.gapRamp[0], 0.33, COLORS.gapRamp[1], 0.66, COLORS.gapRamp[2], 1, COLORS.gapRamp[3],
       ],
-      'fill-opacity': ['case', ['>', ['coalesce', ['get', '_gap'], 0], 0], 0.6, 0.12],
+      'fill-opacity': ['interpolate', ['linear'], ['coalesce', ['get', '_gap'], 0], 0, 0.04, 0.1, 0.25, 1, 0.7],
       'fill-outline-color': 'rgba(80,80,80,0.25)',
     },
   });
@@ -211,6 +211,16 @@ export function addDataLayers(map) {
   });
   map.addLayer({ id: 'stations', type: 'circle', source: 'stations', paint: {} });
   map.addLayer({
+    id: 'candidates-listed',
+    type: 'circle',
+    source: 'candidates',
+    layout: { visibility: 'none' },
+    paint: {
+      'circle-radius': 5, 'circle-color': 'rgba(255,255,255,0.6)',
+      'circle-stroke-color': COLORS.candidate, 'circle-stroke-width': 2,
+    },
+  });
+  map.addLayer({
     id: 'chosen-sites',
     type: 'circle',
     source: 'chosen',
@@ -227,7 +237,7 @@ export function stationPaint(map, view) {
   const kindColor = ['match', ['get', 'kind'], 'childcare_class', COLORS.childcare, COLORS.station];
   if (view === 'planner') {
     map.setPaintProperty('stations', 'circle-radius', [
-      'interpolate', ['linear'], ['coalesce', ['get', '_util'], 0], 0, 5, 0.5, 9, 1, 13, 2, 19,
+      'interpolate', ['linear'], ['coalesce', ['get', '_util'], 0], 0, 4, 0.5, 7, 1, 10, 2, 13, 5, 16,
     ]);
     map.setPaintProperty('stations', 'circle-color', ['case', ['==', ['get', '_over'], true], COLORS.overloaded, kindColor]);
     map.setPaintProperty('stations', 'circle-opacity', 0.85);

@@ -35,6 +35,9 @@ export function setupPlanner(app) {
     slider.value = String(def);
   }
   const cutoff = () => +slider.value;
+  const peakSel = document.getElementById('peak');
+  const peak = () => +peakSel.value || 1;
+  peakSel.addEventListener('change', () => refresh());
 
   // ---- coverage and gaps for the cutoff
   async function refresh() {
@@ -43,7 +46,7 @@ export function setupPlanner(app) {
     sliderOut.textContent = t('m', { n: c });
     document.body.dataset.coverage = 'loading';
     const [cov, gaps] = await Promise.allSettled([
-      getJson(`/api/v1/coverage?cutoff_m=${c}`),
+      getJson(`/api/v1/coverage?cutoff_m=${c}&peak_share=${peak()}`),
       getJson(`/api/v1/gaps?cutoff_m=${c}`),
     ]);
     if (my !== covSeq) return;
@@ -125,6 +128,7 @@ export function setupPlanner(app) {
       for (const id of ids) map.setLayoutProperty(id, 'visibility', on ? 'visible' : 'none');
     }
     map.setLayoutProperty('chosen-sites', 'visibility', planner ? 'visible' : 'none');
+    map.setLayoutProperty('candidates-listed', 'visibility', planner ? 'visible' : 'none');
   }
 
   function renderLegend() {
@@ -137,7 +141,8 @@ export function setupPlanner(app) {
         <span class="swatch dot" style="background:${COLORS.overloaded}"></span>${esc(t('legend_overloaded'))}</div>
       <div class="legend-row"><span class="ramp" style="background:${heat}"></span>${esc(t('legend_heat'))}</div>
       <div class="legend-row"><span class="ramp" style="background:${ramp}"></span>${esc(t('legend_gap'))}</div>
-      <div class="legend-row"><span class="swatch dot" style="background:${COLORS.candidate}"></span>${esc(t('legend_candidate'))}
+      <div class="legend-row"><span class="swatch dot" style="background:#fff;border:2px solid ${COLORS.candidate}"></span>${esc(t('legend_dataset_candidate'))}
+        <span class="swatch dot" style="background:${COLORS.candidate}"></span>${esc(t('legend_candidate'))}
         <span class="swatch dot" style="background:${COLORS.chosen}"></span>${esc(t('legend_selected'))}
         <span class="swatch" style="background:none;border:2px dashed ${COLORS.boundary}"></span>${esc(t('legend_boundary'))}</div>`;
   }
@@ -179,6 +184,7 @@ export function setupPlanner(app) {
     const payload = {
       candidates: candidates.map((c) => ({ id: c.id, name: c.id, lon: +c.lon.toFixed(6), lat: +c.lat.toFixed(6) })),
       cutoff_m: cutoff(),
+      peak_share: peak(),
     };
     try {
       const resp = await postJson('/api/v1/plan/compare', payload);
@@ -193,15 +199,20 @@ export function setupPlanner(app) {
 
   function renderTable() {
     const skip = new Set(['lon', 'lat', 'geometry', 'location', 'type', 'name']);
-    const cols = [];
+    let cols = [];
     for (const r of compareRows) {
       for (const [k, v] of Object.entries(r)) {
         if (!skip.has(k) && !cols.includes(k) && (v === null || typeof v !== 'object')) cols.push(k);
       }
     }
+    // The columns people read first, when the server sends them; else everything.
+    const known = ['id', 'rank', 'newly_covered_demand', 'workers_served', 'relief', 'mean_distance_saved_m'];
+    if (known.filter((k) => cols.includes(k)).length >= 3) cols = known.filter((k) => cols.includes(k));
     const idCol = cols.find((c) => /^(id|candidate|candidate_id)$/.test(c));
-    const ordered = idCol ? [idCol, ...cols.filter((c) => c !== idCol)] : cols;
-    const head = ordered.map((c) => `<th scope="col">${esc(c === idCol ? t('col_candidate') : c === 'rank' ? t('col_rank') : c.replace(/_/g, ' '))}</th>`).join('');
+    const first = [idCol, 'rank'].filter((c) => c && cols.includes(c));
+    const ordered = [...first, ...cols.filter((c) => !first.includes(c))];
+    const label = (c) => (c === idCol ? t('col_candidate') : c === 'rank' ? t('col_rank') : t(`col_${c}`) !== `col_${c}` ? t(`col_${c}`) : c.replace(/_/g, ' '));
+    const head = ordered.map((c) => `<th scope="col">${esc(label(c))}</th>`).join('');
     const body = compareRows
       .map((r) => {
         const id = idCol ? r[idCol] : '';
@@ -224,9 +235,20 @@ export function setupPlanner(app) {
       cutoff_m: cutoff(),
       exact: false,
     };
+    const from = document.getElementById('select-from').value;
+    if (from === 'cells') payload.cells = true;
+    if (from === 'mine') {
+      if (!candidates.length) {
+        selectStatus.textContent = t('no_candidates');
+        btn.disabled = false;
+        document.body.dataset.select = 'ready';
+        return;
+      }
+      payload.candidates = candidates.map((c) => ({ id: c.id, lon: +c.lon.toFixed(6), lat: +c.lat.toFixed(6) }));
+    }
     try {
       const resp = await postJson('/api/v1/plan/select', payload);
-      let rows = rowsOf(resp, ['features', 'new_sites', 'sites', 'chosen', 'selected']);
+      let rows = rowsOf(resp, ['chosen', 'features', 'new_sites', 'selected', 'sites']);
       if (rows.some((r) => typeof r !== 'object')) {
         // Only ids: place them from the dataset's candidate sites.
         if (!app.layers.candidates) app.layers.candidates = await loadLayer('candidates').catch(() => EMPTY);
@@ -243,6 +265,7 @@ export function setupPlanner(app) {
         })
         .filter(Boolean);
       chosenFc = { type: 'FeatureCollection', features };
+      app.chosen = chosenFc;
       map.getSource('chosen').setData(chosenFc);
       const share = +pick(resp, ['covered_share', 'solution.covered_share', 'summary.covered_share', 'coverage_after'], NaN);
       selectStatus.textContent =
@@ -338,6 +361,12 @@ export function setupPlanner(app) {
       if (!loaded) {
         loaded = true;
         refresh();
+        loadLayer('candidates')
+          .then((fc) => {
+            app.layers.candidates = fc;
+            map.getSource('candidates').setData(fc);
+          })
+          .catch(() => {});
       }
     },
     leave() {
@@ -353,6 +382,7 @@ export function setupPlanner(app) {
 
 function fmtCell(v) {
   if (v == null) return '';
+  if (typeof v === 'number' && Math.abs(v) < 5e-4) v = 0;
   if (typeof v === 'number') return Number.isInteger(v) ? v.toLocaleString() : Math.abs(v) < 1 ? v.toFixed(3) : v.toFixed(1);
   return String(v);
 }

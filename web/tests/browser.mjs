@@ -148,11 +148,12 @@ test('courier: tapping a point lists the same nearest stations as the API', asyn
     const m = window.yizhan.map;
     return {
       current: document.querySelector('#results li[aria-current="true"]')?.dataset.id,
-      line: m.getSource('route')._data?.features?.length ?? m.querySourceFeatures('route').length,
+      line: window.yizhan.route?.features?.length ?? 0,
+      lineRendered: m.queryRenderedFeatures({ layers: ['route-line'] }).length,
     };
   });
   assert.equal(drawn.current, expected[0], 'the nearest station is the chosen one');
-  assert.ok(drawn.line >= 1, 'a line is drawn to it');
+  assert.ok(drawn.line >= 1 && drawn.lineRendered >= 1, `a line is drawn to it ${JSON.stringify(drawn)}`);
   const first = await page.locator('#results li').first().textContent();
   assert.match(first, /分钟/, 'walking / e-bike minutes shown');
   // An amenity chip filters the list the same way as the API.
@@ -237,8 +238,8 @@ test('planner: layers, cutoff, candidates, compare and best sites (desktop)', as
   const fig1 = (await page.locator('#coverage-figure').textContent()).trim();
   assert.match(fig1, /%$/, 'coverage figure shown');
   // Move the cutoff slider: the coverage figure follows the API.
-  await page.locator('#cutoff').fill('1500');
-  await page.waitForFunction((f) => document.body.dataset.coverage === 'ready' && document.querySelector('#coverage-value, #cutoff-value').textContent.startsWith('1500'), fig1);
+  await page.locator('#cutoff').fill('800');
+  await page.waitForFunction((f) => document.body.dataset.coverage === 'ready' && document.querySelector('#coverage-value, #cutoff-value').textContent.startsWith('800'), fig1);
   await page.waitForFunction(() => document.body.dataset.coverage === 'ready');
   await page.waitForTimeout(400);
   await page.waitForFunction(() => document.body.dataset.coverage === 'ready');
@@ -261,9 +262,12 @@ test('planner: layers, cutoff, candidates, compare and best sites (desktop)', as
   await page.locator('#select-p').fill('3');
   await page.locator('#select-run').click();
   await page.waitForFunction(() => document.body.dataset.select === 'ready', null, { timeout: 60_000 });
-  const chosen = await page.evaluate(() => window.yizhan.map.getSource('chosen')._data?.features?.length ?? 0);
+  await idle(page);
+  const chosen = await page.evaluate(() => window.yizhan.chosen?.features?.length ?? 0);
+  const chosenDrawn = await page.evaluate(() => window.yizhan.map.queryRenderedFeatures({ layers: ['chosen-sites'] }).length);
   const status = await page.locator('#select-status').textContent();
-  assert.ok(chosen > 0, `best sites drawn (${status})`);
+  assert.equal(chosen, 3, `three best sites chosen (${status})`);
+  assert.ok(chosenDrawn > 0, 'best sites drawn on the map');
 
   // Plan export is GeoJSON with the candidates and chosen sites.
   const plan = await page.evaluate(() => window.yizhan.planner.planGeoJson());
@@ -271,6 +275,7 @@ test('planner: layers, cutoff, candidates, compare and best sites (desktop)', as
   assert.ok(plan.features.filter((f) => f.properties.role === 'candidate').length === 2);
   const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-export="stations"]').click()]);
   assert.match(download.suggestedFilename(), /stations\.geojson$/);
+  await page.locator('#planner-panel').evaluate((el) => el.scrollTo(0, 0));
   await shot(page, 'planner.png');
   assert.deepEqual(foreign, [], 'the page fetched nothing outside the server');
   assert.deepEqual(errors, [], 'no errors in the page');
