@@ -1,0 +1,195 @@
+//! End-to-end tests of `yizhan serve`: the real binary on a free port, checked with
+//! real clients: GDAL's OAPIF driver (`ogrinfo`, `ogr2ogr`) and OWSLib.
+//! Without those tools the tests say SKIPPED loudly; with `CI=true` they fail.
+
+use std::collections::BTreeMap;
+use std::process::Command;
+
+use yizhan_tests::{python_with_owslib, repo_root, require_tool, sample_data, Server};
+
+const COLLECTIONS: [&str; 6] = [
+    "stations",
+    "hotspots",
+    "cells",
+    "gaps",
+    "boundary",
+    "candidates",
+];
+
+/// Features of each collection, read from the export route (all in one answer).
+fn expected_counts(s: &Server) -> BTreeMap<&'static str, usize> {
+    COLLECTIONS
+        .iter()
+        .map(|c| {
+            let a = s.get(&format!("/api/v1/export/{c}.geojson"));
+            assert_eq!(a.status, 200, "{c}: {}", a.body);
+            (*c, a.json()["features"].as_array().unwrap().len())
+        })
+        .collect()
+}
+
+/// Features in the sample's layer file, read directly.
+fn file_count(layer: &str) -> usize {
+    let text = std::fs::read_to_string(sample_data().join(format!("{layer}.geojson"))).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["features"].as_array().unwrap().len()
+}
+
+#[test]
+fn serve_answers_and_shuts_down_gracefully() {
+    let s = Server::start(&sample_data(), &[]);
+    assert!(s
+        .banner
+        .starts_with("yizhan serving anhai at http://127.0.0.1:"));
+    let h = s.get("/healthz").json();
+    assert_eq!(
+        h["stations"].as_u64().unwrap() as usize,
+        file_count("stations")
+    );
+    let a = s.get("/api/v1/stations/nearest?lat=24.72&lon=118.47&k=3");
+    assert_eq!(a.status, 200);
+    assert_eq!(a.content_type, "application/geo+json");
+    assert_eq!(a.json()["features"].as_array().unwrap().len(), 3);
+    let e = s.get("/api/v1/stations/nearest?lat=100&lon=118.47");
+    assert_eq!(e.status, 400);
+    assert_eq!(e.content_type, "application/problem+json");
+    let m = s.get("/metrics");
+    assert!(m.body.contains("yizhan_http_requests_total"));
+    // Export counts match the files.
+    let counts = expected_counts(&s);
+    for l in ["stations", "hotspots", "cells", "candidates"] {
+        assert_eq!(counts[l], file_count(l), "{l}");
+    }
+    let d = s.get("/api/v1/export/stations.geojson");
+    assert_eq!(
+        d.disposition.as_deref(),
+        Some("attachment; filename=\"anhai-stations.geojson\"")
+    );
+    let sel = s.post_json(
+        "/api/v1/plan/select",
+        r#"{"model":"mclp","p":2,"cutoff_m":500}"#,
+    );
+    assert_eq!(sel.status, 200, "{}", sel.body);
+    assert_eq!(sel.json()["new_sites"].as_array().unwrap().len(), 2);
+    assert!(s.terminate(), "server did not exit cleanly on SIGTERM");
+}
+
+#[test]
+fn ogrinfo_reports_every_collection_count() {
+    if !require_tool("ogrinfo", "--version", "apt-get install gdal-bin") {
+        return;
+    }
+    let s = Server::start(&sample_data(), &[]);
+    let want = expected_counts(&s);
+    let src = format!("OAPIF:{}/ogc", s.base);
+    // Listing the layers.
+    let out = Command::new("ogrinfo")
+        .args(["-ro", "-q", &src])
+        .output()
+        .unwrap();
+    let listing = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{listing}");
+    for c in COLLECTIONS {
+        assert!(
+            listing.contains(c),
+            "{c} missing from ogrinfo listing:\n{listing}"
+        );
+    }
+    for c in COLLECTIONS {
+        let out = Command::new("ogrinfo")
+            .args(["-ro", "-so", &src, c])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "ogrinfo {c} failed: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let count: usize = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("Feature Count: "))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no feature count for {c}:\n{text}"));
+        assert_eq!(count, want[c], "ogrinfo count of {c}");
+    }
+}
+
+#[test]
+fn ogr2ogr_copies_collections_to_geopackage() {
+    if !require_tool("ogr2ogr", "--version", "apt-get install gdal-bin") {
+        return;
+    }
+    let s = Server::start(&sample_data(), &[]);
+    let want = expected_counts(&s);
+    let dir = tempfile::tempdir().unwrap();
+    let src = format!("OAPIF:{}/ogc", s.base);
+    for c in ["stations", "cells", "gaps"] {
+        let gpkg = dir.path().join(format!("{c}.gpkg"));
+        let out = Command::new("ogr2ogr")
+            .args(["-f", "GPKG"])
+            .arg(&gpkg)
+            .arg(&src)
+            .arg(c)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "ogr2ogr {c}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let info = Command::new("ogrinfo")
+            .args(["-ro", "-so"])
+            .arg(&gpkg)
+            .arg(c)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&info.stdout);
+        let count: usize = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("Feature Count: "))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no feature count in {c}.gpkg:\n{text}"));
+        assert_eq!(count, want[c], "features of {c} copied to GeoPackage");
+    }
+}
+
+#[test]
+fn owslib_lists_collections_and_pages_through_items() {
+    let Some(py) = python_with_owslib() else {
+        return;
+    };
+    let s = Server::start(&sample_data(), &[]);
+    let want = expected_counts(&s);
+    let out = Command::new(py)
+        .arg(repo_root().join("tests/python/owslib_check.py"))
+        .arg(format!("{}/ogc", s.base))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "owslib_check.py: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: Vec<&str> = v["collections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert_eq!(ids, COLLECTIONS);
+    for c in COLLECTIONS {
+        assert_eq!(
+            v["counts"][c].as_u64().unwrap() as usize,
+            want[c],
+            "features of {c} read page by page"
+        );
+        assert_eq!(v["matched"][c].as_u64().unwrap() as usize, want[c]);
+    }
+    assert!(v["conformance"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c.as_str().unwrap().ends_with("/conf/core")));
+}
