@@ -92,6 +92,7 @@ fn start_server() -> (Server, String) {
         .arg(root.join("data/anhai"))
         .args(["serve", "--addr", "127.0.0.1:0"])
         .env_remove("YIZHAN_BASEMAP_URL")
+        .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
