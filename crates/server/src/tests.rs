@@ -793,3 +793,150 @@ async fn plan_body_errors() {
         .await
         .problem(413, "bytes");
 }
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    const PATHS: [&str; 14] = [
+        "/api/v1/stations/nearest",
+        "/api/v1/stations",
+        "/api/v1/stations/S1",
+        "/api/v1/coverage",
+        "/api/v1/gaps",
+        "/api/v1/export/stations.geojson",
+        "/api/v1/export/gaps.geojson",
+        "/ogc",
+        "/ogc/collections",
+        "/ogc/collections/stations",
+        "/ogc/collections/stations/items",
+        "/ogc/collections/cells/items",
+        "/ogc/collections/gaps/items/C1",
+        "/metrics",
+    ];
+    const KEYS: [&str; 16] = [
+        "lat",
+        "lon",
+        "k",
+        "amenity",
+        "kind",
+        "open_at",
+        "max_m",
+        "crs",
+        "bbox",
+        "limit",
+        "offset",
+        "f",
+        "cutoff_m",
+        "peak_share",
+        "min_free",
+        "capacity",
+    ];
+    const POSTS: [&str; 3] = [
+        "/api/v1/plan/compare",
+        "/api/v1/plan/select",
+        "/api/v1/plan/assign",
+    ];
+
+    fn encode(s: &str) -> String {
+        s.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-.,_:".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect()
+    }
+
+    fn value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>(),
+            any::<f64>().prop_map(|f| f.to_string()),
+            any::<i64>().prop_map(|i| i.to_string()),
+            "[-0-9.,eE]{0,30}",
+            Just("1e309".to_string()),
+            Just("118.4,24.6,118.5,24.8".to_string()),
+            Just("gcj02".to_string()),
+        ]
+    }
+
+    fn json_value() -> impl Strategy<Value = serde_json::Value> {
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<f64>().prop_map(|f| serde_json::json!(f)),
+            (0u64..20).prop_map(serde_json::Value::from),
+            prop_oneof![
+                Just("mclp"),
+                Just("lscp"),
+                Just("pmedian"),
+                Just("pcenter"),
+                Just("x")
+            ]
+            .prop_map(serde_json::Value::from),
+            any::<String>().prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(3, 24, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::from),
+                prop::collection::btree_map(
+                    prop_oneof![
+                        Just("model".to_string()),
+                        Just("p".to_string()),
+                        Just("cutoff_m".to_string()),
+                        Just("exact".to_string()),
+                        Just("candidates".to_string()),
+                        Just("id".to_string()),
+                        Just("lon".to_string()),
+                        Just("lat".to_string()),
+                        Just("cells".to_string()),
+                        Just("peak_share".to_string()),
+                        Just("time_limit_s".to_string()),
+                        any::<String>(),
+                    ],
+                    inner,
+                    0..5
+                )
+                .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        #[test]
+        fn random_queries_never_5xx(
+            path in prop::sample::select(&PATHS[..]),
+            params in prop::collection::vec(
+                (prop_oneof![prop::sample::select(&KEYS[..]).prop_map(String::from), any::<String>()], value()),
+                0..6,
+            ),
+        ) {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let q: Vec<String> = params.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();
+            let uri = format!("{path}?{}", q.join("&"));
+            let a = rt.block_on(get(&APP.with(|a| a.clone()), &uri));
+            prop_assert!(a.status.as_u16() < 500, "{uri} -> {} {}", a.status, a.body);
+            if a.status.is_client_error() {
+                prop_assert_eq!(&a.content_type, "application/problem+json");
+            }
+        }
+
+        #[test]
+        fn random_bodies_never_5xx(
+            path in prop::sample::select(&POSTS[..]),
+            body in prop_oneof![json_value().prop_map(|v| v.to_string()), any::<String>()],
+        ) {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let a = rt.block_on(post(&APP.with(|a| a.clone()), path, &body));
+            prop_assert!(a.status.as_u16() < 500, "{path} {body} -> {} {}", a.status, a.body);
+        }
+    }
+
+    thread_local! {
+        static APP: axum::Router = app();
+    }
+}
