@@ -16,7 +16,12 @@ use common::Ctx;
 
 /// yizhan (驿站): a locator and capacity planner for outdoor workers' rest stations.
 #[derive(Debug, Parser)]
-#[command(name = "yizhan", version, about, long_about = None)]
+#[command(
+    name = "yizhan",
+    version,
+    about = "yizhan (驿站): find and plan rest stations for outdoor workers",
+    long_about = None
+)]
 struct Cli {
     #[command(flatten)]
     ctx: Ctx,
@@ -47,7 +52,33 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            match e.kind() {
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+                    let _ = e.print();
+                    return ExitCode::SUCCESS;
+                }
+                ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                    let _ = e.print();
+                    return ExitCode::from(2);
+                }
+                _ => {}
+            }
+            // One line: clap's message without the usage block.
+            let text = e.render().to_string();
+            let msg: Vec<&str> = text
+                .lines()
+                .take_while(|l| !l.starts_with("Usage:"))
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
+            eprintln!("{} (see yizhan --help)", msg.join(" "));
+            return ExitCode::from(2);
+        }
+    };
     let result = match cli.command {
         Command::Nearest(a) => query::nearest(&cli.ctx, a),
         Command::Within(a) => query::within(&cli.ctx, a),

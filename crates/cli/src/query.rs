@@ -70,7 +70,7 @@ pub struct NearestArgs {
     #[arg(short, long, default_value_t = 5)]
     k: usize,
     /// Farthest distance in metres.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     max_m: Option<f64>,
     #[command(flatten)]
     filter: FilterArgs,
@@ -86,7 +86,7 @@ pub struct WithinArgs {
     #[arg(long, allow_hyphen_values = true, requires = "lat")]
     lon: Option<f64>,
     /// Radius in metres.
-    #[arg(long, requires = "lat")]
+    #[arg(long, requires = "lat", allow_hyphen_values = true)]
     radius_m: Option<f64>,
     /// Bounding box west,south,east,north (degrees).
     #[arg(long, allow_hyphen_values = true)]
