@@ -1,3 +1,4 @@
+#![allow(missing_docs)]
 //! Benchmarks of coverage and site selection at town, city and country scale.
 //!
 //! Data are generated here from a seed with the shapes of `yizhan gen` (clustered
@@ -169,7 +170,8 @@ fn figures() {
     for s in [&TOWN, &CITY, &COUNTRY] {
         let d = data(s);
         let cutoff = 1000.0;
-        let (near, t) = timed(|| nearest_stations(&d.stations, &d.demand, cutoff, &|_| true));
+        let (near, t) =
+            timed(|| nearest_stations(&d.stations, &d.demand, cutoff, false, &|_| true));
         let cov = near.iter().filter(|n| n.covered).count();
         println!(
             "{:<8} {:<28} {:>10.3}  {} of {} points covered within {cutoff} m by {} stations",
@@ -260,7 +262,15 @@ fn benches(c: &mut Criterion) {
         let mut g = c.benchmark_group(s.name);
         g.sample_size(10);
         g.bench_function("coverage", |b| {
-            b.iter(|| black_box(nearest_stations(&d.stations, &d.demand, 1000.0, &|_| true)))
+            b.iter(|| {
+                black_box(nearest_stations(
+                    &d.stations,
+                    &d.demand,
+                    1000.0,
+                    false,
+                    &|_| true,
+                ))
+            })
         });
         g.bench_function("mclp_heuristic_p10", |b| {
             b.iter(|| black_box(solve(&prob, &params(Model::Mclp, 10, 1000.0, false)).unwrap()))
@@ -278,7 +288,15 @@ fn benches(c: &mut Criterion) {
     let mut g = c.benchmark_group("country");
     g.sample_size(10);
     g.bench_function("coverage_5M_x_150k", |b| {
-        b.iter(|| black_box(nearest_stations(&d.stations, &d.demand, 1000.0, &|_| true)))
+        b.iter(|| {
+            black_box(nearest_stations(
+                &d.stations,
+                &d.demand,
+                1000.0,
+                false,
+                &|_| true,
+            ))
+        })
     });
     g.finish();
 }

@@ -242,19 +242,24 @@ pub struct CoverageReport {
 }
 
 /// Nearest open station of each point (parallel R-tree queries): the core of coverage at
-/// scale. `keep` decides which stations are open.
+/// scale. `keep` decides which stations are open. With `beyond_cutoff` false the search
+/// stops at the cutoff (much faster for sparse regions; `distance_m` is then None for
+/// uncovered points).
 pub fn nearest_stations<S>(
     stations: &GeoIndex<S>,
     points: &[LonLat],
     cutoff_m: f64,
+    beyond_cutoff: bool,
     keep: &(dyn Fn(&S) -> bool + Sync),
 ) -> Vec<Nearest>
 where
     S: yizhan_core::Located + Sync,
 {
+    let max = (!beyond_cutoff).then_some(cutoff_m);
     points
         .par_iter()
-        .map(|&p| match stations.nearest(p, 1, None, keep).first() {
+        .with_min_len(1024)
+        .map(|&p| match stations.nearest(p, 1, max, keep).first() {
             Some(h) => Nearest {
                 station: Some(h.index),
                 distance_m: Some(h.distance_m),
@@ -295,7 +300,7 @@ pub fn coverage(
         }
     }
     let pts: Vec<LonLat> = hotspots.iter().map(|h| h.location).collect();
-    let near = nearest_stations(stations, &pts, c, keep);
+    let near = nearest_stations(stations, &pts, c, true, keep);
     let mut total = 0.0;
     let mut covered = 0.0;
     let mut decayed = 0.0;
@@ -478,7 +483,7 @@ pub fn gaps(
         .map(|(cell, (demand, unc, nearest, pressure))| {
             let dpart = match nearest {
                 Some(d) if c > 0.0 => (d / c).min(2.0) / 2.0,
-                Some(d) if d == 0.0 => 0.0,
+                Some(0.0) => 0.0,
                 _ => 1.0,
             };
             let score = weights.uncovered * if umax > 0.0 { unc / umax } else { 0.0 }

@@ -37,6 +37,9 @@ pub(crate) enum Cmp {
     Eq,
 }
 
+/// A constraint row: terms, comparison, right-hand side.
+type Row = (Vec<(usize, f64)>, Cmp, f64);
+
 /// A MILP: variables with bounds, integrality, objective coefficient and initial value.
 #[derive(Debug, Default)]
 pub(crate) struct Milp {
@@ -45,7 +48,7 @@ pub(crate) struct Milp {
     int: Vec<bool>,
     obj: Vec<f64>,
     init: Vec<Option<f64>>,
-    rows: Vec<(Vec<(usize, f64)>, Cmp, f64)>,
+    rows: Vec<Row>,
     pub maximize: bool,
 }
 

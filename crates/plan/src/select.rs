@@ -256,7 +256,7 @@ fn setup(prob: &Problem, params: &SiteParams) -> Result<Setup, PlanError> {
             });
         }
     }
-    if !(params.time_limit_s > 0.0) {
+    if params.time_limit_s.is_nan() || params.time_limit_s <= 0.0 {
         return Err(PlanError::BadParameter {
             what: "time limit",
             unit: "seconds",
@@ -1290,8 +1290,8 @@ fn lscp_exact_inner(
         yv[j] = v;
         ys.push((j, v));
     }
-    for i in 0..n {
-        if fixed_cov[i] {
+    for (i, &done) in fixed_cov.iter().enumerate() {
+        if done {
             continue;
         }
         let t: Vec<(usize, f64)> = prob

@@ -59,7 +59,7 @@ fn mclp_matches_spopt_in_both_modes() {
         // spopt computes perc_cov as (1 - n_uncov / n) * 100 and its test compares with
         // pytest.approx(89.75609756097561); the same formula here gives the same f64.
         assert_eq!(s.covered_points_pct, (1.0 - 21.0 / 205.0) * 100.0);
-        assert!((s.covered_points_pct - 89.75609756097561).abs() < 1e-12);
+        assert!((s.covered_points_pct - 89.756_097_560_975_6).abs() < 1e-12);
         assert_eq!(s.objective, 875_247.0);
         let mut sites = s.sites.clone();
         sites.sort();
