@@ -39,11 +39,11 @@
 //! params.p = Some(1);
 //! params.radius_m = Some(1000.0);
 //! let fast = solve(&problem, &params).unwrap();
-//! assert_eq!(fast.sites, vec!["s1"]); // covers d0, d1, d2: weight 6 of 10
+//! assert_eq!(fast.sites, vec!["s2"]); // covers d2 and d3: weight 7 of 10 (s1: 6)
 //! params.exact = true;
 //! let exact = solve(&problem, &params).unwrap();
 //! assert!(exact.optimal);
-//! assert_eq!(exact.covered_demand, 6.0);
+//! assert_eq!(exact.covered_demand, 7.0);
 //! ```
 
 use std::cmp::Ordering;
