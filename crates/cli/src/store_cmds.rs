@@ -55,7 +55,7 @@ enum TokenCmd {
     },
 }
 
-fn open(path: &PathBuf) -> Result<Store> {
+fn open(path: &std::path::Path) -> Result<Store> {
     Store::open(path).with_context(|| format!("cannot open store {}", path.display()))
 }
 
