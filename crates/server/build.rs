@@ -115,8 +115,15 @@ fn build_page(web: &Path, out: &Path) -> Result<PathBuf, String> {
             .args(["ci", "--no-audit", "--no-fund"])
             .current_dir(web))?;
     }
+    // Under the lock, any half-made build left here is from a build that was killed.
+    if let Ok(entries) = fs::read_dir(&cache) {
+        for e in entries.flatten() {
+            if e.file_name().to_string_lossy().contains(".tmp") {
+                let _ = fs::remove_dir_all(e.path());
+            }
+        }
+    }
     let tmp = cache.join(format!("{hash:016x}.tmp{}", std::process::id()));
-    let _ = fs::remove_dir_all(&tmp);
     run(Command::new(npm)
         .args(["run", "build", "--", "--outDir"])
         .arg(&tmp)
@@ -126,13 +133,27 @@ fn build_page(web: &Path, out: &Path) -> Result<PathBuf, String> {
         return Err("npm run build made no index.html".into());
     }
     fs::rename(&tmp, &dist).map_err(|e| format!("cannot move the build into place: {e}"))?;
-    // Keep the cache small: drop builds of older sources.
+    // Keep the cache small: the three newest builds stay (another profile's OUT_DIR
+    // may still point at one of them until its build script runs again).
     if let Ok(entries) = fs::read_dir(&cache) {
-        for e in entries.flatten() {
-            let p = e.path();
-            if p != dist && p.is_dir() && !p.to_string_lossy().contains(".tmp") {
-                let _ = fs::remove_dir_all(&p);
-            }
+        let mut builds: Vec<(SystemTime, PathBuf)> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                let name = p.file_name().unwrap_or_default().to_string_lossy();
+                p.is_dir() && !name.starts_with('.') && !name.contains(".tmp") && *p != dist
+            })
+            .map(|p| {
+                let t = fs::metadata(&p)
+                    .and_then(|m| m.modified())
+                    .unwrap_or(SystemTime::UNIX_EPOCH);
+                (t, p)
+            })
+            .collect();
+        builds.sort();
+        let old = builds.len().saturating_sub(2);
+        for (_, p) in builds.into_iter().take(old) {
+            let _ = fs::remove_dir_all(&p);
         }
     }
     Ok(dist)
