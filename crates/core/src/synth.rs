@@ -1743,3 +1743,88 @@ pub fn write_town(seed: u64, inputs: &TownInputs, dir: &Path) -> Result<Summary,
         workers: t.total_workers(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn series_sine_and_cosine_match_libm() {
+        for i in -400..=400 {
+            let x = f64::from(i) * 0.0371;
+            let (s, c) = sin_cos(x);
+            assert!((s - x.sin()).abs() < 1e-14, "{x}");
+            assert!((c - x.cos()).abs() < 1e-14, "{x}");
+        }
+    }
+
+    #[test]
+    fn rng_helpers_stay_in_range_and_repeat() {
+        let mut a = Rng::new(5, 1);
+        let mut b = Rng::new(5, 1);
+        for _ in 0..1000 {
+            let u = a.unit();
+            assert!((0.0..1.0).contains(&u));
+            assert_eq!(u, b.unit());
+            assert!(a.below(7) < 7);
+            b.below(7);
+            let r = a.range(3, 5);
+            assert!((3..=5).contains(&r));
+            b.range(3, 5);
+        }
+        let cdf = Cdf::new([0.0, 1.0, 0.0, 3.0]);
+        let mut seen = [0; 4];
+        for _ in 0..400 {
+            seen[cdf.sample(&mut a)] += 1;
+        }
+        assert_eq!((seen[0], seen[2]), (0, 0));
+        assert!(seen[3] > 2 * seen[1]);
+    }
+
+    #[test]
+    fn streamed_collection_equals_to_string_lines() {
+        for n in [0usize, 1, 3] {
+            let feats: Vec<Feature> = (0..n)
+                .map(|i| {
+                    io::candidate_feature(
+                        &Candidate {
+                            id: format!("c{i}"),
+                            name: None,
+                            location: ANHAI_CENTRE,
+                            capacity: Some(3),
+                        },
+                        Crs::Wgs84,
+                    )
+                })
+                .collect();
+            let mut w = LinesWriter::new(Vec::new()).unwrap();
+            for f in &feats {
+                w.push(f).unwrap();
+            }
+            let bytes = w.finish().unwrap();
+            assert_eq!(
+                String::from_utf8(bytes).unwrap(),
+                io::to_string_lines(&feats)
+            );
+        }
+    }
+
+    #[test]
+    fn grid_cells_are_square_in_metres() {
+        let g = Grid::new(
+            LonLat {
+                lon: 118.0,
+                lat: 40.0,
+            },
+            2_000.0,
+        );
+        let p = g.polygon(10, -3);
+        let r = &p.exterior().0;
+        let ll = |c: Coord<f64>| LonLat { lon: c.x, lat: c.y };
+        let south = crate::geodesy::haversine_m(ll(r[0]), ll(r[1]));
+        let west = crate::geodesy::haversine_m(ll(r[3]), ll(r[0]));
+        assert!((west - 2_000.0).abs() < 0.01, "{west}");
+        assert!((south - 2_000.0).abs() < 2.0, "{south}");
+        assert_eq!(g.key_of(g.centre(10, -3)), (10, -3));
+    }
+}

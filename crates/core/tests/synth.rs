@@ -201,8 +201,7 @@ fn everything_lies_in_the_town_extent_on_jinjiang_land() {
     // The extent is part of Jinjiang's land, about 52 km².
     let outside = extent.difference(&inputs.jinjiang);
     let area = |mp: &MultiPolygon<f64>| {
-        use geo::{Area, ChamberlainDuquetteArea};
-        let _ = mp.unsigned_area();
+        use geo::ChamberlainDuquetteArea;
         mp.chamberlain_duquette_unsigned_area()
     };
     assert!(area(&outside) < 1_000.0, "{}", area(&outside));
