@@ -23,9 +23,32 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use yizhan_core::{Candidate, Dataset, GeoIndex, GridCell, Hotspot, LonLat, Station};
+use yizhan_core::{
+    Candidate, Dataset, GeoIndex, GridCell, Hotspot, LonLat, Station, StationFilter, StationKind,
+};
 
 use crate::error::PlanError;
+
+/// The kind of station that serves outdoor workers: rest stations. Childcare classes
+/// serve children, not the workers at hotspots, so worker coverage, gaps, candidate
+/// comparison and site selection count rest stations unless a kind is asked for.
+pub const WORKER_STATION_KIND: StationKind = StationKind::RestStation;
+
+/// `filter` with its kind defaulted to [`WORKER_STATION_KIND`] when none was given.
+///
+/// ```
+/// use yizhan_core::{StationFilter, StationKind};
+/// let f = yizhan_plan::coverage::worker_filter(StationFilter::default());
+/// assert_eq!(f.kind, Some(StationKind::RestStation));
+/// let g = StationFilter { kind: Some(StationKind::ChildcareClass), ..Default::default() };
+/// assert_eq!(yizhan_plan::coverage::worker_filter(g).kind, Some(StationKind::ChildcareClass));
+/// ```
+pub fn worker_filter(filter: StationFilter) -> StationFilter {
+    StationFilter {
+        kind: filter.kind.or(Some(WORKER_STATION_KIND)),
+        ..filter
+    }
+}
 
 /// How workers travel to a station.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -152,8 +175,14 @@ impl Decay {
     }
 }
 
+/// Default share of the workers a station serves who want a seat at the same time:
+/// 10 %. An assumption (no survey of rest-station use exists for Anhai): outdoor
+/// workers take short breaks spread over the day, so a station's peak load is a small
+/// share of the workers whose nearest station it is. Every tool takes another share.
+pub const DEFAULT_PEAK_SHARE: f64 = 0.1;
+
 fn default_peak_share() -> f64 {
-    1.0
+    DEFAULT_PEAK_SHARE
 }
 
 /// Parameters of a coverage analysis.
@@ -165,7 +194,7 @@ pub struct CoverageParams {
     #[serde(default)]
     pub decay: Option<Decay>,
     /// Share of a hotspot's workers wanting a seat at the same time (load = workers ×
-    /// this); 1 by default.
+    /// this); [`DEFAULT_PEAK_SHARE`] when absent from serialized parameters.
     #[serde(default = "default_peak_share")]
     pub peak_share: f64,
 }
