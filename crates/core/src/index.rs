@@ -12,9 +12,8 @@
 use chrono::NaiveDateTime;
 use geo::{BoundingRect, Contains};
 use geo_types::{Point, Polygon};
-use rstar::{RTree, RTreeObject, AABB};
 
-use crate::geodesy::{chord_for_distance, distance_for_chord, haversine_m, CoordError, LonLat};
+use crate::geodesy::{chord_for_distance, CoordError, LonLat};
 use crate::model::{AmenitySet, Candidate, GridCell, Hotspot, Station, StationKind};
 
 /// Anything with an id and a position can be indexed.
@@ -55,27 +54,6 @@ impl Located for Candidate {
     }
     fn location(&self) -> LonLat {
         self.location
-    }
-}
-
-/// A tree entry: the unit vector and the item's position in the item vector.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Entry {
-    xyz: [f64; 3],
-    idx: u32,
-}
-
-impl RTreeObject for Entry {
-    type Envelope = AABB<[f64; 3]>;
-    fn envelope(&self) -> Self::Envelope {
-        AABB::from_point(self.xyz)
-    }
-}
-
-impl rstar::PointDistance for Entry {
-    fn distance_2(&self, p: &[f64; 3]) -> f64 {
-        let d = [self.xyz[0] - p[0], self.xyz[1] - p[1], self.xyz[2] - p[2]];
-        d[0] * d[0] + d[1] * d[1] + d[2] * d[2]
     }
 }
 
@@ -153,7 +131,7 @@ impl BBox {
 
     /// The box as 3-D envelopes enclosing its patch of the unit sphere (two when it
     /// crosses the antimeridian).
-    fn envelopes(&self) -> Vec<AABB<[f64; 3]>> {
+    fn envelopes(&self) -> Vec<Aabb> {
         let spans = if self.west <= self.east {
             vec![(self.west, self.east)]
         } else {
@@ -203,8 +181,11 @@ fn product_range((a0, a1): (f64, f64), (b0, b1): (f64, f64)) -> (f64, f64) {
     )
 }
 
+/// An axis-aligned box in unit-vector space: lower and upper corners.
+type Aabb = ([f64; 3], [f64; 3]);
+
 /// Conservative 3-D envelope of the lon/lat patch [w, e] × [s, n] (w ≤ e).
-fn lonlat_patch_envelope(w: f64, e: f64, s: f64, n: f64) -> AABB<[f64; 3]> {
+fn lonlat_patch_envelope(w: f64, e: f64, s: f64, n: f64) -> Aabb {
     const PAD: f64 = 1e-12;
     let crit_lon = [-180.0, -90.0, 0.0, 90.0, 180.0];
     let cos_lon = range_of(|x| x.to_radians().cos(), w, e, &crit_lon);
@@ -213,7 +194,7 @@ fn lonlat_patch_envelope(w: f64, e: f64, s: f64, n: f64) -> AABB<[f64; 3]> {
     let z = range_of(|x| x.to_radians().sin(), s, n, &[]);
     let x = product_range(cos_lat, cos_lon);
     let y = product_range(cos_lat, sin_lon);
-    AABB::from_corners(
+    (
         [x.0 - PAD, y.0 - PAD, z.0 - PAD],
         [x.1 + PAD, y.1 + PAD, z.1 + PAD],
     )
@@ -223,27 +204,230 @@ fn lonlat_patch_envelope(w: f64, e: f64, s: f64, n: f64) -> AABB<[f64; 3]> {
 /// always decided on the haversine distance itself.
 const SLACK_M: f64 = 1e-3;
 
-/// An R-tree over items that have a position, answering in great-circle metres.
+/// [`SLACK_M`] as a chord on the unit sphere. A chord grows by at most 1/R per metre
+/// of great-circle distance, so widening a chord by this much widens the distance by
+/// at least `SLACK_M`. Rounding errors of the f64 unit vectors and of the haversine
+/// formula are both below 1e-14 in chord terms, far inside it.
+const SLACK_CHORD: f64 = SLACK_M / crate::geodesy::EARTH_RADIUS_M;
+
+/// Bound on the chord error of a unit vector stored as f32 (each component is off by
+/// at most half an f32 ulp, 2⁻²⁵ for |x| ≤ 1, so the vector by at most √3 · 2⁻²⁵ ≈
+/// 5.2e-8; doubled for margin). The tree filters on f32 vectors (half the memory
+/// traffic of f64: queries are bound by cache misses) and widens every bound by this.
+const F32_CHORD_ERR: f64 = 1e-7;
+
+/// Most points in a leaf of the k-d tree.
+const LEAF: usize = 16;
+
+/// Candidates kept on the stack before a query falls back to the heap.
+const STACK_CANDIDATES: usize = 32;
+
+/// A node of the k-d tree, in depth-first order: an internal node's left child
+/// follows it, its right child is at `right`. The box is rounded outwards to f32
+/// (half the bytes of f64); it bounds the f32 points below exactly.
+#[derive(Debug, Clone, Copy)]
+struct Node {
+    lo: [f32; 3],
+    hi: [f32; 3],
+    /// First point (in tree order) below this node.
+    start: u32,
+    /// One past the last point below this node.
+    end: u32,
+    /// Right child, or 0 for a leaf.
+    right: u32,
+}
+
+impl Node {
+    /// Squared distance from `q` to the box (a lower bound of any point's `dist2`:
+    /// IEEE subtraction and squaring are monotone). Branch-free.
+    #[inline(always)]
+    fn dist2(&self, q: &[f64; 3]) -> f64 {
+        let mut s = 0.0;
+        for ((&lo, &hi), &x) in self.lo.iter().zip(&self.hi).zip(q) {
+            let v = (f64::from(lo) - x).max(x - f64::from(hi)).max(0.0);
+            s += v * v;
+        }
+        s
+    }
+
+    fn intersects(&self, (lo, hi): &Aabb) -> bool {
+        (0..3).all(|d| f64::from(self.lo[d]) <= hi[d] && f64::from(self.hi[d]) >= lo[d])
+    }
+}
+
+/// Squared chord between a stored (f32) point and a query, computed in f64.
+#[inline(always)]
+fn dist2(a: &[f32; 3], b: &[f64; 3]) -> f64 {
+    let d = [
+        f64::from(a[0]) - b[0],
+        f64::from(a[1]) - b[1],
+        f64::from(a[2]) - b[2],
+    ];
+    d[0] * d[0] + d[1] * d[1] + d[2] * d[2]
+}
+
+/// A query point with what the haversine formula needs of it, computed once.
+struct Query {
+    at: LonLat,
+    xyz: [f64; 3],
+    lat_rad: f64,
+    cos_lat: f64,
+}
+
+impl Query {
+    fn new(at: LonLat) -> Self {
+        let lat_rad = at.lat.to_radians();
+        Self {
+            at,
+            xyz: at.to_unit_vector(),
+            lat_rad,
+            cos_lat: lat_rad.cos(),
+        }
+    }
+
+    /// [`haversine_m`](crate::geodesy::haversine_m) from the query to a point, with the point's cos(latitude)
+    /// precomputed: the very same operations in the same order, so bit-identical.
+    #[inline(always)]
+    fn haversine_m(&self, p: &PointGeo) -> f64 {
+        let p2 = p.lat.to_radians();
+        let dp = p2 - self.lat_rad;
+        let dl = (p.lon - self.at.lon).to_radians();
+        let s1 = (dp / 2.0).sin();
+        let s2 = (dl / 2.0).sin();
+        let h = s1 * s1 + self.cos_lat * p.cos_lat * s2 * s2;
+        2.0 * crate::geodesy::EARTH_RADIUS_M * h.sqrt().min(1.0).asin()
+    }
+}
+
+/// Where a point is, in the form the haversine formula uses (tree order).
+#[derive(Debug, Clone, Copy)]
+struct PointGeo {
+    lon: f64,
+    lat: f64,
+    cos_lat: f64,
+}
+
+/// The best candidates so far, by (f32-stored) squared chord, in a caller-provided
+/// buffer. Holds the k nearest by that chord plus anything within
+/// `SLACK_CHORD + 2 F32_CHORD_ERR` of the k-th: every item whose true chord is within
+/// [`SLACK_CHORD`] of the true k-th is among them, so the final (haversine, id)
+/// ranking can never miss an item.
+struct Best<'b> {
+    buf: &'b mut [(f64, u32)],
+    len: usize,
+    k: usize,
+    prune2: f64,
+    overflow: bool,
+}
+
+impl Best<'_> {
+    #[inline(always)]
+    fn push(&mut self, d2: f64, pos: u32) {
+        if self.len == self.buf.len() {
+            self.overflow = true;
+            return;
+        }
+        let mut i = self.len;
+        while i > 0 && self.buf[i - 1].0 > d2 {
+            self.buf[i] = self.buf[i - 1];
+            i -= 1;
+        }
+        self.buf[i] = (d2, pos);
+        self.len += 1;
+        if self.len >= self.k {
+            let c = self.buf[self.k - 1].0.sqrt() + SLACK_CHORD + 2.0 * F32_CHORD_ERR;
+            let p2 = c * c;
+            if p2 < self.prune2 {
+                self.prune2 = p2;
+                while self.len > self.k && self.buf[self.len - 1].0 > p2 {
+                    self.len -= 1;
+                }
+            }
+        }
+    }
+}
+
+/// A k-d tree over items that have a position, answering in great-circle metres.
+///
+/// Points are kept as unit vectors in flat arrays, in tree order, with leaves of at
+/// most [`LEAF`] points, so that a query touches a few contiguous cache lines.
 #[derive(Debug, Clone)]
 pub struct GeoIndex<T> {
     items: Vec<T>,
-    tree: RTree<Entry>,
+    nodes: Vec<Node>,
+    /// Unit vectors rounded to f32, in tree order.
+    xyz: Vec<[f32; 3]>,
+    /// Positions, in tree order.
+    geo: Vec<PointGeo>,
+    /// Index in `items` of each point, in tree order.
+    perm: Vec<u32>,
+}
+
+/// Recursively build the subtree over `pts[lo..hi]`; returns its node index.
+fn build_node(pts: &mut [([f32; 3], u32)], offset: usize, nodes: &mut Vec<Node>) -> u32 {
+    let mut lo = [f32::INFINITY; 3];
+    let mut hi = [f32::NEG_INFINITY; 3];
+    for (p, _) in pts.iter() {
+        for d in 0..3 {
+            lo[d] = lo[d].min(p[d]);
+            hi[d] = hi[d].max(p[d]);
+        }
+    }
+    let id = nodes.len() as u32;
+    nodes.push(Node {
+        lo,
+        hi,
+        start: offset as u32,
+        end: (offset + pts.len()) as u32,
+        right: 0,
+    });
+    if pts.len() > LEAF {
+        let dim = (0..3)
+            .max_by(|&a, &b| (hi[a] - lo[a]).total_cmp(&(hi[b] - lo[b])))
+            .unwrap_or(0);
+        let mid = pts.len() / 2;
+        pts.select_nth_unstable_by(mid, |a, b| a.0[dim].total_cmp(&b.0[dim]));
+        let (left, right) = pts.split_at_mut(mid);
+        build_node(left, offset, nodes);
+        let r = build_node(right, offset + mid, nodes);
+        nodes[id as usize].right = r;
+    }
+    id
 }
 
 impl<T: Located> GeoIndex<T> {
     /// Bulk-load an index over `items` (O(n log n)).
     pub fn new(items: Vec<T>) -> Self {
-        let entries = items
+        assert!(items.len() < u32::MAX as usize, "at most 2³² − 2 items");
+        let mut pts: Vec<([f32; 3], u32)> = items
             .iter()
             .enumerate()
-            .map(|(i, it)| Entry {
-                xyz: it.location().to_unit_vector(),
-                idx: i as u32,
+            .map(|(i, it)| (it.location().to_unit_vector().map(|x| x as f32), i as u32))
+            .collect();
+        let mut nodes = Vec::with_capacity(2 * items.len() / (LEAF / 2).max(1) + 1);
+        if !pts.is_empty() {
+            build_node(&mut pts, 0, &mut nodes);
+        }
+        nodes.shrink_to_fit();
+        let perm: Vec<u32> = pts.iter().map(|p| p.1).collect();
+        let xyz = pts.into_iter().map(|p| p.0).collect();
+        let geo = perm
+            .iter()
+            .map(|&i| {
+                let p = items[i as usize].location();
+                PointGeo {
+                    lon: p.lon,
+                    lat: p.lat,
+                    cos_lat: p.lat.to_radians().cos(),
+                }
             })
             .collect();
         Self {
-            tree: RTree::bulk_load(entries),
             items,
+            nodes,
+            xyz,
+            geo,
+            perm,
         }
     }
 
@@ -267,12 +451,101 @@ impl<T: Located> GeoIndex<T> {
         self.items
     }
 
+    /// Bytes held by the index beyond the items themselves.
+    pub fn index_bytes(&self) -> usize {
+        self.nodes.capacity() * std::mem::size_of::<Node>()
+            + self.xyz.capacity() * std::mem::size_of::<[f32; 3]>()
+            + self.geo.capacity() * std::mem::size_of::<PointGeo>()
+            + self.perm.capacity() * std::mem::size_of::<u32>()
+    }
+
     fn hit(&self, idx: usize, distance_m: f64) -> Hit<'_, T> {
         Hit {
             item: &self.items[idx],
             index: idx,
             distance_m,
         }
+    }
+
+    /// Depth-first k-nearest search by chord, nearer child first.
+    fn knn_rec(&self, node: u32, q: &[f64; 3], best: &mut Best<'_>, keep: &impl Fn(&T) -> bool) {
+        let n = &self.nodes[node as usize];
+        if n.right == 0 {
+            let (s, e) = (n.start as usize, n.end as usize);
+            for (pos, p) in self.xyz[s..e].iter().enumerate() {
+                let d2 = dist2(p, q);
+                if d2 <= best.prune2 {
+                    let pos = (s + pos) as u32;
+                    if keep(&self.items[self.perm[pos as usize] as usize]) {
+                        best.push(d2, pos);
+                        if best.overflow {
+                            return;
+                        }
+                    }
+                }
+            }
+            return;
+        }
+        let (a, b) = (node + 1, n.right);
+        let da = self.nodes[a as usize].dist2(q);
+        let db = self.nodes[b as usize].dist2(q);
+        let (first, df, second, ds) = if da <= db {
+            (a, da, b, db)
+        } else {
+            (b, db, a, da)
+        };
+        if df <= best.prune2 {
+            self.knn_rec(first, q, best, keep);
+            if best.overflow {
+                return;
+            }
+        }
+        if ds <= best.prune2 {
+            self.knn_rec(second, q, best, keep);
+        }
+    }
+
+    /// Visit every point (tree position) with f32 squared chord ≤ `r2`.
+    fn radius_rec(
+        &self,
+        node: u32,
+        q: &[f64; 3],
+        r2: f64,
+        f: &mut impl FnMut(usize) -> bool,
+    ) -> bool {
+        let n = &self.nodes[node as usize];
+        if n.dist2(q) > r2 {
+            return true;
+        }
+        if n.right == 0 {
+            let (s, e) = (n.start as usize, n.end as usize);
+            for (pos, p) in self.xyz[s..e].iter().enumerate() {
+                if dist2(p, q) <= r2 && !f(s + pos) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        self.radius_rec(node + 1, q, r2, f) && self.radius_rec(n.right, q, r2, f)
+    }
+
+    /// Visit every point (tree position) whose f32 vector is inside the box.
+    fn envelope_rec(&self, node: u32, env: &Aabb, f: &mut impl FnMut(usize)) {
+        let n = &self.nodes[node as usize];
+        if !n.intersects(env) {
+            return;
+        }
+        if n.right == 0 {
+            let (s, e) = (n.start as usize, n.end as usize);
+            for (pos, p) in self.xyz[s..e].iter().enumerate() {
+                if (0..3).all(|d| f64::from(p[d]) >= env.0[d] && f64::from(p[d]) <= env.1[d]) {
+                    f(s + pos);
+                }
+            }
+            return;
+        }
+        self.envelope_rec(node + 1, env, f);
+        self.envelope_rec(n.right, env, f);
     }
 
     /// The `k` nearest items accepted by `keep`, no farther than `max_m` metres,
@@ -284,36 +557,51 @@ impl<T: Located> GeoIndex<T> {
         max_m: Option<f64>,
         keep: impl Fn(&T) -> bool,
     ) -> Vec<Hit<'_, T>> {
-        if k == 0 {
+        if k == 0 || self.items.is_empty() {
             return Vec::new();
         }
-        let q = at.to_unit_vector();
-        let max_m = max_m.unwrap_or(f64::INFINITY);
-        let mut found: Vec<(f64, usize)> = Vec::with_capacity(k + 1);
-        for (e, d2) in self.tree.nearest_neighbor_iter_with_distance_2(&q) {
-            let lower = distance_for_chord(d2.sqrt()) - SLACK_M;
-            if lower > max_m {
-                break;
+        let q = Query::new(at);
+        let max_m = max_m.filter(|m| !m.is_nan()).unwrap_or(f64::INFINITY);
+        let c = chord_for_distance(max_m) + SLACK_CHORD + F32_CHORD_ERR;
+        let prune2 = c * c;
+        let mut stack = [(0.0, 0u32); STACK_CANDIDATES];
+        let mut heap = Vec::new();
+        let mut cap = (k + 8).max(STACK_CANDIDATES);
+        let (buf, len) = loop {
+            let buf: &mut [(f64, u32)] = if cap <= STACK_CANDIDATES {
+                &mut stack
+            } else {
+                heap.resize(cap, (0.0, 0));
+                &mut heap
+            };
+            let mut best = Best {
+                buf,
+                len: 0,
+                k,
+                prune2,
+                overflow: false,
+            };
+            self.knn_rec(0, &q.xyz, &mut best, &keep);
+            if !best.overflow {
+                let len = best.len;
+                break (best.buf, len);
             }
-            if found.len() >= k && lower > found[k - 1].0 {
-                break;
+            cap = (cap * 4).min(self.items.len() + 1);
+        };
+        let mut out: Vec<Hit<'_, T>> = Vec::with_capacity(len.min(k + 2));
+        for &(_, pos) in &buf[..len] {
+            let d = q.haversine_m(&self.geo[pos as usize]);
+            if d <= max_m {
+                out.push(self.hit(self.perm[pos as usize] as usize, d));
             }
-            let idx = e.idx as usize;
-            let item = &self.items[idx];
-            if !keep(item) {
-                continue;
-            }
-            let d = haversine_m(at, item.location());
-            if d > max_m {
-                continue;
-            }
-            let pos = found.partition_point(|&(fd, fi)| {
-                fd < d || (fd == d && self.items[fi].id() < item.id())
-            });
-            found.insert(pos, (d, idx));
         }
-        found.truncate(k);
-        found.into_iter().map(|(d, i)| self.hit(i, d)).collect()
+        out.sort_by(|a, b| {
+            a.distance_m
+                .total_cmp(&b.distance_m)
+                .then_with(|| a.item.id().cmp(b.item.id()))
+        });
+        out.truncate(k);
+        out
     }
 
     /// The single nearest item accepted by `keep`, if any.
@@ -344,44 +632,62 @@ impl<T: Located> GeoIndex<T> {
         radius_m: f64,
         keep: impl Fn(&T) -> bool,
     ) -> Vec<Hit<'_, T>> {
-        if radius_m.is_nan() || radius_m < 0.0 {
-            return Vec::new();
+        let mut out = Vec::new();
+        if radius_m.is_nan() || radius_m < 0.0 || self.items.is_empty() {
+            return out;
         }
-        let q = at.to_unit_vector();
-        let c = chord_for_distance(radius_m + SLACK_M);
-        self.tree
-            .locate_within_distance(q, c * c)
-            .filter_map(|e| {
-                let idx = e.idx as usize;
-                let item = &self.items[idx];
-                let d = haversine_m(at, item.location());
-                (d <= radius_m && keep(item)).then(|| self.hit(idx, d))
-            })
-            .collect()
+        let q = Query::new(at);
+        let c = chord_for_distance(radius_m) + SLACK_CHORD + F32_CHORD_ERR;
+        self.radius_rec(0, &q.xyz, c * c, &mut |pos| {
+            let d = q.haversine_m(&self.geo[pos]);
+            if d <= radius_m {
+                let idx = self.perm[pos] as usize;
+                if keep(&self.items[idx]) {
+                    out.push(self.hit(idx, d));
+                }
+            }
+            true
+        });
+        out
     }
 
     /// Whether any item accepted by `keep` lies within `radius_m` metres.
     pub fn any_within(&self, at: LonLat, radius_m: f64, keep: impl Fn(&T) -> bool) -> bool {
-        let q = at.to_unit_vector();
-        let c = chord_for_distance(radius_m + SLACK_M);
-        self.tree.locate_within_distance(q, c * c).any(|e| {
-            let item = &self.items[e.idx as usize];
-            haversine_m(at, item.location()) <= radius_m && keep(item)
-        })
+        if radius_m.is_nan() || radius_m < 0.0 || self.items.is_empty() {
+            return false;
+        }
+        let q = Query::new(at);
+        let c = chord_for_distance(radius_m) + SLACK_CHORD + F32_CHORD_ERR;
+        let mut found = false;
+        self.radius_rec(0, &q.xyz, c * c, &mut |pos| {
+            found = q.haversine_m(&self.geo[pos]) <= radius_m
+                && keep(&self.items[self.perm[pos] as usize]);
+            !found
+        });
+        found
     }
 
     /// Every item accepted by `keep` inside `bbox` (edges included), ordered by id.
     pub fn within_bbox(&self, bbox: &BBox, keep: impl Fn(&T) -> bool) -> Vec<Hit<'_, T>> {
         let mut seen = std::collections::HashSet::new();
         let mut out: Vec<Hit<'_, T>> = Vec::new();
-        for env in bbox.envelopes() {
-            for e in self.tree.locate_in_envelope(&env) {
-                let idx = e.idx as usize;
-                let item = &self.items[idx];
-                if bbox.contains(item.location()) && keep(item) && seen.insert(idx) {
+        if self.items.is_empty() {
+            return out;
+        }
+        for (lo, hi) in bbox.envelopes() {
+            let env = (lo.map(|x| x - F32_CHORD_ERR), hi.map(|x| x + F32_CHORD_ERR));
+            self.envelope_rec(0, &env, &mut |pos| {
+                let g = &self.geo[pos];
+                let idx = self.perm[pos] as usize;
+                if bbox.contains(LonLat {
+                    lon: g.lon,
+                    lat: g.lat,
+                }) && keep(&self.items[idx])
+                    && seen.insert(idx)
+                {
                     out.push(self.hit(idx, 0.0));
                 }
-            }
+            });
         }
         out.sort_by(|a, b| a.item.id().cmp(b.item.id()));
         out
@@ -435,6 +741,7 @@ impl StationFilter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::geodesy::haversine_m;
     use crate::hours::OpeningHours;
     use crate::model::{Amenity, StationKind};
     use rand::{Rng, SeedableRng};
@@ -685,6 +992,52 @@ mod tests {
             Err(BBoxError::Coord(_))
         ));
         assert!("118.4,24.6,118.5,24.8".parse::<BBox>().is_ok());
+    }
+
+    #[test]
+    fn precomputed_haversine_is_bit_identical() {
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        for _ in 0..20_000 {
+            let a = random_query(&mut rng);
+            let b = random_query(&mut rng);
+            let g = PointGeo {
+                lon: b.lon,
+                lat: b.lat,
+                cos_lat: b.lat.to_radians().cos(),
+            };
+            assert_eq!(
+                Query::new(a).haversine_m(&g).to_bits(),
+                haversine_m(a, b).to_bits()
+            );
+        }
+    }
+
+    #[test]
+    fn many_ties_and_large_k_match_brute_force() {
+        // 300 stations on 3 spots: every query is a wall of exact ties, which
+        // overflows the on-stack candidate buffer and takes the heap path.
+        let mut rng = ChaCha8Rng::seed_from_u64(12);
+        let spots = [(118.47, 24.72), (118.4701, 24.72), (-179.9999, 0.0)];
+        let stations: Vec<Station> = (0..300)
+            .map(|i| {
+                let (lon, lat) = spots[i % 3];
+                station(format!("T{:03}", (i * 7919) % 1000), lon, lat, &mut rng)
+            })
+            .collect();
+        let index = GeoIndex::new(stations.clone());
+        for _ in 0..100 {
+            let at = random_query(&mut rng);
+            let f = random_filter(&mut rng);
+            for k in [1, 5, 31, 40, 150, 400] {
+                let got = index.nearest(at, k, None, |s| f.accepts(s));
+                let want: Vec<String> = oracle(&stations, at, &f)
+                    .into_iter()
+                    .take(k)
+                    .map(|w| w.1.to_string())
+                    .collect();
+                assert_eq!(ids(&got), want, "at {at:?} k {k}");
+            }
+        }
     }
 
     #[test]

@@ -1,0 +1,529 @@
+//! `yizhan-bench`: the in-process figures of BENCHMARKS.md, and the export of the very
+//! same data and queries for the peer scripts (bench/peers.py).
+//!
+//! ```text
+//! yizhan-bench gen  --scale country --seed 1 --out /tmp/yz/country   # = yizhan gen
+//! yizhan-bench core --country /tmp/yz/country --city /tmp/yz/city --export /tmp/yz/export
+//! ```
+//!
+//! Every figure is printed as one line: `FIGURE <name> <value> <unit> | <what bounds it>`.
+//! Timings are wall-clock medians of a few repetitions, never assertions.
+
+use std::hint::black_box;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use yizhan_core::dataset::Dataset;
+use yizhan_core::model::AmenitySet;
+use yizhan_core::synth::{self, BulkSpec, Scale, TownInputs};
+use yizhan_core::{GeoIndex, LonLat, StationFilter};
+use yizhan_plan::{DemandPoint, Model, Problem, SiteInfo, SiteParams};
+
+fn figure(name: &str, value: f64, unit: &str, note: &str) {
+    println!("FIGURE {name} {value:.4} {unit} | {note}");
+    let _ = std::io::stdout().flush();
+}
+
+/// CPU time of the calling thread, seconds (Linux schedstat), if available.
+fn thread_cpu_s() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: f64 = s.split_whitespace().next()?.parse().ok()?;
+    Some(ns * 1e-9)
+}
+
+/// Run `f` (which does `per_call` operations) for about `budget`, and return the
+/// best of 5 rounds in operations per second of wall time, and per second of this
+/// thread's CPU time (which discounts time lost to other processes on a busy machine).
+fn rate(per_call: usize, budget: Duration, mut f: impl FnMut()) -> (f64, f64) {
+    f(); // warm-up
+    let mut best = (0.0f64, 0.0f64);
+    for _ in 0..5 {
+        let t = Instant::now();
+        let c0 = thread_cpu_s();
+        let mut calls = 0usize;
+        while t.elapsed() < budget / 5 {
+            f();
+            calls += 1;
+        }
+        let ops = (calls * per_call) as f64;
+        let wall = ops / t.elapsed().as_secs_f64();
+        let cpu = match (c0, thread_cpu_s()) {
+            (Some(a), Some(b)) if b > a => ops / (b - a),
+            _ => wall,
+        };
+        best = (best.0.max(wall), best.1.max(cpu));
+    }
+    best
+}
+
+/// Print a rate figure: the wall-clock rate, and the rate per CPU-second in the note.
+fn rate_figure(name: &str, (wall, cpu): (f64, f64), note: &str) {
+    figure(
+        name,
+        wall,
+        "queries/s",
+        &format!(
+            "{note}; {:.0} ns/query wall, {:.0}/s per CPU-second",
+            1e9 / wall,
+            cpu
+        ),
+    );
+}
+
+/// Median wall time of `reps` runs of `f`, in seconds.
+fn median_s<R>(reps: usize, mut f: impl FnMut() -> R) -> f64 {
+    let mut v: Vec<f64> = (0..reps)
+        .map(|_| {
+            let t = Instant::now();
+            black_box(f());
+            t.elapsed().as_secs_f64()
+        })
+        .collect();
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Resident set size of this process, bytes.
+fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+fn dir_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .filter_map(|e| e.metadata().ok())
+                .filter(|m| m.is_file())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// Little-endian f64 records, for numpy's `fromfile`.
+fn write_f64(path: &Path, rows: impl Iterator<Item = Vec<f64>>) -> Result<()> {
+    let mut w = std::io::BufWriter::new(
+        std::fs::File::create(path).with_context(|| path.display().to_string())?,
+    );
+    for r in rows {
+        for x in r {
+            w.write_all(&x.to_le_bytes())?;
+        }
+    }
+    w.flush()?;
+    Ok(())
+}
+
+fn gen(scale: &str, seed: u64, out: &Path) -> Result<()> {
+    let scale = match scale {
+        "city" => Scale::City,
+        "country" => Scale::Country,
+        s => bail!("scale {s:?}: expected city or country"),
+    };
+    let inputs = TownInputs::bundled()?;
+    let spec = BulkSpec::of(scale, &inputs).context("no bulk spec")?;
+    let t = Instant::now();
+    let sum = synth::write_bulk(&spec, seed, out, &|_, _| {})?;
+    eprintln!(
+        "generated {} {:?} in {:.1} s",
+        scale.as_str(),
+        sum.counts,
+        t.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Queries: positions of hotspots (where workers ask from), sampled with a seed.
+fn sample(points: &[LonLat], n: usize, seed: u64) -> Vec<LonLat> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    (0..n)
+        .map(|_| points[rng.random_range(0..points.len())])
+        .collect()
+}
+
+fn core(country: &Path, city: &Path, export: &Path, quick: bool) -> Result<()> {
+    std::fs::create_dir_all(export)?;
+    let budget = Duration::from_secs(if quick { 1 } else { 4 });
+    let threads = rayon::current_num_threads();
+
+    // ---- Load of the country dataset.
+    let rss0 = rss_bytes();
+    let t = Instant::now();
+    let ds = Dataset::load_dir(country).with_context(|| country.display().to_string())?;
+    let load_s = t.elapsed().as_secs_f64();
+    let rss1 = rss_bytes();
+    let n_st = ds.stations.len();
+    let n_hs = ds.hotspots.len();
+    let file = dir_bytes(country);
+    figure(
+        "load_country",
+        load_s,
+        "s",
+        &format!(
+            "Dataset::load_dir: {n_st} stations, {n_hs} hotspots, {} MB of GeoJSON",
+            file / 1_000_000
+        ),
+    );
+    figure(
+        "load_country_memory",
+        (rss1.saturating_sub(rss0)) as f64 / n_hs.max(1) as f64,
+        "B/hotspot",
+        &format!(
+            "RSS growth {} MB; file {:.0} B/hotspot; of which index {:.0} B/hotspot",
+            (rss1.saturating_sub(rss0)) / 1_000_000,
+            file as f64 / n_hs.max(1) as f64,
+            ds.hotspots.index_bytes() as f64 / n_hs.max(1) as f64
+        ),
+    );
+
+    let stations: Vec<_> = ds.stations.items().to_vec();
+    let hotspot_at: Vec<LonLat> = ds.hotspots.items().iter().map(|h| h.location).collect();
+    let queries = sample(&hotspot_at, 100_000, 7);
+    write_f64(
+        &export.join("stations.f64"),
+        stations
+            .iter()
+            .map(|s| vec![s.location.lon, s.location.lat]),
+    )?;
+    write_f64(
+        &export.join("queries.f64"),
+        queries.iter().map(|q| vec![q.lon, q.lat]),
+    )?;
+    write_f64(
+        &export.join("hotspots.f64"),
+        hotspot_at.iter().map(|q| vec![q.lon, q.lat]),
+    )?;
+
+    // ---- Bulk load of the station index.
+    let bl = median_s(5, || GeoIndex::new(stations.clone()));
+    let clone = median_s(5, || stations.clone());
+    figure(
+        "bulk_load_stations",
+        (bl - clone) * 1e3,
+        "ms",
+        &format!("GeoIndex::new over {n_st} stations (clone of the input subtracted)"),
+    );
+
+    // ---- k nearest, one thread.
+    let idx = &ds.stations;
+    let mut sink = 0usize;
+    let knn5 = rate(queries.len(), budget, || {
+        for q in &queries {
+            sink += idx.nearest(*q, 5, None, |_| true).len();
+        }
+    });
+    rate_figure(
+        "knn5",
+        knn5,
+        &format!("exact k=5 nearest, 1 thread, {n_st} stations"),
+    );
+    let knn1 = rate(queries.len(), budget, || {
+        for q in &queries {
+            sink += idx.nearest(*q, 1, None, |_| true).len();
+        }
+    });
+    rate_figure("knn1", knn1, "exact nearest (k=1), 1 thread");
+    let filter = StationFilter {
+        amenities: AmenitySet::parse_list("drinking_water").unwrap_or_default(),
+        open_at: chrono::NaiveDate::from_ymd_opt(2026, 7, 1).and_then(|d| d.and_hms_opt(12, 30, 0)),
+        ..Default::default()
+    };
+    let knn5f = rate(queries.len(), budget, || {
+        for q in &queries {
+            sink += idx.nearest(*q, 5, None, |s| filter.accepts(s)).len();
+        }
+    });
+    let share = stations.iter().filter(|s| filter.accepts(s)).count() as f64 / n_st as f64;
+    rate_figure(
+        "knn5_filtered",
+        knn5f,
+        &format!(
+            "k=5 with amenity + open-at-12:30 filter ({:.0}% of stations pass)",
+            share * 100.0
+        ),
+    );
+    let mut found = 0usize;
+    for q in &queries {
+        found += idx.within_radius_unsorted(*q, 1000.0, |_| true).len();
+    }
+    let rad = rate(queries.len(), budget, || {
+        for q in &queries {
+            sink += idx.within_radius_unsorted(*q, 1000.0, |_| true).len();
+        }
+    });
+    rate_figure(
+        "radius_1km",
+        rad,
+        &format!(
+            "within 1 km, unsorted, {:.1} hits/query",
+            found as f64 / queries.len() as f64
+        ),
+    );
+    let rad_sorted = rate(queries.len(), budget, || {
+        for q in &queries {
+            sink += idx.within_radius(*q, 1000.0, |_| true).len();
+        }
+    });
+    rate_figure(
+        "radius_1km_sorted",
+        rad_sorted,
+        "within 1 km, nearest first",
+    );
+
+    // ---- Coverage: nearest station of every hotspot, all cores.
+    let keep = |_: &yizhan_core::Station| true;
+    let mut covered = 0usize;
+    let cov = median_s(3, || {
+        let near = yizhan_plan::coverage::nearest_stations(idx, &hotspot_at, 500.0, false, &keep);
+        covered = near.iter().filter(|n| n.covered).count();
+        near.len()
+    });
+    let cov_full = median_s(3, || {
+        yizhan_plan::coverage::nearest_stations(idx, &hotspot_at, 500.0, true, &keep).len()
+    });
+    figure(
+        "coverage_nearest_all",
+        cov_full,
+        "s",
+        &format!("{n_hs} hotspots: nearest station of each, at any distance, {threads} threads"),
+    );
+    figure(
+        "coverage_500m",
+        cov,
+        "s",
+        &format!(
+            "{n_hs} hotspots vs {n_st} stations, nearest + within 500 m, {threads} threads; {:.1}% covered",
+            100.0 * covered as f64 / n_hs as f64
+        ),
+    );
+    std::fs::write(export.join("coverage_covered.txt"), covered.to_string())?;
+    drop(ds);
+
+    // ---- MCLP: 20,000 hotspots x 1,000 candidate sites of the city, p = 10.
+    mclp(city, export)?;
+    black_box(sink);
+    Ok(())
+}
+
+fn mclp(city: &Path, export: &Path) -> Result<()> {
+    const RADIUS: f64 = 800.0;
+    let ds = Dataset::load_dir(city).with_context(|| city.display().to_string())?;
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    let hs = ds.hotspots.items();
+    let demand: Vec<_> = (0..20_000)
+        .map(|_| &hs[rng.random_range(0..hs.len())])
+        .collect();
+    let st = ds.stations.items();
+    let mut pick: Vec<usize> = (0..st.len()).collect();
+    for i in 0..pick.len() {
+        let j = rng.random_range(i..pick.len());
+        pick.swap(i, j);
+    }
+    pick.truncate(1_000);
+    pick.sort_unstable();
+    let sites: Vec<_> = pick.iter().map(|&i| &st[i]).collect();
+    write_f64(
+        &export.join("mclp_demand.f64"),
+        demand
+            .iter()
+            .map(|h| vec![h.location.lon, h.location.lat, f64::from(h.workers)]),
+    )?;
+    write_f64(
+        &export.join("mclp_sites.f64"),
+        sites.iter().map(|s| vec![s.location.lon, s.location.lat]),
+    )?;
+    let build = || {
+        Problem::from_points(
+            demand
+                .iter()
+                .enumerate()
+                .map(|(i, h)| DemandPoint {
+                    id: format!("D{i}"),
+                    weight: f64::from(h.workers),
+                })
+                .collect(),
+            &demand.iter().map(|h| h.location).collect::<Vec<_>>(),
+            sites
+                .iter()
+                .map(|s| SiteInfo {
+                    id: s.id.clone(),
+                    capacity: None,
+                })
+                .collect(),
+            &sites.iter().map(|s| s.location).collect::<Vec<_>>(),
+            Some(RADIUS),
+        )
+    };
+    let t = Instant::now();
+    let prob = build()?;
+    let build_s = t.elapsed().as_secs_f64();
+    figure(
+        "mclp_build",
+        build_s,
+        "s",
+        &format!(
+            "Problem::from_points 20000 x 1000 within {RADIUS} m: {} pairs",
+            prob.nnz()
+        ),
+    );
+    let mut params = SiteParams::new(Model::Mclp);
+    params.p = Some(10);
+    params.radius_m = Some(RADIUS);
+    let mut heur = None;
+    let h_s = median_s(3, || {
+        heur = Some(yizhan_plan::solve(&prob, &params));
+    });
+    let heur = heur.context("no run")??;
+    params.exact = true;
+    params.time_limit_s = 120.0;
+    let t = Instant::now();
+    let exact = yizhan_plan::solve(&prob, &params)?;
+    let e_s = t.elapsed().as_secs_f64();
+    let gap = if exact.objective > 0.0 {
+        (exact.objective - heur.objective) / exact.objective
+    } else {
+        0.0
+    };
+    figure(
+        "mclp_heuristic",
+        h_s,
+        "s",
+        &format!(
+            "p=10, r={RADIUS} m: objective {:.0}, {:.3}% below the exact optimum ({} of {})",
+            heur.objective,
+            gap * 100.0,
+            heur.method,
+            heur.total_demand
+        ),
+    );
+    figure(
+        "mclp_exact",
+        e_s,
+        "s",
+        &format!(
+            "objective {:.0}, optimal {}, gap {:?}, solver {:?}",
+            exact.objective, exact.optimal, exact.gap, exact.solver
+        ),
+    );
+    figure(
+        "mclp_end_to_end",
+        build_s + e_s,
+        "s",
+        "matrix build + exact solve (what spopt's figure covers)",
+    );
+    std::fs::write(
+        export.join("mclp.txt"),
+        format!("{RADIUS} 10 {} {}\n", exact.objective, heur.objective),
+    )?;
+    Ok(())
+}
+
+fn knn_only(n: usize, quick: bool) {
+    // Clustered synthetic stations as in crates/core/benches/index.rs, for profiling.
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let centres: Vec<(f64, f64)> = (0..300)
+        .map(|_| (rng.random_range(105.0..122.0), rng.random_range(20.0..42.0)))
+        .collect();
+    let pts: Vec<LonLat> = (0..n)
+        .map(|_| {
+            let (x, y) = centres[rng.random_range(0..centres.len())];
+            LonLat {
+                lon: x + rng.random_range(-0.3..0.3),
+                lat: y + rng.random_range(-0.3..0.3),
+            }
+        })
+        .collect();
+    let stations: Vec<yizhan_core::Candidate> = pts
+        .iter()
+        .enumerate()
+        .map(|(i, p)| yizhan_core::Candidate {
+            id: format!("S{i:06}"),
+            name: None,
+            location: *p,
+            capacity: None,
+        })
+        .collect();
+    let idx = GeoIndex::new(stations);
+    let mut qs = sample(&pts, 100_000, 3);
+    if std::env::var_os("YZ_SORTED").is_some() {
+        qs.sort_by(|a, b| {
+            (a.lon.floor(), a.lat)
+                .partial_cmp(&(b.lon.floor(), b.lat))
+                .unwrap()
+        });
+    }
+    let calls = std::cell::Cell::new(0usize);
+    for q in &qs {
+        idx.nearest(*q, 5, None, |_| {
+            calls.set(calls.get() + 1);
+            true
+        });
+    }
+    eprintln!(
+        "keep calls per query {}",
+        calls.get() as f64 / qs.len() as f64
+    );
+    let t = Instant::now();
+    for q in &qs[..10_000] {
+        black_box(idx.nearest(*q, 5, None, |_| true));
+    }
+    eprintln!("10k queries {:?}", t.elapsed());
+    if std::env::var_os("YZ_CALLGRIND").is_some() {
+        for q in &qs[..20_000] {
+            black_box(idx.nearest(*q, 5, None, |_| true));
+        }
+        return;
+    }
+    let mut sink = 0;
+    let r = rate(
+        qs.len(),
+        Duration::from_secs(if quick { 1 } else { 5 }),
+        || {
+            for q in &qs {
+                sink += idx.nearest(*q, 5, None, |_| true).len();
+            }
+        },
+    );
+    rate_figure("knn5_synthetic", r, "clustered synthetic stations");
+    black_box(sink);
+}
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let get = |flag: &str| -> Option<String> {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1).cloned())
+    };
+    let quick = args.iter().any(|a| a == "--quick");
+    match args.first().map(String::as_str) {
+        Some("gen") => gen(
+            &get("--scale").unwrap_or_else(|| "country".into()),
+            get("--seed").map_or(Ok(1), |s| s.parse())?,
+            &PathBuf::from(get("--out").context("--out DIR")?),
+        ),
+        Some("core") => core(
+            &PathBuf::from(get("--country").context("--country DIR")?),
+            &PathBuf::from(get("--city").context("--city DIR")?),
+            &PathBuf::from(get("--export").context("--export DIR")?),
+            quick,
+        ),
+        Some("knn") => {
+            knn_only(get("--n").map_or(Ok(150_000), |s| s.parse())?, quick);
+            Ok(())
+        }
+        _ => bail!("usage: yizhan-bench gen|core|knn (see bench/run.sh)"),
+    }
+}
