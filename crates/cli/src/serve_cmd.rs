@@ -1,11 +1,19 @@
 //! `yizhan serve`: the map server (API, OGC API Features, web page).
+//!
+//! With `--store FILE.gpkg` the server serves and writes that GeoPackage store.
+//! Without it, the `--data` folder is imported into an in-memory store: the write
+//! routes work the same but nothing outlives the process, and the only token is
+//! the admin token written to `--admin-token-file` (if given).
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 use clap::Args;
 use yizhan_server::{AppState, CorsConfig, ServerConfig};
+use yizhan_store::{Role, Store};
 
 use crate::common::Ctx;
 
@@ -25,7 +33,8 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub cors_origins: Vec<String>,
-    /// HTTP methods allowed cross-origin, comma-separated.
+    /// HTTP methods allowed cross-origin, comma-separated (add e.g. POST,PUT,DELETE
+    /// to allow writes from the --cors-origin sites; same-origin pages always can).
     #[arg(long, env = "YIZHAN_CORS_METHODS", default_value = "GET,HEAD", value_parser = parse_methods)]
     pub cors_methods: MethodList,
     /// Basemap style or tile URL for the web page (served at /api/v1/config).
@@ -37,6 +46,74 @@ pub struct ServeArgs {
     /// Default walking cutoff for coverage and gaps, in metres.
     #[arg(long, default_value_t = yizhan_server::state::DEFAULT_CUTOFF_M)]
     pub cutoff_m: f64,
+    /// GeoPackage store to serve and write (made by `yizhan import`). Without it the
+    /// --data folder is served from a temporary in-memory store.
+    #[arg(long, env = "YIZHAN_STORE")]
+    pub store: Option<PathBuf>,
+    /// Occupancy reports older than this are shown as unknown (e.g. 90s, 30m, 2h, 1d).
+    #[arg(long, default_value = "2h", value_parser = parse_age)]
+    pub occupancy_max_age: Duration,
+    /// Without --store: write a fresh admin token for the in-memory store to this
+    /// file (mode 0600), so the write routes can be used.
+    #[arg(long, conflicts_with = "store")]
+    pub admin_token_file: Option<PathBuf>,
+}
+
+/// Parse an age such as `90s`, `30m`, `2h`, `1d` (a bare number is seconds).
+pub fn parse_age(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not an age (expected e.g. 90s, 30m, 2h, 1d)"))?;
+    let mult = match unit.trim() {
+        "" | "s" => 1,
+        "m" | "min" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        u => return Err(format!("unknown unit {u:?} in {s:?} (use s, m, h or d)")),
+    };
+    n.checked_mul(mult)
+        .map(Duration::from_secs)
+        .ok_or_else(|| format!("{s:?} is too long"))
+}
+
+/// Open the store to serve: it must exist and hold stations.
+fn open_store(path: &std::path::Path) -> Result<Store> {
+    anyhow::ensure!(
+        path.exists(),
+        "store {} does not exist; make it with `yizhan import --data DIR --store {}`",
+        path.display(),
+        path.display()
+    );
+    let store =
+        Store::open(path).with_context(|| format!("cannot open store {}", path.display()))?;
+    let n = store
+        .stations()
+        .with_context(|| format!("cannot read the stations of {}", path.display()))?
+        .len();
+    anyhow::ensure!(
+        n > 0,
+        "store {} has no stations yet; fill it with `yizhan import --data DIR --store {}`",
+        path.display(),
+        path.display()
+    );
+    Ok(store)
+}
+
+/// Write a secret to a new file readable only by its owner.
+fn write_secret(path: &std::path::Path, secret: &str) -> Result<()> {
+    use std::io::Write as _;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    writeln!(f, "{secret}").with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
 }
 
 /// A parsed list of HTTP methods.
@@ -61,12 +138,34 @@ pub fn run(ctx: &Ctx, a: ServeArgs) -> Result<ExitCode> {
         a.cutoff_m.is_finite() && a.cutoff_m > 0.0,
         "--cutoff-m must be a positive number of metres"
     );
-    let data = ctx.load()?;
-    let name = ctx
-        .data
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| ctx.data.display().to_string());
+    let (store, name) = match &a.store {
+        Some(path) => {
+            let name = path
+                .file_stem()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| path.display().to_string());
+            (open_store(path)?, name)
+        }
+        None => {
+            let data = ctx.load()?;
+            let mut store = Store::open_in_memory().context("cannot make an in-memory store")?;
+            store
+                .import(&data, &mut |_, _| {})
+                .context("cannot import the dataset into the in-memory store")?;
+            if let Some(f) = &a.admin_token_file {
+                let (_, secret) = store
+                    .create_token(&Role::Admin, Some("serve --admin-token-file"))
+                    .context("cannot make the admin token")?;
+                write_secret(f, &secret)?;
+            }
+            let name = ctx
+                .data
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| ctx.data.display().to_string());
+            (store, name)
+        }
+    };
     let config = ServerConfig {
         dataset_name: name.clone(),
         cors: CorsConfig {
@@ -76,8 +175,9 @@ pub fn run(ctx: &Ctx, a: ServeArgs) -> Result<ExitCode> {
         basemap_url: a.basemap_url,
         public_url: a.public_url,
         default_cutoff_m: a.cutoff_m,
+        occupancy_max_age: a.occupancy_max_age,
     };
-    let state = AppState::new(data, config);
+    let state = AppState::with_store(store, config).context("cannot read the store")?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

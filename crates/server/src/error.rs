@@ -74,6 +74,42 @@ pub enum ApiError {
         /// What prevents an answer.
         reason: String,
     },
+    /// A value the store refuses (the write changed nothing).
+    #[error("{field}: {reason}")]
+    Invalid {
+        /// The field at fault.
+        field: String,
+        /// Why.
+        reason: String,
+    },
+    /// The write conflicts with what is stored (e.g. a duplicate id).
+    #[error("{reason}")]
+    Conflict {
+        /// What conflicts.
+        reason: String,
+    },
+    /// No token, or a token that is unknown or revoked.
+    #[error("{reason}")]
+    Unauthorized {
+        /// What was wrong with the credentials.
+        reason: String,
+        /// Whether a token was sent (and refused) rather than missing.
+        bad_token: bool,
+    },
+    /// A valid token whose role may not do this.
+    #[error("role {role} may not {action}")]
+    Forbidden {
+        /// The caller's role.
+        role: String,
+        /// What was attempted, and who may do it.
+        action: String,
+    },
+    /// The server cannot do this now (e.g. it runs without a store).
+    #[error("{reason}")]
+    Unavailable {
+        /// Why.
+        reason: String,
+    },
     /// A bug or an environment failure. Logged; the client only hears that
     /// something went wrong.
     #[error("internal error: {0}")]
@@ -97,7 +133,13 @@ impl ApiError {
             ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::NotFound { .. } | ApiError::NoRoute { .. } => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unprocessable { .. } | ApiError::Invalid { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -112,6 +154,11 @@ impl ApiError {
             ApiError::NoRoute { .. } => "No such route",
             ApiError::MethodNotAllowed { .. } => "Method not allowed",
             ApiError::Unprocessable { .. } => "Cannot answer with this data",
+            ApiError::Invalid { .. } => "Invalid value",
+            ApiError::Conflict { .. } => "Conflict",
+            ApiError::Unauthorized { .. } => "Unauthorized",
+            ApiError::Forbidden { .. } => "Forbidden",
+            ApiError::Unavailable { .. } => "Service unavailable",
             ApiError::Internal(_) => "Internal server error",
         }
     }
@@ -151,6 +198,9 @@ impl ApiError {
             } => {
                 p["invalid-params"] = json!([{ "name": path, "reason": reason }]);
             }
+            ApiError::Invalid { field, reason } => {
+                p["invalid-params"] = json!([{ "name": field, "reason": reason }]);
+            }
             _ => {}
         }
         p
@@ -167,6 +217,17 @@ impl IntoResponse for ApiError {
         let mut res = (status, body).into_response();
         res.headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if let ApiError::Unauthorized { bad_token, .. } = &self {
+            let challenge = if *bad_token {
+                "Bearer realm=\"yizhan\", error=\"invalid_token\""
+            } else {
+                "Bearer realm=\"yizhan\""
+            };
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(challenge),
+            );
+        }
         res
     }
 }
@@ -190,6 +251,50 @@ impl From<yizhan_plan::PlanError> for ApiError {
             },
         }
     }
+}
+
+impl From<yizhan_store::StoreError> for ApiError {
+    fn from(e: yizhan_store::StoreError) -> Self {
+        use yizhan_store::StoreError as S;
+        match e {
+            S::UnknownStation(id) => ApiError::NotFound {
+                what: "station",
+                id,
+                expected: None,
+            },
+            S::UnknownScenario(id) => ApiError::NotFound {
+                what: "scenario",
+                id: id.to_string(),
+                expected: None,
+            },
+            S::UnknownToken(id) => ApiError::NotFound {
+                what: "token",
+                id: id.to_string(),
+                expected: None,
+            },
+            S::DuplicateStation(id) => ApiError::Conflict {
+                reason: format!("a station with id {id:?} exists already"),
+            },
+            S::Invalid { field, reason } => ApiError::Invalid {
+                field: field.to_string(),
+                reason,
+            },
+            S::Sqlite(rusqlite_err) if is_busy(&rusqlite_err) => ApiError::Unavailable {
+                reason: "the store is busy; retry".into(),
+            },
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+fn is_busy(e: &yizhan_store::rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(
+            yizhan_store::rusqlite::ErrorCode::DatabaseBusy
+                | yizhan_store::rusqlite::ErrorCode::DatabaseLocked
+        )
+    )
 }
 
 /// Answer for a handler that panicked (the panic itself is logged by the layer).

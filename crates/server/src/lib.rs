@@ -18,6 +18,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod layers;
@@ -44,13 +45,12 @@ pub use state::{AppState, CorsConfig, ServerConfig, Snapshot};
 /// The whole application.
 pub fn router(state: AppState) -> Router {
     let cors = cors_layer(&state.config().cors);
-    Router::new()
-        .merge(routes::routes())
-        .merge(routes::stations::routes())
-        .merge(routes::plan::routes())
-        .merge(routes::export::routes())
-        .merge(routes::ogc::routes())
-        .merge(web::routes())
+    let mut api = Router::new();
+    for r in routes::all() {
+        let path = r.path;
+        api = api.route(path, r.guarded(&state));
+    }
+    api.merge(web::routes())
         .route_layer(middleware::from_fn(tag_route))
         .fallback(routes::no_route)
         .method_not_allowed_fallback(routes::wrong_method)
@@ -83,7 +83,10 @@ fn cors_layer(c: &CorsConfig) -> CorsLayer {
         .collect();
     let layer = CorsLayer::new()
         .allow_methods(c.methods.clone())
-        .allow_headers([axum::http::header::CONTENT_TYPE]);
+        .allow_headers([
+            axum::http::header::CONTENT_TYPE,
+            axum::http::header::AUTHORIZATION,
+        ]);
     if origins.is_empty() || c.origins.iter().any(|o| o == "*") {
         layer.allow_origin(Any)
     } else {
@@ -110,10 +113,18 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let st = state.clone();
     axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            // End live streams, which would otherwise keep the shutdown waiting.
+            st.begin_shutdown();
+        })
         .await
 }
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod store_tests;

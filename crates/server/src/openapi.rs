@@ -31,16 +31,50 @@ use crate::routes;
         routes::ogc::queryables,
         routes::ogc::items,
         routes::ogc::item,
+        routes::live::stream_route,
+        routes::edit::create_station,
+        routes::edit::update_station,
+        routes::edit::retire_station,
+        routes::edit::set_occupancy,
+        routes::edit::list_scenarios,
+        routes::edit::save_scenario,
+        routes::edit::get_scenario,
+        routes::edit::delete_scenario,
+        routes::edit::history,
     ),
+    components(schemas(routes::edit::OccupancyIn, routes::edit::ScenarioIn)),
+    modifiers(&BearerAuth),
     tags(
         (name = "stations", description = "Courier API: find stations"),
         (name = "plan", description = "Planner API: coverage, gaps, new sites"),
+        (name = "edit", description = "Writes (bearer token): stations and scenarios (planner), occupancy (the station's operator), history"),
         (name = "export", description = "GeoJSON downloads"),
         (name = "ogc", description = "OGC API - Features for city GIS"),
         (name = "service", description = "Health, metrics, configuration"),
     )
 )]
 pub struct ApiDoc;
+
+/// Declares the `bearer` security scheme of the write routes.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let comps = doc.components.get_or_insert_with(Default::default);
+        comps.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A token made by `yizhan token create --role planner|admin|operator:<station id>`",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// The document, with the planner routes merged in.
 pub fn document() -> utoipa::openapi::OpenApi {

@@ -12,7 +12,7 @@ use yizhan_core::Dataset;
 
 use super::*;
 
-fn station(id: &str, lon: f64, lat: f64, amen: &str, cap: u32, hours: &str) -> Station {
+pub(crate) fn station(id: &str, lon: f64, lat: f64, amen: &str, cap: u32, hours: &str) -> Station {
     Station {
         id: id.into(),
         name: format!("Station {id}"),
@@ -117,18 +117,18 @@ fn app() -> axum::Router {
     ))
 }
 
-struct Answer {
-    status: StatusCode,
-    content_type: String,
-    headers: axum::http::HeaderMap,
-    body: String,
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) content_type: String,
+    pub(crate) headers: axum::http::HeaderMap,
+    pub(crate) body: String,
 }
 
 impl Answer {
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
-    fn problem(&self, status: u16, mention: &str) -> Value {
+    pub(crate) fn problem(&self, status: u16, mention: &str) -> Value {
         assert_eq!(self.status.as_u16(), status, "{}", self.body);
         assert_eq!(
             self.content_type, "application/problem+json",
@@ -146,7 +146,7 @@ impl Answer {
     }
 }
 
-async fn send(app: &axum::Router, req: Request<Body>) -> Answer {
+pub(crate) async fn send(app: &axum::Router, req: Request<Body>) -> Answer {
     let res = app.clone().oneshot(req).await.unwrap();
     let status = res.status();
     let headers = res.headers().clone();
@@ -163,7 +163,7 @@ async fn send(app: &axum::Router, req: Request<Body>) -> Answer {
     }
 }
 
-async fn get(app: &axum::Router, uri: &str) -> Answer {
+pub(crate) async fn get(app: &axum::Router, uri: &str) -> Answer {
     send(app, Request::get(uri).body(Body::empty()).unwrap()).await
 }
 
@@ -178,7 +178,7 @@ async fn post(app: &axum::Router, uri: &str, body: &str) -> Answer {
     .await
 }
 
-fn ids(fc: &Value) -> Vec<String> {
+pub(crate) fn ids(fc: &Value) -> Vec<String> {
     fc["features"]
         .as_array()
         .unwrap()
@@ -200,7 +200,9 @@ async fn nearest_stations_nearest_first_with_fields() {
     assert!(p["distance_m"].as_f64().unwrap() < 1.0);
     assert_eq!(p["open_now"], true);
     assert_eq!(p["capacity"], 10);
-    assert_eq!(p["free_seats"], 10);
+    // Nothing reported: free seats unknown.
+    assert_eq!(p["free_seats"], Value::Null);
+    assert_eq!(p["occupancy"], Value::Null);
     assert_eq!(p["amenities"], serde_json::json!(["microwave", "charging"]));
     let d: Vec<f64> = fc["features"]
         .as_array()
@@ -246,7 +248,11 @@ async fn nearest_filters() {
     // A closed station says when it opens next.
     let s2 = station("S2", 118.475, 24.722, "", 5, "Mo-Su 08:00-18:00");
     let t = crate::extract::parse_local_time("2026-07-01T07:00").unwrap();
-    let f = routes::stations::station_out(&s2, yizhan_core::crs::Crs::Wgs84, None, t);
+    let fresh = routes::stations::Freshness {
+        now: chrono::Utc::now(),
+        max_age: state::DEFAULT_OCCUPANCY_MAX_AGE,
+    };
+    let f = routes::stations::station_out(&s2, yizhan_core::crs::Crs::Wgs84, None, t, &fresh);
     let p = f.properties.unwrap();
     assert_eq!(p["open_now"], false);
     assert_eq!(p["next_open"], "2026-07-01T08:00");

@@ -28,6 +28,7 @@ use yizhan_core::model::{
 use yizhan_core::{Dataset, LonLat};
 
 pub use auth::{Role, TokenInfo};
+pub use rusqlite;
 
 /// Errors of the store.
 #[derive(Debug, thiserror::Error)]

@@ -3,10 +3,9 @@
 use axum::extract::State;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
 use yizhan_core::crs::Crs;
 
+use crate::auth::{Access, Route};
 use crate::error::ApiError;
 use crate::extract::{Params, PathParam};
 use crate::layers::{self, Collection};
@@ -14,8 +13,8 @@ use crate::routes::GEO_JSON;
 use crate::state::AppState;
 
 /// The routes of this module.
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/v1/export/{file}", get(export))
+pub fn routes() -> Vec<Route> {
+    vec![Route::get("/api/v1/export/{file}", Access::Public, export)]
 }
 
 /// A whole layer as an RFC 7946 file, with a `Content-Disposition` file name.

@@ -1,7 +1,9 @@
 //! One module per resource; this one holds the small service routes (health,
 //! metrics, config, OpenAPI) and the shared response types.
 
+pub mod edit;
 pub mod export;
+pub mod live;
 pub mod ogc;
 pub mod plan;
 pub mod stations;
@@ -9,11 +11,11 @@ pub mod stations;
 use axum::extract::{OriginalUri, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use geojson::Feature;
 use serde_json::json;
 
+use crate::auth::{Access, Route};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -59,12 +61,27 @@ impl IntoResponse for GeoJson {
 }
 
 /// The service routes.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
-        .route("/api/v1/config", get(config))
-        .route("/api/v1/openapi.json", get(openapi))
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::get("/healthz", Access::Public, healthz),
+        Route::get("/metrics", Access::Public, metrics),
+        Route::get("/api/v1/config", Access::Public, config),
+        Route::get("/api/v1/openapi.json", Access::Public, openapi),
+    ]
+}
+
+/// Every API route with its method and required access: the single list the
+/// router is built from (and the route-enumeration test walks). The web page's
+/// static files are added separately (public GETs).
+pub fn all() -> Vec<Route> {
+    let mut v = routes();
+    v.extend(stations::routes());
+    v.extend(edit::routes());
+    v.extend(live::routes());
+    v.extend(plan::routes());
+    v.extend(export::routes());
+    v.extend(ogc::routes());
+    v
 }
 
 /// Liveness and a summary of what is loaded.

@@ -5,12 +5,12 @@
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use geojson::Feature;
 use serde_json::{json, Map, Value};
 use yizhan_core::crs::Crs;
 
+use crate::auth::{Access, Route};
 use crate::error::ApiError;
 use crate::extract::{Params, PathParam};
 use crate::layers::{self, Collection};
@@ -37,17 +37,19 @@ const RESERVED: [&str; 8] = [
 ];
 
 /// The routes of this module.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/ogc", get(landing))
-        .route("/ogc/", get(landing))
-        .route("/ogc/api", get(api))
-        .route("/ogc/conformance", get(conformance))
-        .route("/ogc/collections", get(collections))
-        .route("/ogc/collections/{cid}", get(collection))
-        .route("/ogc/collections/{cid}/queryables", get(queryables))
-        .route("/ogc/collections/{cid}/items", get(items))
-        .route("/ogc/collections/{cid}/items/{fid}", get(item))
+pub fn routes() -> Vec<Route> {
+    let p = Access::Public;
+    vec![
+        Route::get("/ogc", p, landing),
+        Route::get("/ogc/", p, landing),
+        Route::get("/ogc/api", p, api),
+        Route::get("/ogc/conformance", p, conformance),
+        Route::get("/ogc/collections", p, collections),
+        Route::get("/ogc/collections/{cid}", p, collection),
+        Route::get("/ogc/collections/{cid}/queryables", p, queryables),
+        Route::get("/ogc/collections/{cid}/items", p, items),
+        Route::get("/ogc/collections/{cid}/items/{fid}", p, item),
+    ]
 }
 
 /// The base URL for links: the configured public URL, else `http://` + Host.

@@ -5,8 +5,7 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use geojson::{Feature, JsonObject};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -18,6 +17,7 @@ use yizhan_core::Dataset;
 use yizhan_plan::coverage::{self, CoverageParams, CoverageReport, GapWeights, Nearest};
 use yizhan_plan::{assign, select, DemandPoint, Model, Problem, SiteInfo, SiteParams};
 
+use crate::auth::{Access, Route};
 use crate::error::ApiError;
 use crate::extract::{JsonBody, Params};
 use crate::routes::GeoJson;
@@ -31,25 +31,27 @@ pub const MAX_TIME_LIMIT_S: f64 = 30.0;
 const MAX_DENSE: usize = 5_000_000;
 
 /// The routes of this module.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/coverage", get(coverage_route))
-        .route("/api/v1/gaps", get(gaps_route))
-        .route("/api/v1/plan/compare", post(compare_route))
-        .route("/api/v1/plan/select", post(select_route))
-        .route("/api/v1/plan/assign", post(assign_route))
+/// The analyses only read, so they are public (POST because they take a body).
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::get("/api/v1/coverage", Access::Public, coverage_route),
+        Route::get("/api/v1/gaps", Access::Public, gaps_route),
+        Route::post("/api/v1/plan/compare", Access::Public, compare_route),
+        Route::post("/api/v1/plan/select", Access::Public, select_route),
+        Route::post("/api/v1/plan/assign", Access::Public, assign_route),
+    ]
 }
 
-/// Run CPU-heavy work off the async threads.
-async fn blocking<T: Send + 'static>(
+/// Run CPU-heavy or blocking work off the async threads.
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| ApiError::Internal(format!("planning task failed: {e}")))?
+        .map_err(|e| ApiError::Internal(format!("blocking task failed: {e}")))?
 }
 
-fn check_cutoff(param: &str, m: f64) -> Result<f64, ApiError> {
+pub(crate) fn check_cutoff(param: &str, m: f64) -> Result<f64, ApiError> {
     if m.is_finite() && m > 0.0 && m <= MAX_CUTOFF_M {
         Ok(m)
     } else {
@@ -79,8 +81,11 @@ fn analyse(
 pub fn gap_features(data: &Dataset, cutoff_m: f64, crs: Crs) -> Result<Vec<Feature>, ApiError> {
     gap_features_with(
         data,
-        &CoverageParams::metres(cutoff_m),
-        &StationFilter::default(),
+        &CoverageParams {
+            peak_share: coverage::DEFAULT_PEAK_SHARE,
+            ..CoverageParams::metres(cutoff_m)
+        },
+        &coverage::worker_filter(StationFilter::default()),
         crs,
     )
 }
@@ -125,7 +130,10 @@ fn coverage_params(p: &Params, default_cutoff: f64) -> Result<CoverageParams, Ap
         Some(m) => check_cutoff("cutoff_m", m)?,
         None => default_cutoff,
     };
-    let mut params = CoverageParams::metres(cutoff);
+    let mut params = CoverageParams {
+        peak_share: coverage::DEFAULT_PEAK_SHARE,
+        ..CoverageParams::metres(cutoff)
+    };
     if let Some(s) = p.number("peak_share", 0.0, 1.0)? {
         if s <= 0.0 {
             return Err(ApiError::param("peak_share", "must be above 0"));
@@ -139,7 +147,7 @@ fn coverage_params(p: &Params, default_cutoff: f64) -> Result<CoverageParams, Ap
 #[utoipa::path(get, path = "/api/v1/coverage", tag = "plan",
     params(
         ("cutoff_m" = Option<f64>, Query, description = "Walking cutoff in metres (default from the server's config)"),
-        ("peak_share" = Option<f64>, Query, description = "Share of workers wanting a seat at once (0..1, default 1)"),
+        ("peak_share" = Option<f64>, Query, description = "Share of workers wanting a seat at once (0..1, default 0.1)"),
         ("kind" = Option<String>, Query, description = "Only stations of this kind count"),
         ("amenity" = Option<String>, Query, description = "Only stations offering these count"),
         ("open_at" = Option<String>, Query, description = "Only stations open at this local time count"),
@@ -152,7 +160,7 @@ pub async fn coverage_route(
     p: Params,
 ) -> Result<Json<Value>, ApiError> {
     let params = coverage_params(&p, st.config().default_cutoff_m)?;
-    let filter = p.station_filter()?;
+    let filter = coverage::worker_filter(p.station_filter()?);
     let snap = st.snapshot();
     let data = Arc::clone(&snap.data);
     let report = blocking(move || analyse(&data, &params, &filter).map(|(r, _)| r)).await?;
@@ -173,7 +181,7 @@ pub async fn coverage_route(
         (status = 400, description = "Bad parameter", content_type = "application/problem+json", body = Object)))]
 pub async fn gaps_route(State(st): State<AppState>, p: Params) -> Result<GeoJson, ApiError> {
     let params = coverage_params(&p, st.config().default_cutoff_m)?;
-    let filter = p.station_filter()?;
+    let filter = coverage::worker_filter(p.station_filter()?);
     let crs = p.crs()?;
     let snap = st.snapshot();
     let data = Arc::clone(&snap.data);
@@ -199,7 +207,7 @@ pub struct CandidateIn {
     pub capacity: Option<u32>,
 }
 
-fn candidates_in(
+pub(crate) fn candidates_in(
     given: Option<Vec<CandidateIn>>,
     cells: bool,
     data: &Dataset,
@@ -281,7 +289,10 @@ pub async fn compare_route(
         "cutoff_m",
         b.cutoff_m.unwrap_or(st.config().default_cutoff_m),
     )?;
-    let mut params = CoverageParams::metres(cutoff);
+    let mut params = CoverageParams {
+        peak_share: coverage::DEFAULT_PEAK_SHARE,
+        ..CoverageParams::metres(cutoff)
+    };
     if let Some(s) = b.peak_share {
         if !(s > 0.0 && s <= 1.0) {
             return Err(ApiError::BadBody {
@@ -295,36 +306,46 @@ pub async fn compare_route(
     let data = Arc::clone(&snap.data);
     blocking(move || {
         let cands = candidates_in(b.candidates, b.cells, &data, crs)?;
-        let filter = StationFilter::default();
-        let (report, near) = analyse(&data, &params, &filter)?;
-        let keep = |_: &Station| true;
-        let gaps = coverage::gaps(&data, &report, &near, &GapWeights::default(), &keep);
-        let units = coverage::unit_coverage(&gaps, report.cutoff_m);
-        let mut scores =
-            coverage::compare(&data, &cands, &report, &near, &units, params.peak_share);
-        if let Some(t) = b.top {
-            scores.truncate(t);
-        }
-        let rows: Vec<Value> = scores
-            .iter()
-            .map(|s| {
-                let at = crs.from_wgs84(s.location);
-                let mut v = json!(s);
-                v["lon"] = json!(at.lon);
-                v["lat"] = json!(at.lat);
-                if let Some(o) = v.as_object_mut() {
-                    o.remove("location");
-                }
-                v
-            })
-            .collect();
-        Ok(Json(json!({
-            "cutoff_m": report.cutoff_m,
-            "covered_share_now": report.covered_share,
-            "candidates": rows,
-        })))
+        compare_table(&data, &cands, &params, crs, b.top).map(Json)
     })
     .await
+}
+
+/// The comparison table of candidate sites (coordinates in `crs`), best first.
+pub(crate) fn compare_table(
+    data: &Dataset,
+    cands: &[Candidate],
+    params: &CoverageParams,
+    crs: Crs,
+    top: Option<usize>,
+) -> Result<Value, ApiError> {
+    let filter = coverage::worker_filter(StationFilter::default());
+    let (report, near) = analyse(data, params, &filter)?;
+    let keep = |s: &Station| filter.accepts(s);
+    let gaps = coverage::gaps(data, &report, &near, &GapWeights::default(), &keep);
+    let units = coverage::unit_coverage(&gaps, report.cutoff_m);
+    let mut scores = coverage::compare(data, cands, &report, &near, &units, params.peak_share);
+    if let Some(t) = top {
+        scores.truncate(t);
+    }
+    let rows: Vec<Value> = scores
+        .iter()
+        .map(|s| {
+            let at = crs.from_wgs84(s.location);
+            let mut v = json!(s);
+            v["lon"] = json!(at.lon);
+            v["lat"] = json!(at.lat);
+            if let Some(o) = v.as_object_mut() {
+                o.remove("location");
+            }
+            v
+        })
+        .collect();
+    Ok(json!({
+        "cutoff_m": report.cutoff_m,
+        "covered_share_now": report.covered_share,
+        "candidates": rows,
+    }))
 }
 
 /// Body of `POST /api/v1/plan/select`.
@@ -419,7 +440,8 @@ pub async fn select_route(
         let mut sites = Vec::new();
         let mut sat = Vec::new();
         if b.keep_existing {
-            for s in data.stations.items() {
+            let workers = coverage::worker_filter(StationFilter::default());
+            for s in data.stations.items().iter().filter(|s| workers.accepts(s)) {
                 sites.push(SiteInfo {
                     id: s.id.clone(),
                     capacity: Some(f64::from(s.capacity)),

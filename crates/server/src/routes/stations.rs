@@ -1,15 +1,15 @@
 //! Courier API: nearest stations, stations in a box, one station.
 
 use axum::extract::State;
-use axum::routing::get;
-use axum::Router;
-use chrono::NaiveDateTime;
+use chrono::{DateTime, NaiveDateTime, Utc};
 use geojson::{Feature, JsonObject};
 use serde_json::json;
 use yizhan_core::crs::Crs;
+use yizhan_core::index::StationFilter;
 use yizhan_core::io::station_feature;
 use yizhan_core::model::Station;
 
+use crate::auth::{Access, Route};
 use crate::error::ApiError;
 use crate::extract::{local_now, Params, PathParam};
 use crate::routes::GeoJson;
@@ -23,23 +23,91 @@ pub const MAX_K: u64 = 100;
 pub const MAX_DISTANCE_M: f64 = 20_037_509.0;
 
 /// The routes of this module.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/stations/nearest", get(nearest))
-        .route("/api/v1/stations", get(list))
-        .route("/api/v1/stations/{id}", get(one))
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::get("/api/v1/stations/nearest", Access::Public, nearest),
+        Route::get("/api/v1/stations", Access::Public, list),
+        Route::get("/api/v1/stations/{id}", Access::Public, one),
+    ]
+}
+
+/// When occupancy reports count as current.
+#[derive(Debug, Clone, Copy)]
+pub struct Freshness {
+    /// Now (UTC).
+    pub now: DateTime<Utc>,
+    /// Reports older than this are unknown.
+    pub max_age: std::time::Duration,
+}
+
+impl Freshness {
+    /// Now, with the server's configured maximum age.
+    pub fn of(st: &AppState) -> Self {
+        Self {
+            now: Utc::now(),
+            max_age: st.config().occupancy_max_age,
+        }
+    }
+
+    /// Whether a report made at `t` is too old to show.
+    pub fn is_stale(&self, t: DateTime<Utc>) -> bool {
+        let age = self.now.signed_duration_since(t);
+        age.to_std().is_ok_and(|a| a > self.max_age)
+    }
+
+    /// Free seats from a current report, `None` when nothing current was reported.
+    pub fn free_seats(&self, s: &Station) -> Option<u32> {
+        s.occupancy
+            .filter(|o| !self.is_stale(o.reported_at))
+            .map(|o| s.capacity.saturating_sub(o.occupied))
+    }
+
+    /// The free seats `min_free` compares with: the current report's, else the
+    /// capacity (an unknown station might have room).
+    pub fn free_or_capacity(&self, s: &Station) -> u32 {
+        self.free_seats(s).unwrap_or(s.capacity)
+    }
+
+    /// The `occupancy` member: `null` when never reported, else
+    /// `{occupied, reported_at, age_s, stale}`.
+    pub fn occupancy_json(&self, s: &Station) -> serde_json::Value {
+        match s.occupancy {
+            None => serde_json::Value::Null,
+            Some(o) => json!({
+                "occupied": o.occupied,
+                "reported_at": o.reported_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                "age_s": self.now.signed_duration_since(o.reported_at).num_seconds().max(0),
+                "stale": self.is_stale(o.reported_at),
+            }),
+        }
+    }
+}
+
+/// A station filter whose `min_free` uses current reports only (see
+/// [`Freshness::free_or_capacity`]).
+fn live_filter(mut filter: StationFilter, fresh: Freshness) -> impl Fn(&Station) -> bool {
+    let min_free = filter.min_free.take();
+    move |s| filter.accepts(s) && min_free.is_none_or(|m| fresh.free_or_capacity(s) >= m)
 }
 
 /// A station as a feature with the fields a courier needs: distance, open now,
-/// free seats, and when it opens next if closed.
-pub fn station_out(s: &Station, crs: Crs, distance_m: Option<f64>, at: NaiveDateTime) -> Feature {
+/// free seats (`null` when no current report), the occupancy report, and when it
+/// opens next if closed.
+pub fn station_out(
+    s: &Station,
+    crs: Crs,
+    distance_m: Option<f64>,
+    at: NaiveDateTime,
+    fresh: &Freshness,
+) -> Feature {
     let mut extra = JsonObject::new();
     if let Some(d) = distance_m {
         extra.insert("distance_m".into(), json!((d * 10.0).round() / 10.0));
     }
     let open = s.opening_hours.is_open_at(at);
     extra.insert("open_now".into(), json!(open));
-    extra.insert("free_seats".into(), json!(s.free_seats()));
+    extra.insert("free_seats".into(), json!(fresh.free_seats(s)));
+    extra.insert("occupancy".into(), fresh.occupancy_json(s));
     if !open {
         if let Some(t) = s.opening_hours.next_open(at) {
             extra.insert(
@@ -75,13 +143,15 @@ pub async fn nearest(State(st): State<AppState>, p: Params) -> Result<GeoJson, A
     let max_m = p.number("max_m", 0.0, MAX_DISTANCE_M)?;
     let filter = p.station_filter()?;
     let now = filter.open_at.unwrap_or_else(local_now);
+    let fresh = Freshness::of(&st);
+    let keep = live_filter(filter, fresh);
     let snap = st.snapshot();
     let features: Vec<Feature> = snap
         .data
         .stations
-        .nearest(at, k, max_m, |s| filter.accepts(s))
+        .nearest(at, k, max_m, keep)
         .into_iter()
-        .map(|h| station_out(h.item, crs, Some(h.distance_m), now))
+        .map(|h| station_out(h.item, crs, Some(h.distance_m), now, &fresh))
         .collect();
     Ok(GeoJson::collection(features))
 }
@@ -105,23 +175,21 @@ pub async fn list(State(st): State<AppState>, p: Params) -> Result<GeoJson, ApiE
     let bbox = p.bbox(crs)?;
     let filter = p.station_filter()?;
     let now = filter.open_at.unwrap_or_else(local_now);
+    let fresh = Freshness::of(&st);
+    let keep = live_filter(filter, fresh);
     let snap = st.snapshot();
     let stations = &snap.data.stations;
     let features: Vec<Feature> = match bbox {
         Some(b) => stations
-            .within_bbox(&b, |s| filter.accepts(s))
+            .within_bbox(&b, &keep)
             .into_iter()
-            .map(|h| station_out(h.item, crs, None, now))
+            .map(|h| station_out(h.item, crs, None, now, &fresh))
             .collect(),
         None => {
-            let mut v: Vec<&Station> = stations
-                .items()
-                .iter()
-                .filter(|s| filter.accepts(s))
-                .collect();
+            let mut v: Vec<&Station> = stations.items().iter().filter(|s| keep(s)).collect();
             v.sort_by(|a, b| a.id.cmp(&b.id));
             v.into_iter()
-                .map(|s| station_out(s, crs, None, now))
+                .map(|s| station_out(s, crs, None, now, &fresh))
                 .collect()
         }
     };
@@ -150,5 +218,11 @@ pub async fn one(
         id: id.clone(),
         expected: None,
     })?;
-    Ok(GeoJson::feature(station_out(s, crs, None, local_now())))
+    Ok(GeoJson::feature(station_out(
+        s,
+        crs,
+        None,
+        local_now(),
+        &Freshness::of(&st),
+    )))
 }
