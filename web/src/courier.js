@@ -60,7 +60,8 @@ export function setupCourier(app) {
     const my = ++seq;
     document.body.dataset.courier = 'searching';
     setStatus(t('searching'));
-    const q = new URLSearchParams({ lat: p[1].toFixed(6), lon: p[0].toFixed(6), k: String(K) });
+    // Couriers look for rest stations; childcare classes are shown on the map only.
+    const q = new URLSearchParams({ lat: p[1].toFixed(6), lon: p[0].toFixed(6), k: String(K), kind: 'rest_station' });
     if (filters.size) q.set('amenity', [...filters].join(','));
     try {
       const fc = asFeatureCollection(await getJson(`/api/v1/stations/nearest?${q}`));

@@ -140,7 +140,7 @@ test('courier: tapping a point lists the same nearest stations as the API', asyn
   await page.waitForFunction(() => document.body.dataset.courier === 'ready', null, { timeout: 20_000 });
   const listed = await page.locator('#results li').evaluateAll((lis) => lis.map((li) => li.dataset.id));
   assert.ok(listed.length > 0 && listed.length <= 5, `1..5 stations listed, got ${listed.length}`);
-  const api = await apiJson(`/api/v1/stations/nearest?lat=${lat.toFixed(6)}&lon=${lon.toFixed(6)}&k=5`);
+  const api = await apiJson(`/api/v1/stations/nearest?lat=${lat.toFixed(6)}&lon=${lon.toFixed(6)}&k=5&kind=rest_station`);
   const expected = api.features.map(featureId);
   assert.deepEqual(listed, expected, 'page lists the API answer, nearest first');
   // The nearest is highlighted on the map, with a line to it.
@@ -160,7 +160,7 @@ test('courier: tapping a point lists the same nearest stations as the API', asyn
   await page.locator('.chip[data-amenity="charging"]').click();
   await page.waitForFunction(() => document.body.dataset.courier === 'ready', null, { timeout: 20_000 });
   const filtered = await page.locator('#results li').evaluateAll((lis) => lis.map((li) => li.dataset.id));
-  const apiF = await apiJson(`/api/v1/stations/nearest?lat=${lat.toFixed(6)}&lon=${lon.toFixed(6)}&k=5&amenity=charging`);
+  const apiF = await apiJson(`/api/v1/stations/nearest?lat=${lat.toFixed(6)}&lon=${lon.toFixed(6)}&k=5&kind=rest_station&amenity=charging`);
   assert.deepEqual(filtered, apiF.features.map(featureId), 'the charging filter matches the API');
   await page.locator('.chip[data-amenity="charging"]').click();
   await page.waitForFunction(() => document.body.dataset.courier === 'ready', null, { timeout: 20_000 });
@@ -172,7 +172,8 @@ test('courier: tapping a point lists the same nearest stations as the API', asyn
 
 test('courier: "use my location" finds the station the phone stands at', async () => {
   const stations = await apiJson('/ogc/collections/stations/items?limit=10000').catch(() => apiJson('/api/v1/export/stations.geojson'));
-  const target = stations.features[Math.floor(stations.features.length / 2)];
+  const rest = stations.features.filter((f) => f.properties.kind === 'rest_station');
+  const target = rest[Math.floor(rest.length / 2)];
   const [lon, lat] = target.geometry.coordinates;
   const { ctx, page, errors } = await open({
     ...PHONE,

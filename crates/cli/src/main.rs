@@ -92,6 +92,15 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            // The reader went away (`| head`): not an error of ours.
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             // One line, the whole cause chain, no backtrace.
             let msg = format!("{e:#}").replace('\n', " ");

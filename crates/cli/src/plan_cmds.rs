@@ -7,7 +7,7 @@ use anyhow::{bail, Context as _, Result};
 use clap::{Args, Subcommand};
 use serde_json::json;
 use yizhan_core::io;
-use yizhan_core::{Candidate, Dataset, LonLat, Station, StationFilter};
+use yizhan_core::{Candidate, Dataset, LonLat, Station, StationFilter, StationKind};
 use yizhan_plan::coverage::{
     self, CoverageParams, CoverageReport, Cutoff, Decay, GapWeights, Nearest, TravelMode,
 };
@@ -56,11 +56,15 @@ pub struct CutoffArgs {
     #[arg(long, default_value_t = 1.0)]
     beta: f64,
     /// Share of workers wanting a seat at the same time (load = workers × share).
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = coverage::DEFAULT_PEAK_SHARE)]
     peak_share: f64,
     /// Count only stations open at this local time, YYYY-MM-DDTHH:MM.
     #[arg(long)]
     open_at: Option<String>,
+    /// Count only stations of this kind [default: rest_station, the kind that serves
+    /// outdoor workers].
+    #[arg(long)]
+    kind: Option<StationKind>,
 }
 
 impl CutoffArgs {
@@ -91,10 +95,11 @@ impl CutoffArgs {
     }
 
     fn filter(&self) -> Result<StationFilter> {
-        Ok(StationFilter {
+        Ok(coverage::worker_filter(StationFilter {
+            kind: self.kind,
             open_at: self.open_at.as_deref().map(parse_local_time).transpose()?,
             ..StationFilter::default()
-        })
+        }))
     }
 }
 
@@ -125,7 +130,7 @@ pub struct AssignArgs {
     #[arg(long, default_value_t = 1000.0, allow_hyphen_values = true)]
     cutoff_m: f64,
     /// Share of workers wanting a seat at the same time (demand = round(workers × share)).
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = coverage::DEFAULT_PEAK_SHARE)]
     peak_share: f64,
     #[command(flatten)]
     matrix: MatrixArgs,
@@ -270,11 +275,13 @@ fn analyse(
 
 fn run_coverage(ctx: &Ctx, a: CoverageArgs) -> Result<()> {
     let ds = ctx.load()?;
-    let (_, _, r, _) = analyse(&ds, &a.cutoff)?;
+    let (_, filter, r, _) = analyse(&ds, &a.cutoff)?;
     let mut t = Table::new(&[
         "station", "name", "seats", "hotspots", "workers", "load", "use", "over",
     ]);
-    for l in &r.stations {
+    // Stations the filter left out (other kinds, closed) serve no one: not listed.
+    let counted = ds.stations.items().iter().map(|s| filter.accepts(s));
+    for (l, _) in r.stations.iter().zip(counted).filter(|(_, c)| *c) {
         t.rows.push(vec![
             l.id.clone(),
             l.name.clone(),
@@ -635,7 +642,8 @@ fn run_site(ctx: &Ctx, a: SiteArgs) -> Result<()> {
             let mut sites: Vec<SiteInfo> = Vec::new();
             let mut sat: Vec<LonLat> = Vec::new();
             if a.keep_existing {
-                for s in ds.stations.items() {
+                let workers = coverage::worker_filter(StationFilter::default());
+                for s in ds.stations.items().iter().filter(|s| workers.accepts(s)) {
                     sites.push(SiteInfo {
                         id: s.id.clone(),
                         capacity: Some(s.capacity as f64),
