@@ -237,6 +237,54 @@ impl Server {
         )
     }
 
+    /// Send a request with an optional bearer token and JSON body. `Err` when no
+    /// HTTP answer arrived (connection refused or reset, e.g. the server died).
+    pub fn try_send(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&str>,
+    ) -> Result<Answer, String> {
+        let req = ureq::http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base));
+        let req = match token {
+            Some(t) => req.header("authorization", format!("Bearer {t}")),
+            None => req,
+        };
+        let res = match body {
+            Some(b) => agent().run(
+                req.header("content-type", "application/json")
+                    .body(b.to_string())
+                    .map_err(|e| e.to_string())?,
+            ),
+            None => agent().run(req.body(()).map_err(|e| e.to_string())?),
+        };
+        match res {
+            Ok(r) => Ok(answer(Ok(r))),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// As [`Server::try_send`], panicking when no answer arrives.
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&str>,
+    ) -> Answer {
+        self.try_send(method, path, token, body)
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+    }
+
+    /// Kill the process at once (SIGKILL on Unix: no cleanup, no flush) and reap it.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Send SIGTERM (Unix) and wait for the process; returns whether it exited cleanly.
     pub fn terminate(mut self) -> bool {
         let pid = self.child.id().to_string();
