@@ -113,7 +113,8 @@ pub async fn metrics(State(st): State<AppState>) -> Response {
         .into_response()
 }
 
-/// Settings for the web page: dataset name, basemap, default cutoff.
+/// Settings for the web page: dataset name, basemap, default cutoff, how old an
+/// occupancy report may be, whether writes are possible, the live stream.
 #[utoipa::path(get, path = "/api/v1/config", tag = "service",
     responses((status = 200, description = "Page configuration", body = Object)))]
 pub async fn config(State(st): State<AppState>) -> Json<serde_json::Value> {
@@ -124,6 +125,9 @@ pub async fn config(State(st): State<AppState>) -> Json<serde_json::Value> {
         "default_cutoff_m": c.default_cutoff_m,
         "max_k": stations::MAX_K,
         "crs": ["wgs84", "gcj02"],
+        "occupancy_max_age_s": c.occupancy_max_age.as_secs(),
+        "writes": st.has_store(),
+        "stream": "/api/v1/stream",
     }))
 }
 
