@@ -217,7 +217,7 @@ const SLACK_CHORD: f64 = SLACK_M / crate::geodesy::EARTH_RADIUS_M;
 const F32_CHORD_ERR: f64 = 1e-7;
 
 /// Most points in a leaf of the k-d tree.
-const LEAF: usize = 16;
+const LEAF: usize = 32;
 
 /// Candidates kept on the stack before a query falls back to the heap.
 const STACK_CANDIDATES: usize = 32;
