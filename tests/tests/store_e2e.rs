@@ -145,6 +145,22 @@ fn serve_refuses_a_missing_or_empty_store() {
         dir.path().join("t").to_str().unwrap(),
     ]);
     assert!(!out.status.success());
+    // A store written by a newer yizhan: a clear error, the file untouched.
+    let newer = dir.path().join("newer.gpkg");
+    import(&newer);
+    {
+        let st = yizhan_store::Store::open(&newer).unwrap();
+        st.connection()
+            .execute(
+                "UPDATE yizhan_meta SET value = '999' WHERE key = 'schema_version'",
+                [],
+            )
+            .unwrap();
+    }
+    let out = yizhan(&["serve", "--store", newer.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("newer") && err.contains("999"), "{err}");
     let out = yizhan(&["serve", "--occupancy-max-age", "soon"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("occupancy-max-age"));
@@ -446,10 +462,15 @@ fn sigkill_loses_no_acknowledged_write() {
         };
         // Kill at a random moment once writes are flowing.
         while acked_occ.lock().unwrap().is_empty() || acked_new.lock().unwrap().is_empty() {
-            assert!(
-                !occ_thread.is_finished() && !new_thread.is_finished(),
-                "a client stopped before any write was acknowledged"
-            );
+            if occ_thread.is_finished() || new_thread.is_finished() {
+                let why = |t: std::thread::JoinHandle<Result<(), String>>| match t.join() {
+                    Ok(Err(e)) => e,
+                    _ => "connection lost".to_string(),
+                };
+                let a = why(occ_thread);
+                let b = why(new_thread);
+                panic!("a client stopped before any write was acknowledged: {a}; {b}");
+            }
             std::thread::sleep(Duration::from_millis(5));
         }
         std::thread::sleep(Duration::from_millis(50 + rng.below(1200)));
