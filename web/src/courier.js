@@ -195,6 +195,29 @@ export function setupCourier(app) {
       map.getSource('route').setData(EMPTY);
     },
     search,
+    // A station was created, updated or retired (null: many changed): search again
+    // from the same place so distances and the list are right.
+    stationChanged() {
+      if (!here) return;
+      const keep = chosen;
+      search(here).then(() => {
+        if (keep && keep !== chosen && results.some((r) => idOf(r) === keep)) {
+          chosen = keep;
+          render();
+        }
+      });
+    },
+    // A station's occupancy was reported: update its row in place.
+    occupancyChanged(id, props) {
+      let hit = false;
+      for (const r of results) {
+        if (idOf(r) === id) {
+          Object.assign((r.properties ??= {}), props);
+          hit = true;
+        }
+      }
+      if (hit) render();
+    },
   };
 }
 

@@ -5,6 +5,7 @@ import { loadConfig, loadLayer, pick } from './api.js';
 import { createMap, addDataLayers, stationPaint, bboxOf, showNotice, EMPTY } from './map.js';
 import { setupCourier } from './courier.js';
 import { setupPlanner } from './planner.js';
+import { setupLive } from './live.js';
 
 const app = {
   view: 'courier',
@@ -65,6 +66,7 @@ async function boot() {
   document.querySelectorAll('.tabs [data-view]').forEach((b) => b.addEventListener('click', () => switchView(b.dataset.view)));
   switchView(location.hash === '#planner' ? 'planner' : 'courier');
   app.started = true;
+  setupLive(app);
   map.once('idle', () => {
     document.body.dataset.ready = 'true';
   });
