@@ -44,11 +44,21 @@ fn web_page_in_a_real_browser() {
     ) {
         return;
     }
+    // The server's build script installs web/node_modules when it builds the page; a
+    // cached page (a shared target folder, YIZHAN_SKIP_WEB) leaves them out, so the
+    // test installs the locked packages itself when they are missing.
+    if !root.join("web/node_modules/playwright-core").is_dir() {
+        let status = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+            .current_dir(root.join("web"))
+            .status();
+        eprintln!("npm ci in web/: {status:?}");
+    }
     let playwright = root.join("web/node_modules/playwright-core").is_dir();
     if !skip_unless(
         playwright,
         "web/node_modules",
-        "building yizhan-server runs `npm ci` in web/ when Node.js is there",
+        "run `npm ci` in web/ (building yizhan-server does it when Node.js is there)",
     ) {
         return;
     }
