@@ -167,7 +167,6 @@ def postgis_peer(export, work):
     os.makedirs(pdir)
     as_pg = []
     if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-        shutil.chown(work, "postgres")
         shutil.chown(pdir, "postgres")
         as_pg = ["runuser", "-u", "postgres", "--"]
     data = os.path.join(pdir, "data")
@@ -274,6 +273,8 @@ def ratios(logfile):
     ratio("knn5_vs_postgis", "knn5", "peer_postgis_knn5", True)
     ratio("coverage_vs_ckdtree", "coverage_500m", "peer_ckdtree_coverage_500m", False)
     ratio("coverage_vs_postgis", "coverage_500m", "peer_postgis_coverage_500m", False)
+    ratio("coverage_zorder_vs_ckdtree", "coverage_500m_zorder", "peer_ckdtree_coverage_500m", False)
+    ratio("coverage_zorder_vs_postgis", "coverage_500m_zorder", "peer_postgis_coverage_500m", False)
     ratio("mclp_exact_vs_spopt", "mclp_end_to_end", "peer_spopt_mclp", False)
     ratio("mclp_heuristic_vs_spopt", "mclp_heuristic", "peer_spopt_mclp", False)
     ratio("http_nearest_vs_postgis", "http_nearest", "peer_postgis_knn5", True)

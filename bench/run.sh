@@ -73,7 +73,10 @@ YIZHAN=$ROOT/target/release/yizhan
 # ---- HTTP: /api/v1/stations/nearest with wrk, on the country stations.
 if command -v wrk >/dev/null; then
   mkdir -p "$WORK/serve"
+  # The country stations, without the 5,000,000 hotspots (the nearest route needs
+  # only stations; a dataset folder must still have a hotspots layer).
   cp "$WORK/country/stations.geojson" "$WORK/serve/"
+  echo '{"type":"FeatureCollection","features":[]}' > "$WORK/serve/hotspots.geojson"
   PORT=18099
   "$YIZHAN" --data "$WORK/serve" serve --addr "127.0.0.1:$PORT" > "$WORK/serve.log" 2>&1 &
   SERVER_PID=$!

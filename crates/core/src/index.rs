@@ -266,6 +266,20 @@ fn dist2(a: &[f32; 3], b: &[f64; 3]) -> f64 {
     d[0] * d[0] + d[1] * d[1] + d[2] * d[2]
 }
 
+/// Position along a Z-order (Morton) curve of a 16 × 16-bit lon/lat grid (≈ 600 m).
+fn z_order(p: LonLat) -> u32 {
+    fn spread(v: u32) -> u32 {
+        let mut x = v & 0xffff;
+        x = (x | (x << 8)) & 0x00ff_00ff;
+        x = (x | (x << 4)) & 0x0f0f_0f0f;
+        x = (x | (x << 2)) & 0x3333_3333;
+        (x | (x << 1)) & 0x5555_5555
+    }
+    let x = ((p.lon + 180.0) / 360.0 * 65535.0) as u32;
+    let y = ((p.lat + 90.0) / 180.0 * 65535.0) as u32;
+    spread(x) | (spread(y) << 1)
+}
+
 /// A query point with what the haversine formula needs of it, computed once.
 struct Query {
     at: LonLat,
@@ -471,16 +485,32 @@ impl<T: Located> GeoIndex<T> {
     fn knn_rec(&self, node: u32, q: &[f64; 3], best: &mut Best<'_>, keep: &impl Fn(&T) -> bool) {
         let n = &self.nodes[node as usize];
         if n.right == 0 {
+            // Nearest first within the leaf, so that `keep` (which may read the item,
+            // a cache miss, and evaluate opening hours) runs on as few points as the
+            // tightening bound allows.
             let (s, e) = (n.start as usize, n.end as usize);
+            let mut near = [(0.0f64, 0u32); LEAF];
+            let mut m = 0;
             for (pos, p) in self.xyz[s..e].iter().enumerate() {
                 let d2 = dist2(p, q);
                 if d2 <= best.prune2 {
-                    let pos = (s + pos) as u32;
-                    if keep(&self.items[self.perm[pos as usize] as usize]) {
-                        best.push(d2, pos);
-                        if best.overflow {
-                            return;
-                        }
+                    let mut i = m;
+                    while i > 0 && near[i - 1].0 > d2 {
+                        near[i] = near[i - 1];
+                        i -= 1;
+                    }
+                    near[i] = (d2, (s + pos) as u32);
+                    m += 1;
+                }
+            }
+            for &(d2, pos) in &near[..m] {
+                if d2 > best.prune2 {
+                    break;
+                }
+                if keep(&self.items[self.perm[pos as usize] as usize]) {
+                    best.push(d2, pos);
+                    if best.overflow {
+                        return;
                     }
                 }
             }
@@ -601,6 +631,44 @@ impl<T: Located> GeoIndex<T> {
                 .then_with(|| a.item.id().cmp(b.item.id()))
         });
         out.truncate(k);
+        out
+    }
+
+    /// The nearest item accepted by `keep` within `max_m` of each point, as (index in
+    /// [`GeoIndex::items`], metres): what `nearest(p, 1, max_m, keep)` answers for each
+    /// `p`, computed on all cores. The points are visited along a Z-order curve, so that
+    /// consecutive queries touch the same parts of the tree (random order is bound by
+    /// cache misses: about 3× slower at 150,000 stations); answers come back in the
+    /// order given.
+    pub fn nearest_each(
+        &self,
+        points: &[LonLat],
+        max_m: Option<f64>,
+        keep: impl Fn(&T) -> bool + Sync,
+    ) -> Vec<Option<(usize, f64)>>
+    where
+        T: Sync,
+    {
+        use rayon::prelude::*;
+        let mut order: Vec<(u32, u32)> = points
+            .par_iter()
+            .enumerate()
+            .map(|(i, p)| (z_order(*p), i as u32))
+            .collect();
+        order.par_sort_unstable();
+        let answers: Vec<Option<(usize, f64)>> = order
+            .par_iter()
+            .with_min_len(4096)
+            .map(|&(_, i)| {
+                self.nearest(points[i as usize], 1, max_m, &keep)
+                    .first()
+                    .map(|h| (h.index, h.distance_m))
+            })
+            .collect();
+        let mut out = vec![None; points.len()];
+        for (&(_, i), a) in order.iter().zip(answers) {
+            out[i as usize] = a;
+        }
         out
     }
 
@@ -1036,6 +1104,24 @@ mod tests {
                     .map(|w| w.1.to_string())
                     .collect();
                 assert_eq!(ids(&got), want, "at {at:?} k {k}");
+            }
+        }
+    }
+
+    #[test]
+    fn nearest_each_matches_nearest() {
+        let stations = random_stations(13, 1500);
+        let index = GeoIndex::new(stations);
+        let mut rng = ChaCha8Rng::seed_from_u64(14);
+        let pts: Vec<LonLat> = (0..3000).map(|_| random_query(&mut rng)).collect();
+        for max_m in [None, Some(20_000.0)] {
+            let each = index.nearest_each(&pts, max_m, |s| s.capacity > 10);
+            for (p, got) in pts.iter().zip(each) {
+                let want = index
+                    .nearest(*p, 1, max_m, |s| s.capacity > 10)
+                    .first()
+                    .map(|h| (h.index, h.distance_m));
+                assert_eq!(got, want);
             }
         }
     }
