@@ -570,10 +570,23 @@ fn main() -> Result<()> {
             &PathBuf::from(get("--export").context("--export DIR")?),
             quick,
         ),
+        Some("load") => {
+            // For profiling the dataset loader: load a folder, print the time.
+            let dir = PathBuf::from(get("--data").context("--data DIR")?);
+            let t = Instant::now();
+            let ds = Dataset::load_dir(&dir)?;
+            figure(
+                "load",
+                t.elapsed().as_secs_f64(),
+                "s",
+                &format!("{} hotspots", ds.hotspots.len()),
+            );
+            Ok(())
+        }
         Some("knn") => {
             knn_only(get("--n").map_or(Ok(150_000), |s| s.parse())?, quick);
             Ok(())
         }
-        _ => bail!("usage: yizhan-bench gen|core|knn (see bench/run.sh)"),
+        _ => bail!("usage: yizhan-bench gen|core|load|knn (see bench/run.sh)"),
     }
 }
