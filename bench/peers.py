@@ -243,14 +243,15 @@ def spopt_peer(export):
     m = MCLP.from_cost_matrix(cost, dem[:, 2], service_radius=radius, p_facilities=p, name="mclp")
     t_build = time.perf_counter() - t
     t = time.perf_counter()
-    m = m.solve(pulp.PULP_CBC_CMD(msg=False))
+    m = m.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=120))
     t_solve = time.perf_counter() - t
+    status = pulp.LpStatus[m.problem.status] + "/" + pulp.LpSolution.get(m.problem.sol_status, "?")
     chosen = [j for j in range(len(sites)) if m.fac_vars[j].value() > 0.5]
     covered = float(dem[(cost[:, chosen] <= radius).any(axis=1), 2].sum())
     total = t_matrix + t_build + t_solve
     figure("peer_spopt_mclp", total, "s",
            f"spopt MCLP + CBC, {len(dem)} x {len(sites)}, p={p}: matrix {t_matrix:.1f} s, model {t_build:.1f} s, "
-           f"solve {t_solve:.1f} s; covered {covered:.0f} (yizhan exact {float(ours_exact):.0f})")
+           f"CBC {t_solve:.1f} s (limit 120 s, status {status}); covered {covered:.0f} (yizhan exact {float(ours_exact):.0f})")
 
 
 # ---------------------------------------------------------------- ratios

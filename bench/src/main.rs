@@ -423,7 +423,7 @@ fn mclp(city: &Path, export: &Path) -> Result<()> {
     });
     let heur = heur.context("no run")??;
     params.exact = true;
-    params.time_limit_s = 60.0;
+    params.time_limit_s = 30.0;
     let t = Instant::now();
     let exact = yizhan_plan::solve(&prob, &params)?;
     let e_s = t.elapsed().as_secs_f64();
