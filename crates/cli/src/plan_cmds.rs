@@ -13,7 +13,7 @@ use yizhan_plan::coverage::{
 };
 use yizhan_plan::{
     assign, select, DemandPoint, ExactSolver, MatrixCsv, Model, Problem, SiteInfo, SiteParams,
-    WeightsCsv,
+    TownSites, WeightsCsv,
 };
 
 use crate::common::{emit, Ctx, Table};
@@ -630,38 +630,11 @@ fn run_site(ctx: &Ctx, a: SiteArgs) -> Result<()> {
         None => {
             let ds = ctx.load()?;
             let cands = load_candidates(ctx, &ds, a.candidates.as_ref(), a.cells)?;
-            let hs = ds.hotspots.items();
-            let demand: Vec<DemandPoint> = hs
-                .iter()
-                .map(|h| DemandPoint {
-                    id: h.id.clone(),
-                    weight: h.workers as f64,
-                })
-                .collect();
-            let dat: Vec<LonLat> = hs.iter().map(|h| h.location).collect();
-            let mut sites: Vec<SiteInfo> = Vec::new();
-            let mut sat: Vec<LonLat> = Vec::new();
-            if a.keep_existing {
-                let workers = coverage::worker_filter(StationFilter::default());
-                for s in ds.stations.items().iter().filter(|s| workers.accepts(s)) {
-                    sites.push(SiteInfo {
-                        id: s.id.clone(),
-                        capacity: Some(s.capacity as f64),
-                    });
-                    sat.push(s.location);
-                    params.fixed.push(s.id.clone());
-                }
-            }
-            for c in &cands {
-                sites.push(SiteInfo {
-                    id: c.id.clone(),
-                    capacity: c.capacity.map(f64::from),
-                });
-                sat.push(c.location);
-            }
+            let town = TownSites::new(&ds, &cands, a.keep_existing);
+            params.fixed.extend(town.fixed.iter().cloned());
             let max_m = match a.model {
                 Model::Mclp | Model::Lscp => a.radius_m,
-                _ if demand.len() * sites.len() <= MAX_DENSE => None,
+                _ if town.pairs() <= MAX_DENSE => None,
                 _ => Some(a.radius_m.context(
                     "too many demand-site pairs for a full matrix: give --radius-m to limit assignment distance",
                 )?),
@@ -669,7 +642,7 @@ fn run_site(ctx: &Ctx, a: SiteArgs) -> Result<()> {
             if max_m.is_none() && matches!(a.model, Model::Mclp | Model::Lscp) {
                 bail!("--model {} needs --radius-m", a.model);
             }
-            Problem::from_points(demand, &dat, sites, &sat, max_m)?
+            town.into_problem(max_m)?
         }
     };
     let sol = select::solve(&prob, &params)?;

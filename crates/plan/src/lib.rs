@@ -24,5 +24,5 @@ pub mod select;
 
 pub use error::PlanError;
 pub use milp::ExactSolver;
-pub use problem::{DemandPoint, MatrixCsv, Problem, SiteInfo, WeightsCsv};
+pub use problem::{DemandPoint, MatrixCsv, Problem, SiteInfo, TownSites, WeightsCsv};
 pub use select::{solve, Model, SiteParams, SiteSolution};

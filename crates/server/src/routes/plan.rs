@@ -15,7 +15,7 @@ use yizhan_core::index::StationFilter;
 use yizhan_core::model::{Candidate, Station};
 use yizhan_core::Dataset;
 use yizhan_plan::coverage::{self, CoverageParams, CoverageReport, GapWeights, Nearest};
-use yizhan_plan::{assign, select, DemandPoint, Model, Problem, SiteInfo, SiteParams};
+use yizhan_plan::{assign, select, DemandPoint, Model, Problem, SiteInfo, SiteParams, TownSites};
 
 use crate::auth::{Access, Route};
 use crate::error::ApiError;
@@ -428,44 +428,17 @@ pub async fn select_route(
     let data = Arc::clone(&snap.data);
     blocking(move || {
         let cands = candidates_in(b.candidates, b.cells, &data, crs)?;
-        let hs = data.hotspots.items();
-        let demand: Vec<DemandPoint> = hs
-            .iter()
-            .map(|h| DemandPoint {
-                id: h.id.clone(),
-                weight: f64::from(h.workers),
-            })
-            .collect();
-        let dat: Vec<LonLat> = hs.iter().map(|h| h.location).collect();
-        let mut sites = Vec::new();
-        let mut sat = Vec::new();
-        if b.keep_existing {
-            let workers = coverage::worker_filter(StationFilter::default());
-            for s in data.stations.items().iter().filter(|s| workers.accepts(s)) {
-                sites.push(SiteInfo {
-                    id: s.id.clone(),
-                    capacity: Some(f64::from(s.capacity)),
-                });
-                sat.push(s.location);
-                params.fixed.push(s.id.clone());
-            }
-        }
-        for c in &cands {
-            sites.push(SiteInfo {
-                id: c.id.clone(),
-                capacity: c.capacity.map(f64::from),
-            });
-            sat.push(c.location);
-        }
+        let town = TownSites::new(&data, &cands, b.keep_existing);
+        params.fixed.extend(town.fixed.iter().cloned());
         let max_m = match b.model {
             Model::Mclp | Model::Lscp => b.cutoff_m,
-            _ if demand.len() * sites.len() <= MAX_DENSE => None,
+            _ if town.pairs() <= MAX_DENSE => None,
             _ => Some(b.cutoff_m.ok_or_else(|| ApiError::BadBody {
                 path: Some("cutoff_m".into()),
                 reason: "too many demand-site pairs for a full matrix: give cutoff_m".into(),
             })?),
         };
-        let prob = Problem::from_points(demand, &dat, sites, &sat, max_m)?;
+        let prob = town.into_problem(max_m)?;
         let sol = select::solve(&prob, &params)?;
         let mut where_: serde_json::Map<String, Value> = serde_json::Map::new();
         for c in &cands {
