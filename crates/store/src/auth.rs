@@ -133,28 +133,14 @@ impl Store {
 
     /// The role of a valid, unrevoked token.
     pub fn verify_token(&self, secret: &str) -> Result<Option<TokenInfo>> {
-        let row = self
-            .conn
+        self.conn
             .query_row(
-                "SELECT id, role, label, created_at, revoked_at FROM yizhan_tokens WHERE hash = ?1 AND revoked_at IS NULL",
+                &format!("{TOKEN_SELECT} WHERE hash = ?1 AND revoked_at IS NULL"),
                 [hash(secret)],
-                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+                token_row,
             )
-            .optional()?;
-        row.map(|(id, role, label, created_at, revoked_at)| {
-            Ok(TokenInfo {
-                id,
-                role: role.parse().map_err(|e: UnknownRole| StoreError::Corrupt {
-                    table: "yizhan_tokens",
-                    id: id.to_string(),
-                    reason: e.to_string(),
-                })?,
-                label,
-                created_at,
-                revoked_at,
-            })
-        })
-        .transpose()
+            .optional()?
+            .transpose()
     }
 
     /// Revoke a token by id.
@@ -171,32 +157,31 @@ impl Store {
 
     /// Every token (without secrets).
     pub fn tokens(&self) -> Result<Vec<TokenInfo>> {
-        let mut st = self.conn.prepare(
-            "SELECT id, role, label, created_at, revoked_at FROM yizhan_tokens ORDER BY id",
-        )?;
-        let rows = st.query_map([], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-            ))
-        })?;
-        rows.map(|r| {
-            let (id, role, label, created_at, revoked_at) = r?;
-            Ok(TokenInfo {
-                id,
-                role: role.parse().map_err(|e: UnknownRole| StoreError::Corrupt {
-                    table: "yizhan_tokens",
-                    id: id.to_string(),
-                    reason: e.to_string(),
-                })?,
-                label,
-                created_at,
-                revoked_at,
-            })
-        })
-        .collect()
+        let mut st = self.conn.prepare(&format!("{TOKEN_SELECT} ORDER BY id"))?;
+        let rows = st.query_map([], token_row)?;
+        rows.map(|r| r?).collect()
     }
+}
+
+const TOKEN_SELECT: &str = "SELECT id, role, label, created_at, revoked_at FROM yizhan_tokens";
+
+/// A token row; the outer result is SQLite's, the inner one a role that does not parse.
+fn token_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<TokenInfo>> {
+    let id: i64 = r.get(0)?;
+    let role: String = r.get(1)?;
+    let (label, created_at, revoked_at) = (r.get(2)?, r.get(3)?, r.get(4)?);
+    Ok(role
+        .parse()
+        .map_err(|e: UnknownRole| StoreError::Corrupt {
+            table: "yizhan_tokens",
+            id: id.to_string(),
+            reason: e.to_string(),
+        })
+        .map(|role| TokenInfo {
+            id,
+            role,
+            label,
+            created_at,
+            revoked_at,
+        }))
 }
