@@ -51,6 +51,26 @@ pub fn yizhan_bin() -> PathBuf {
     .clone()
 }
 
+/// Run `yizhan ARGS` in the repository root and collect its output.
+pub fn run_yizhan(args: &[&str]) -> std::process::Output {
+    Command::new(yizhan_bin())
+        .current_dir(repo_root())
+        .args(args)
+        .output()
+        .expect("yizhan runs")
+}
+
+/// Run `yizhan ARGS`, assert that it succeeds, and return its standard output.
+pub fn yizhan_ok(args: &[&str]) -> String {
+    let out = run_yizhan(args);
+    assert!(
+        out.status.success(),
+        "yizhan {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
 /// Whether tests run in CI (`CI=true`), where missing tools are failures.
 pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")

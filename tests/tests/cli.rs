@@ -2,38 +2,16 @@
 //! independent brute-force haversine scan of the stations file, and bad input.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use serde_json::Value;
+use yizhan_tests::{run_yizhan as run, yizhan_ok as ok_stdout};
 
 /// Mean Earth radius, metres (the documented constant; the oracle is written apart
 /// from the core on purpose).
 const R: f64 = 6_371_008.8;
 
-fn bin() -> PathBuf {
-    yizhan_tests::yizhan_bin()
-}
-
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn run(args: &[&str]) -> Output {
-    Command::new(bin())
-        .current_dir(repo())
-        .args(args)
-        .output()
-        .expect("yizhan runs")
-}
-
-fn ok_stdout(args: &[&str]) -> String {
-    let out = run(args);
-    assert!(
-        out.status.success(),
-        "yizhan {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 fn hav(a: (f64, f64), b: (f64, f64)) -> f64 {

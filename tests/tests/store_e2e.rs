@@ -10,30 +10,12 @@
 //! ```
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use yizhan_tests::{repo_root, require_tool, sample_data, yizhan_bin, Server};
-
-fn yizhan(args: &[&str]) -> Output {
-    Command::new(yizhan_bin())
-        .current_dir(repo_root())
-        .args(args)
-        .output()
-        .expect("yizhan runs")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = yizhan(args);
-    assert!(
-        out.status.success(),
-        "yizhan {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+use yizhan_tests::{require_tool, run_yizhan as yizhan, sample_data, yizhan_ok as ok, Server};
 
 fn import(store: &Path) {
     let data = sample_data();
