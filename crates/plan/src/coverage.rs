@@ -285,14 +285,15 @@ where
     S: yizhan_core::Located + Sync,
 {
     let max = (!beyond_cutoff).then_some(cutoff_m);
-    points
-        .par_iter()
-        .with_min_len(1024)
-        .map(|&p| match stations.nearest(p, 1, max, keep).first() {
-            Some(h) => Nearest {
-                station: Some(h.index),
-                distance_m: Some(h.distance_m),
-                covered: h.distance_m <= cutoff_m,
+    // The core visits the points along a Z-order curve on all cores (cache-friendly).
+    stations
+        .nearest_each(points, max, keep)
+        .into_iter()
+        .map(|hit| match hit {
+            Some((station, d)) => Nearest {
+                station: Some(station),
+                distance_m: Some(d),
+                covered: d <= cutoff_m,
             },
             None => Nearest {
                 station: None,
