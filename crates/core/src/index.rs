@@ -1,17 +1,25 @@
-//! R-tree indexes over located items, answering in true great-circle metres.
+//! Spatial indexes over located items, answering in true great-circle metres.
 //!
-//! `rstar` measures planar, squared distance. Rather than re-ranking a planar
-//! lon/lat answer (which is wrong near ±180° and at high latitude), every item is
-//! stored as its unit vector on the sphere (see [`LonLat::to_unit_vector`]): the
-//! chord between two unit vectors grows strictly with the great-circle distance,
-//! so the R-tree's nearest-neighbour order *is* the great-circle order. Final
-//! distances are recomputed with the haversine formula and ties broken by id, so
-//! every query answers exactly what a brute-force haversine scan answers
-//! (the oracle tests at the bottom of this file check that).
+//! Distance queries (k nearest, within a radius) run on a flat, bulk-built k-d tree
+//! over unit vectors on the sphere (see [`LonLat::to_unit_vector`]): the chord
+//! between two unit vectors grows strictly with the great-circle distance, so the
+//! tree's nearest-neighbour order *is* the great-circle order, across ±180° and at
+//! the poles, which a planar lon/lat index gets wrong. Vectors are stored as f32 in
+//! tree order for cache locality (see BENCHMARKS.md: about twice the throughput of
+//! an `rstar` R-tree over the same vectors); candidates within the f32 error of the
+//! k-th are re-ranked by the haversine distance itself, ties broken by id, so every
+//! query answers exactly what a brute-force haversine scan answers (the oracle tests
+//! at the bottom of this file check that).
+//!
+//! Rectangle and polygon queries, planar in lon/lat by definition (GeoJSON, OGC
+//! `bbox`), run on an `rstar` R-tree over lon/lat degrees, built on first use.
+
+use std::sync::OnceLock;
 
 use chrono::NaiveDateTime;
 use geo::{BoundingRect, Contains};
 use geo_types::{Point, Polygon};
+use rstar::{RTree, RTreeObject, AABB};
 
 use crate::geodesy::{chord_for_distance, CoordError, LonLat};
 use crate::model::{AmenitySet, Candidate, GridCell, Hotspot, Station, StationKind};
@@ -128,20 +136,6 @@ impl BBox {
         };
         lat_ok && lon_ok
     }
-
-    /// The box as 3-D envelopes enclosing its patch of the unit sphere (two when it
-    /// crosses the antimeridian).
-    fn envelopes(&self) -> Vec<Aabb> {
-        let spans = if self.west <= self.east {
-            vec![(self.west, self.east)]
-        } else {
-            vec![(self.west, 180.0), (-180.0, self.east)]
-        };
-        spans
-            .into_iter()
-            .map(|(w, e)| lonlat_patch_envelope(w, e, self.south, self.north))
-            .collect()
-    }
 }
 
 impl std::str::FromStr for BBox {
@@ -157,47 +151,6 @@ impl std::str::FromStr for BBox {
             _ => Err(BBoxError::Format(s.to_string())),
         }
     }
-}
-
-/// Range of a function over an interval, given its values at the ends and at any
-/// interior critical points.
-fn range_of(f: impl Fn(f64) -> f64, a: f64, b: f64, critical: &[f64]) -> (f64, f64) {
-    let mut lo = f(a).min(f(b));
-    let mut hi = f(a).max(f(b));
-    for &c in critical {
-        if c > a && c < b {
-            lo = lo.min(f(c));
-            hi = hi.max(f(c));
-        }
-    }
-    (lo, hi)
-}
-
-fn product_range((a0, a1): (f64, f64), (b0, b1): (f64, f64)) -> (f64, f64) {
-    let p = [a0 * b0, a0 * b1, a1 * b0, a1 * b1];
-    (
-        p.iter().copied().fold(f64::INFINITY, f64::min),
-        p.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-    )
-}
-
-/// An axis-aligned box in unit-vector space: lower and upper corners.
-type Aabb = ([f64; 3], [f64; 3]);
-
-/// Conservative 3-D envelope of the lon/lat patch [w, e] × [s, n] (w ≤ e).
-fn lonlat_patch_envelope(w: f64, e: f64, s: f64, n: f64) -> Aabb {
-    const PAD: f64 = 1e-12;
-    let crit_lon = [-180.0, -90.0, 0.0, 90.0, 180.0];
-    let cos_lon = range_of(|x| x.to_radians().cos(), w, e, &crit_lon);
-    let sin_lon = range_of(|x| x.to_radians().sin(), w, e, &crit_lon);
-    let cos_lat = range_of(|x| x.to_radians().cos(), s, n, &[0.0]);
-    let z = range_of(|x| x.to_radians().sin(), s, n, &[]);
-    let x = product_range(cos_lat, cos_lon);
-    let y = product_range(cos_lat, sin_lon);
-    (
-        [x.0 - PAD, y.0 - PAD, z.0 - PAD],
-        [x.1 + PAD, y.1 + PAD, z.1 + PAD],
-    )
 }
 
 /// Slack, in metres, when turning chord bounds into distance bounds; results are
@@ -248,10 +201,6 @@ impl Node {
             s += v * v;
         }
         s
-    }
-
-    fn intersects(&self, (lo, hi): &Aabb) -> bool {
-        (0..3).all(|d| f64::from(self.lo[d]) <= hi[d] && f64::from(self.hi[d]) >= lo[d])
     }
 }
 
@@ -375,6 +324,24 @@ pub struct GeoIndex<T> {
     geo: Vec<PointGeo>,
     /// Index in `items` of each point, in tree order.
     perm: Vec<u32>,
+    /// An `rstar` R-tree over lon/lat degrees for rectangle and polygon queries, which
+    /// are planar in lon/lat by definition (GeoJSON, OGC `bbox`); built on first use,
+    /// so layers never asked for a rectangle (5,000,000 hotspots) do not pay for it.
+    rtree: OnceLock<RTree<LonLatEntry>>,
+}
+
+/// An entry of the lon/lat R-tree: a position in degrees and the item's index.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct LonLatEntry {
+    p: [f64; 2],
+    idx: u32,
+}
+
+impl RTreeObject for LonLatEntry {
+    type Envelope = AABB<[f64; 2]>;
+    fn envelope(&self) -> Self::Envelope {
+        AABB::from_point(self.p)
+    }
 }
 
 /// Recursively build the subtree over `pts[lo..hi]`; returns its node index.
@@ -442,6 +409,7 @@ impl<T: Located> GeoIndex<T> {
             xyz,
             geo,
             perm,
+            rtree: OnceLock::new(),
         }
     }
 
@@ -557,25 +525,6 @@ impl<T: Located> GeoIndex<T> {
             return true;
         }
         self.radius_rec(node + 1, q, r2, f) && self.radius_rec(n.right, q, r2, f)
-    }
-
-    /// Visit every point (tree position) whose f32 vector is inside the box.
-    fn envelope_rec(&self, node: u32, env: &Aabb, f: &mut impl FnMut(usize)) {
-        let n = &self.nodes[node as usize];
-        if !n.intersects(env) {
-            return;
-        }
-        if n.right == 0 {
-            let (s, e) = (n.start as usize, n.end as usize);
-            for (pos, p) in self.xyz[s..e].iter().enumerate() {
-                if (0..3).all(|d| f64::from(p[d]) >= env.0[d] && f64::from(p[d]) <= env.1[d]) {
-                    f(s + pos);
-                }
-            }
-            return;
-        }
-        self.envelope_rec(node + 1, env, f);
-        self.envelope_rec(n.right, env, f);
     }
 
     /// The `k` nearest items accepted by `keep`, no farther than `max_m` metres,
@@ -735,27 +684,46 @@ impl<T: Located> GeoIndex<T> {
         found
     }
 
+    /// The lon/lat R-tree, bulk-loaded on first use.
+    fn rtree(&self) -> &RTree<LonLatEntry> {
+        self.rtree.get_or_init(|| {
+            RTree::bulk_load(
+                self.items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, it)| {
+                        let p = it.location();
+                        LonLatEntry {
+                            p: [p.lon, p.lat],
+                            idx: i as u32,
+                        }
+                    })
+                    .collect(),
+            )
+        })
+    }
+
     /// Every item accepted by `keep` inside `bbox` (edges included), ordered by id.
+    /// Answered by the `rstar` R-tree over lon/lat (a box crossing the antimeridian is
+    /// split in two).
     pub fn within_bbox(&self, bbox: &BBox, keep: impl Fn(&T) -> bool) -> Vec<Hit<'_, T>> {
+        let spans = if bbox.west <= bbox.east {
+            vec![(bbox.west, bbox.east)]
+        } else {
+            vec![(bbox.west, 180.0), (-180.0, bbox.east)]
+        };
+        let tree = self.rtree();
         let mut seen = std::collections::HashSet::new();
         let mut out: Vec<Hit<'_, T>> = Vec::new();
-        if self.items.is_empty() {
-            return out;
-        }
-        for (lo, hi) in bbox.envelopes() {
-            let env = (lo.map(|x| x - F32_CHORD_ERR), hi.map(|x| x + F32_CHORD_ERR));
-            self.envelope_rec(0, &env, &mut |pos| {
-                let g = &self.geo[pos];
-                let idx = self.perm[pos] as usize;
-                if bbox.contains(LonLat {
-                    lon: g.lon,
-                    lat: g.lat,
-                }) && keep(&self.items[idx])
-                    && seen.insert(idx)
-                {
+        for (w, e) in spans {
+            let env = AABB::from_corners([w, bbox.south], [e, bbox.north]);
+            for entry in tree.locate_in_envelope(&env) {
+                let idx = entry.idx as usize;
+                let item = &self.items[idx];
+                if bbox.contains(item.location()) && keep(item) && seen.insert(idx) {
                     out.push(self.hit(idx, 0.0));
                 }
-            });
+            }
         }
         out.sort_by(|a, b| a.item.id().cmp(b.item.id()));
         out
