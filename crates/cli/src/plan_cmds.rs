@@ -7,13 +7,13 @@ use anyhow::{bail, Context as _, Result};
 use clap::{Args, Subcommand};
 use serde_json::json;
 use yizhan_core::io;
-use yizhan_core::{Candidate, Dataset, LonLat, Station, StationFilter, StationKind};
+use yizhan_core::{Candidate, Dataset, Station, StationFilter, StationKind};
 use yizhan_plan::coverage::{
     self, CoverageParams, CoverageReport, Cutoff, Decay, GapWeights, Nearest, TravelMode,
 };
 use yizhan_plan::{
-    assign, select, DemandPoint, ExactSolver, MatrixCsv, Model, Problem, SiteInfo, SiteParams,
-    TownSites, WeightsCsv,
+    assign, select, ExactSolver, MatrixCsv, Model, Problem, SiteInfo, SiteParams, TownSites,
+    WeightsCsv,
 };
 
 use crate::common::{emit, Ctx, Table};
@@ -477,25 +477,12 @@ fn run_assign(ctx: &Ctx, a: AssignArgs) -> Result<()> {
         }
         None => {
             let ds = ctx.load()?;
-            let hs = ds.hotspots.items();
-            let demand: Vec<DemandPoint> = hs
-                .iter()
-                .map(|h| DemandPoint {
-                    id: h.id.clone(),
-                    weight: (h.workers as f64 * a.peak_share).round(),
-                })
-                .collect();
-            let st = ds.stations.items();
-            let sites: Vec<SiteInfo> = st
-                .iter()
-                .map(|s| SiteInfo {
-                    id: s.id.clone(),
-                    capacity: Some(s.capacity as f64),
-                })
-                .collect();
-            let dat: Vec<LonLat> = hs.iter().map(|h| h.location).collect();
-            let sat: Vec<LonLat> = st.iter().map(|s| s.location).collect();
-            Problem::from_points(demand, &dat, sites, &sat, Some(a.cutoff_m))?
+            // Workers (seats wanted at once) to the rest stations' seats.
+            let mut town = TownSites::new(&ds, &[], true);
+            for d in &mut town.demand {
+                d.weight = (d.weight * a.peak_share).round();
+            }
+            town.into_problem(Some(a.cutoff_m))?
         }
     };
     let res = assign::assign(&prob, Some(a.cutoff_m))?;

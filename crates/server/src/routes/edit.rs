@@ -16,12 +16,11 @@ use serde_json::{json, Value};
 use yizhan_core::crs::Crs;
 use yizhan_core::io::ReadError;
 use yizhan_core::model::Station;
-use yizhan_plan::coverage::CoverageParams;
 
 use crate::auth::{Access, Caller, Route};
 use crate::error::ApiError;
 use crate::extract::{local_now, JsonBody, Params, PathParam};
-use crate::routes::plan::{blocking, candidates_in, check_cutoff, compare_table, CandidateIn};
+use crate::routes::plan::{blocking, body_params, candidates_in, compare_table, CandidateIn};
 use crate::routes::stations::{station_out, Freshness};
 use crate::routes::GeoJson;
 use crate::state::{AppState, LiveEvent, StationChange};
@@ -284,7 +283,7 @@ pub struct ScenarioIn {
     /// Walking cutoff of the comparison, metres (default: the server's).
     #[serde(default)]
     pub cutoff_m: Option<f64>,
-    /// Share of workers wanting a seat at once (default 1).
+    /// Share of workers wanting a seat at once (default 0.1).
     #[serde(default)]
     pub peak_share: Option<f64>,
 }
@@ -334,20 +333,7 @@ pub async fn save_scenario(
             reason: "give at least one candidate site".into(),
         });
     }
-    let cutoff = check_cutoff(
-        "cutoff_m",
-        b.cutoff_m.unwrap_or(st.config().default_cutoff_m),
-    )?;
-    let mut params = CoverageParams::metres(cutoff);
-    if let Some(s) = b.peak_share {
-        if !(s > 0.0 && s <= 1.0) {
-            return Err(ApiError::BadBody {
-                path: Some("peak_share".into()),
-                reason: format!("{s} must be above 0 and at most 1"),
-            });
-        }
-        params.peak_share = s;
-    }
+    let params = body_params(&st, b.cutoff_m, b.peak_share)?;
     let snap = st.snapshot();
     let st2 = st.clone();
     let sc = blocking(move || {

@@ -15,7 +15,7 @@ use yizhan_core::index::StationFilter;
 use yizhan_core::model::{Candidate, Station};
 use yizhan_core::Dataset;
 use yizhan_plan::coverage::{self, CoverageParams, CoverageReport, GapWeights, Nearest};
-use yizhan_plan::{assign, select, DemandPoint, Model, Problem, SiteInfo, SiteParams, TownSites};
+use yizhan_plan::{assign, select, Model, SiteParams, TownSites};
 
 use crate::auth::{Access, Route};
 use crate::error::ApiError;
@@ -263,7 +263,7 @@ pub struct CompareIn {
     /// Walking cutoff in metres.
     #[serde(default)]
     pub cutoff_m: Option<f64>,
-    /// Share of workers wanting a seat at once (default 1).
+    /// Share of workers wanting a seat at once (default 0.1).
     #[serde(default)]
     pub peak_share: Option<f64>,
     /// How many rows to return (default all).
@@ -285,23 +285,7 @@ pub async fn compare_route(
     JsonBody(b): JsonBody<CompareIn>,
 ) -> Result<Json<Value>, ApiError> {
     let crs = p.crs()?;
-    let cutoff = check_cutoff(
-        "cutoff_m",
-        b.cutoff_m.unwrap_or(st.config().default_cutoff_m),
-    )?;
-    let mut params = CoverageParams {
-        peak_share: coverage::DEFAULT_PEAK_SHARE,
-        ..CoverageParams::metres(cutoff)
-    };
-    if let Some(s) = b.peak_share {
-        if !(s > 0.0 && s <= 1.0) {
-            return Err(ApiError::BadBody {
-                path: Some("peak_share".into()),
-                reason: format!("{s} must be above 0 and at most 1"),
-            });
-        }
-        params.peak_share = s;
-    }
+    let params = body_params(&st, b.cutoff_m, b.peak_share)?;
     let snap = st.snapshot();
     let data = Arc::clone(&snap.data);
     blocking(move || {
@@ -309,6 +293,27 @@ pub async fn compare_route(
         compare_table(&data, &cands, &params, crs, b.top).map(Json)
     })
     .await
+}
+
+/// Coverage parameters from a request body: `cutoff_m` (default: the server's) and
+/// `peak_share` (default [`coverage::DEFAULT_PEAK_SHARE`], in (0, 1]).
+pub(crate) fn body_params(
+    st: &AppState,
+    cutoff_m: Option<f64>,
+    peak_share: Option<f64>,
+) -> Result<CoverageParams, ApiError> {
+    let cutoff = check_cutoff("cutoff_m", cutoff_m.unwrap_or(st.config().default_cutoff_m))?;
+    let peak_share = peak_share.unwrap_or(coverage::DEFAULT_PEAK_SHARE);
+    if !(peak_share > 0.0 && peak_share <= 1.0) {
+        return Err(ApiError::BadBody {
+            path: Some("peak_share".into()),
+            reason: format!("{peak_share} must be above 0 and at most 1"),
+        });
+    }
+    Ok(CoverageParams {
+        peak_share,
+        ..CoverageParams::metres(cutoff)
+    })
 }
 
 /// The comparison table of candidate sites (coordinates in `crs`), best first.
@@ -471,7 +476,7 @@ pub struct AssignIn {
     /// Farthest a worker is sent, metres.
     #[serde(default)]
     pub cutoff_m: Option<f64>,
-    /// Share of workers wanting a seat at once (default 1).
+    /// Share of workers wanting a seat at once (default 0.1).
     #[serde(default)]
     pub peak_share: Option<f64>,
 }
@@ -486,39 +491,17 @@ pub async fn assign_route(
     State(st): State<AppState>,
     JsonBody(b): JsonBody<AssignIn>,
 ) -> Result<Json<Value>, ApiError> {
-    let cutoff = check_cutoff(
-        "cutoff_m",
-        b.cutoff_m.unwrap_or(st.config().default_cutoff_m),
-    )?;
-    let share = b.peak_share.unwrap_or(1.0);
-    if !(share > 0.0 && share <= 1.0) {
-        return Err(ApiError::BadBody {
-            path: Some("peak_share".into()),
-            reason: format!("{share} must be above 0 and at most 1"),
-        });
-    }
+    let params = body_params(&st, b.cutoff_m, b.peak_share)?;
+    let (cutoff, share) = (params.cutoff.metres()?, params.peak_share);
     let snap = st.snapshot();
     let data = Arc::clone(&snap.data);
     blocking(move || {
-        let hs = data.hotspots.items();
-        let demand: Vec<DemandPoint> = hs
-            .iter()
-            .map(|h| DemandPoint {
-                id: h.id.clone(),
-                weight: (f64::from(h.workers) * share).round(),
-            })
-            .collect();
-        let st = data.stations.items();
-        let sites: Vec<SiteInfo> = st
-            .iter()
-            .map(|s| SiteInfo {
-                id: s.id.clone(),
-                capacity: Some(f64::from(s.capacity)),
-            })
-            .collect();
-        let dat: Vec<LonLat> = hs.iter().map(|h| h.location).collect();
-        let sat: Vec<LonLat> = st.iter().map(|s| s.location).collect();
-        let prob = Problem::from_points(demand, &dat, sites, &sat, Some(cutoff))?;
+        // Workers (seats wanted at once) to the rest stations' seats.
+        let mut town = TownSites::new(&data, &[], true);
+        for d in &mut town.demand {
+            d.weight = (d.weight * share).round();
+        }
+        let prob = town.into_problem(Some(cutoff))?;
         let res = assign::assign(&prob, Some(cutoff))?;
         let mut out = json!(res);
         out["cutoff_m"] = json!(cutoff);
