@@ -1172,6 +1172,30 @@ fn covers_all(prob: &Problem, s: &Setup, sites: &[usize], r: f64) -> bool {
 // ---------------------------------------------------------------------------------------
 // Exact integer programs
 
+/// One binary "site j is open" variable per free site, warm-started from
+/// `warm_open`: the variable of each site (`usize::MAX` for sites that are not free)
+/// and the (site, variable) pairs.
+fn open_vars(
+    lp: &mut Milp,
+    free: &[usize],
+    warm_open: &[bool],
+) -> (Vec<usize>, Vec<(usize, usize)>) {
+    let mut yv = vec![usize::MAX; warm_open.len()];
+    let mut ys = Vec::with_capacity(free.len());
+    for &j in free {
+        let v = lp.var(
+            0.0,
+            1.0,
+            true,
+            0.0,
+            Some(if warm_open[j] { 1.0 } else { 0.0 }),
+        );
+        yv[j] = v;
+        ys.push((j, v));
+    }
+    (yv, ys)
+}
+
 fn picked(x: &[f64], yvars: &[(usize, usize)]) -> Vec<usize> {
     yvars
         .iter()
@@ -1214,19 +1238,7 @@ fn mclp_exact(
     for &j in warm {
         warm_open[j] = true;
     }
-    let mut yv = vec![usize::MAX; prob.n_sites()];
-    let mut ys = Vec::new();
-    for &j in &s.free {
-        let v = lp.var(
-            0.0,
-            1.0,
-            true,
-            0.0,
-            Some(if warm_open[j] { 1.0 } else { 0.0 }),
-        );
-        yv[j] = v;
-        ys.push((j, v));
-    }
+    let (yv, ys) = open_vars(&mut lp, &s.free, &warm_open);
     for i in 0..n {
         if fixed_cov[i] || w[i] <= 0.0 {
             continue;
@@ -1359,19 +1371,7 @@ fn pmedian_exact(
         warm_open[j] = true;
     }
     let mut lp = Milp::default();
-    let mut yv = vec![usize::MAX; m];
-    let mut ys = Vec::new();
-    for &j in &s.free {
-        let v = lp.var(
-            0.0,
-            1.0,
-            true,
-            0.0,
-            Some(if warm_open[j] { 1.0 } else { 0.0 }),
-        );
-        yv[j] = v;
-        ys.push((j, v));
-    }
+    let (yv, ys) = open_vars(&mut lp, &s.free, &warm_open);
     for (i, v) in pairs.iter().enumerate() {
         let mut assign: Vec<(usize, f64)> = Vec::with_capacity(v.len() + 1);
         let complete = v.last().is_some_and(|(j, _)| is_fixed[*j]) || v.len() == m;
