@@ -26,6 +26,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod routes;
 pub mod state;
+pub mod station_json;
 pub mod web;
 
 use std::future::Future;

@@ -14,6 +14,7 @@ use crate::error::ApiError;
 use crate::extract::{local_now, Params, PathParam};
 use crate::routes::GeoJson;
 use crate::state::AppState;
+use crate::station_json::{feature_string, StationCollection};
 
 /// Stations returned by `nearest` when `k` is not given.
 pub const DEFAULT_K: u64 = 5;
@@ -92,7 +93,9 @@ fn live_filter(mut filter: StationFilter, fresh: Freshness) -> impl Fn(&Station)
 
 /// A station as a feature with the fields a courier needs: distance, open now,
 /// free seats (`null` when no current report), the occupancy report, and when it
-/// opens next if closed.
+/// opens next if closed. The courier routes write the same text directly with
+/// [`crate::station_json`]; this `Feature` is for answers that embed it in other
+/// JSON (edits, the live stream) and is the reference the writer is tested against.
 pub fn station_out(
     s: &Station,
     crs: Crs,
@@ -144,16 +147,20 @@ pub async fn nearest(State(st): State<AppState>, p: Params) -> Result<GeoJson, A
     let filter = p.station_filter()?;
     let now = filter.open_at.unwrap_or_else(local_now);
     let fresh = Freshness::of(&st);
-    let keep = live_filter(filter, fresh);
     let snap = st.snapshot();
-    let features: Vec<Feature> = snap
-        .data
-        .stations
-        .nearest(at, k, max_m, keep)
-        .into_iter()
-        .map(|h| station_out(h.item, crs, Some(h.distance_m), now, &fresh))
-        .collect();
-    Ok(GeoJson::collection(features))
+    let stations = &snap.data.stations;
+    // Without filters, accept every station without reading it: the search then
+    // touches only the stations it returns.
+    let hits = if filter == StationFilter::default() {
+        stations.nearest(at, k, max_m, |_| true)
+    } else {
+        stations.nearest(at, k, max_m, live_filter(filter, fresh))
+    };
+    let mut out = StationCollection::with_capacity(hits.len());
+    for h in &hits {
+        out.push(h.item, crs, Some(h.distance_m), now, &fresh);
+    }
+    Ok(GeoJson(out.finish()))
 }
 
 /// Stations inside a bounding box (all stations without one), ordered by id.
@@ -179,21 +186,23 @@ pub async fn list(State(st): State<AppState>, p: Params) -> Result<GeoJson, ApiE
     let keep = live_filter(filter, fresh);
     let snap = st.snapshot();
     let stations = &snap.data.stations;
-    let features: Vec<Feature> = match bbox {
+    let found: Vec<&Station> = match bbox {
         Some(b) => stations
             .within_bbox(&b, &keep)
             .into_iter()
-            .map(|h| station_out(h.item, crs, None, now, &fresh))
+            .map(|h| h.item)
             .collect(),
         None => {
             let mut v: Vec<&Station> = stations.items().iter().filter(|s| keep(s)).collect();
             v.sort_by(|a, b| a.id.cmp(&b.id));
-            v.into_iter()
-                .map(|s| station_out(s, crs, None, now, &fresh))
-                .collect()
+            v
         }
     };
-    Ok(GeoJson::collection(features))
+    let mut out = StationCollection::with_capacity(found.len());
+    for s in found {
+        out.push(s, crs, None, now, &fresh);
+    }
+    Ok(GeoJson(out.finish()))
 }
 
 /// One station by id.
@@ -218,7 +227,7 @@ pub async fn one(
         id: id.clone(),
         expected: None,
     })?;
-    Ok(GeoJson::feature(station_out(
+    Ok(GeoJson(feature_string(
         s,
         crs,
         None,
