@@ -215,17 +215,59 @@ fn dist2(a: &[f32; 3], b: &[f64; 3]) -> f64 {
     d[0] * d[0] + d[1] * d[1] + d[2] * d[2]
 }
 
-/// Position along a Z-order (Morton) curve of a 16 × 16-bit lon/lat grid (≈ 600 m).
-fn z_order(p: LonLat) -> u32 {
-    fn spread(v: u32) -> u32 {
-        let mut x = v & 0xffff;
-        x = (x | (x << 8)) & 0x00ff_00ff;
-        x = (x | (x << 4)) & 0x0f0f_0f0f;
-        x = (x | (x << 2)) & 0x3333_3333;
-        (x | (x << 1)) & 0x5555_5555
+/// Squared Euclidean distance between two f64 points.
+#[inline(always)]
+fn dist2_f64(a: &[f64; 3], b: &[f64; 3]) -> f64 {
+    let d = [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
+    d[0] * d[0] + d[1] * d[1] + d[2] * d[2]
+}
+
+/// Query points per parallel work unit of [`GeoIndex::nearest_each`] (consecutive
+/// along the Z-order curve).
+const EACH_CHUNK: usize = 512;
+
+/// Most query points sharing one candidate list in [`GeoIndex::nearest_each`].
+const EACH_BLOCK: usize = 32;
+
+/// A block wider than this many times the distance to its centre's nearest item (or
+/// the cutoff) is halved: its shared candidate list would be long.
+const SPLIT: f64 = 8.0;
+
+/// The candidate items of a block of [`GeoIndex::nearest_each`]: unit vectors as
+/// separate f64 columns (the per-point scan vectorises), tree positions, and the
+/// current point's squared chords. Reused across blocks.
+#[derive(Default)]
+struct Candidates {
+    x: Vec<f32>,
+    y: Vec<f32>,
+    z: Vec<f32>,
+    pos: Vec<u32>,
+    d2: Vec<f32>,
+}
+
+impl Candidates {
+    fn clear(&mut self) {
+        self.x.clear();
+        self.y.clear();
+        self.z.clear();
+        self.pos.clear();
     }
-    let x = ((p.lon + 180.0) / 360.0 * 65535.0) as u32;
-    let y = ((p.lat + 90.0) / 180.0 * 65535.0) as u32;
+}
+
+/// Position along a Z-order (Morton) curve of a 32 × 32-bit lon/lat grid (≈ 1 cm):
+/// fine enough that runs of consecutive points are tight clusters even where
+/// thousands of points share a square kilometre.
+fn z_order(p: LonLat) -> u64 {
+    fn spread(v: u64) -> u64 {
+        let mut x = v & 0xffff_ffff;
+        x = (x | (x << 16)) & 0x0000_ffff_0000_ffff;
+        x = (x | (x << 8)) & 0x00ff_00ff_00ff_00ff;
+        x = (x | (x << 4)) & 0x0f0f_0f0f_0f0f_0f0f;
+        x = (x | (x << 2)) & 0x3333_3333_3333_3333;
+        (x | (x << 1)) & 0x5555_5555_5555_5555
+    }
+    let x = ((p.lon + 180.0) / 360.0 * 4_294_967_295.0) as u64;
+    let y = ((p.lat + 90.0) / 180.0 * 4_294_967_295.0) as u64;
     spread(x) | (spread(y) << 1)
 }
 
@@ -344,7 +386,11 @@ impl RTreeObject for LonLatEntry {
     }
 }
 
-/// Recursively build the subtree over `pts[lo..hi]`; returns its node index.
+/// Subtrees with more points than this are built on two cores (`rayon::join`).
+const PAR_BUILD: usize = 65_536;
+
+/// Build the subtree over `pts` (tree positions `offset..offset + pts.len()`),
+/// appending its nodes to `nodes` in depth-first order; returns its node index.
 fn build_node(pts: &mut [([f32; 3], u32)], offset: usize, nodes: &mut Vec<Node>) -> u32 {
     let mut lo = [f32::INFINITY; 3];
     let mut hi = [f32::NEG_INFINITY; 3];
@@ -369,9 +415,30 @@ fn build_node(pts: &mut [([f32; 3], u32)], offset: usize, nodes: &mut Vec<Node>)
         let mid = pts.len() / 2;
         pts.select_nth_unstable_by(mid, |a, b| a.0[dim].total_cmp(&b.0[dim]));
         let (left, right) = pts.split_at_mut(mid);
-        build_node(left, offset, nodes);
-        let r = build_node(right, offset + mid, nodes);
-        nodes[id as usize].right = r;
+        if left.len() >= PAR_BUILD {
+            // Both halves at once, each into its own list, then the right one is
+            // appended with its node indices shifted.
+            let (_, mut rnodes) = rayon::join(
+                || build_node(left, offset, nodes),
+                || {
+                    let mut v = Vec::with_capacity(2 * right.len() / (LEAF / 2) + 1);
+                    build_node(right, offset + mid, &mut v);
+                    v
+                },
+            );
+            let shift = nodes.len() as u32;
+            for n in &mut rnodes {
+                if n.right != 0 {
+                    n.right += shift;
+                }
+            }
+            nodes[id as usize].right = shift;
+            nodes.append(&mut rnodes);
+        } else {
+            build_node(left, offset, nodes);
+            let r = build_node(right, offset + mid, nodes);
+            nodes[id as usize].right = r;
+        }
     }
     id
 }
@@ -585,10 +652,16 @@ impl<T: Located> GeoIndex<T> {
 
     /// The nearest item accepted by `keep` within `max_m` of each point, as (index in
     /// [`GeoIndex::items`], metres): what `nearest(p, 1, max_m, keep)` answers for each
-    /// `p`, computed on all cores. The points are visited along a Z-order curve, so that
-    /// consecutive queries touch the same parts of the tree (random order is bound by
-    /// cache misses: about 3× slower at 150,000 stations); answers come back in the
-    /// order given.
+    /// `p`, computed on all cores.
+    ///
+    /// A batch join rather than one search per point: the points are sorted along a
+    /// Z-order curve and cut into small blocks of neighbours; each block asks the tree
+    /// once for the items that can be the nearest of any of its points (by the
+    /// triangle inequality on chords: within `2 r + d` of the block's centre, `r` the
+    /// block's radius and `d` the centre's nearest item, or within `r + max` when a
+    /// cutoff is given), then scans that short list per point. The haversine ranking
+    /// and its slack are those of [`GeoIndex::nearest`], so the answers are identical
+    /// (tested). Answers come back in the order given.
     pub fn nearest_each(
         &self,
         points: &[LonLat],
@@ -599,26 +672,169 @@ impl<T: Located> GeoIndex<T> {
         T: Sync,
     {
         use rayon::prelude::*;
-        let mut order: Vec<(u32, u32)> = points
+        if self.items.is_empty() {
+            return vec![None; points.len()];
+        }
+        let max_m = max_m.filter(|m| !m.is_nan()).unwrap_or(f64::INFINITY);
+        // Each point travels with its key: reading `points` in curve order would be a
+        // cache (and TLB) miss per point.
+        let mut order: Vec<(u64, u32, LonLat)> = points
             .par_iter()
             .enumerate()
-            .map(|(i, p)| (z_order(*p), i as u32))
+            .map(|(i, p)| (z_order(*p), i as u32, *p))
             .collect();
-        order.par_sort_unstable();
+        order.par_sort_unstable_by_key(|&(z, _, _)| z);
         let answers: Vec<Option<(usize, f64)>> = order
-            .par_iter()
-            .with_min_len(4096)
-            .map(|&(_, i)| {
-                self.nearest(points[i as usize], 1, max_m, &keep)
-                    .first()
-                    .map(|h| (h.index, h.distance_m))
+            .par_chunks(EACH_CHUNK)
+            .flat_map_iter(|chunk| {
+                let qs: Vec<Query> = chunk.iter().map(|&(_, _, p)| Query::new(p)).collect();
+                let mut out = Vec::with_capacity(qs.len());
+                let mut scratch = Candidates::default();
+                for block in qs.chunks(EACH_BLOCK) {
+                    self.nearest_block(block, max_m, &keep, &mut scratch, &mut out);
+                }
+                out
             })
             .collect();
         let mut out = vec![None; points.len()];
-        for (&(_, i), a) in order.iter().zip(answers) {
+        for (&(_, i, _), a) in order.iter().zip(answers) {
             out[i as usize] = a;
         }
         out
+    }
+
+    /// [`GeoIndex::nearest_each`] for one block of neighbouring query points: appends
+    /// one answer per point to `out`.
+    fn nearest_block(
+        &self,
+        qs: &[Query],
+        max_m: f64,
+        keep: &impl Fn(&T) -> bool,
+        cand: &mut Candidates,
+        out: &mut Vec<Option<(usize, f64)>>,
+    ) {
+        // The block's centre (in R³, not on the sphere: chords are Euclidean) and radius.
+        let mut lo = [f64::INFINITY; 3];
+        let mut hi = [f64::NEG_INFINITY; 3];
+        for q in qs {
+            for d in 0..3 {
+                lo[d] = lo[d].min(q.xyz[d]);
+                hi[d] = hi[d].max(q.xyz[d]);
+            }
+        }
+        let c = [
+            (lo[0] + hi[0]) / 2.0,
+            (lo[1] + hi[1]) / 2.0,
+            (lo[2] + hi[2]) / 2.0,
+        ];
+        let rb = qs
+            .iter()
+            .map(|q| dist2_f64(&q.xyz, &c).sqrt())
+            .fold(0.0, f64::max);
+        // Every error term of the chord comparisons, generously (see `Best`).
+        let err = 2.0 * SLACK_CHORD + 8.0 * F32_CHORD_ERR;
+        let cmax = chord_for_distance(max_m);
+        // The nearest accepted item to the centre bounds every point's answer:
+        // nearest(p) ≤ |p − c| + |c − s_c| ≤ rb + d_c.
+        let lim = rb + cmax + err;
+        let mut buf = [(0.0, 0u32); STACK_CANDIDATES];
+        let mut best = Best {
+            buf: &mut buf,
+            len: 0,
+            k: 1,
+            prune2: lim * lim,
+            overflow: false,
+        };
+        self.knn_rec(0, &c, &mut best, keep);
+        if best.len == 0 {
+            // No accepted item within rb + max of the centre: none within max of any point.
+            out.extend(qs.iter().map(|_| None));
+            return;
+        }
+        let dc = best.buf[0].0.sqrt();
+        if qs.len() > 1 && rb > SPLIT * dc.min(cmax) + 1e-5 {
+            // A block spread wider than its answers are far (a jump of the Z-order curve,
+            // or a dense area): its candidate list would be long, so halve it.
+            let (a, b) = qs.split_at(qs.len() / 2);
+            self.nearest_block(a, max_m, keep, cand, out);
+            self.nearest_block(b, max_m, keep, cand, out);
+            return;
+        }
+        // Any item that can be some point's answer (or in its tie window) lies within R
+        // of the centre.
+        let r = rb + (rb + dc).min(cmax) + err;
+        cand.clear();
+        self.radius_rec(0, &c, r * r, &mut |pos| {
+            if keep(&self.items[self.perm[pos] as usize]) {
+                // Offsets from the centre, small numbers: f32 keeps them to ~1e-12.
+                let p = self.xyz[pos];
+                cand.x.push((f64::from(p[0]) - c[0]) as f32);
+                cand.y.push((f64::from(p[1]) - c[1]) as f32);
+                cand.z.push((f64::from(p[2]) - c[2]) as f32);
+                cand.pos.push(pos as u32);
+            }
+            true
+        });
+        let n = cand.pos.len();
+        cand.d2.resize(n, 0.0);
+        for q in qs {
+            let (qx, qy, qz) = (
+                (q.xyz[0] - c[0]) as f32,
+                (q.xyz[1] - c[1]) as f32,
+                (q.xyz[2] - c[2]) as f32,
+            );
+            for (((d2, &x), &y), &z) in cand.d2.iter_mut().zip(&cand.x).zip(&cand.y).zip(&cand.z) {
+                let (dx, dy, dz) = (x - qx, y - qy, z - qz);
+                *d2 = dx * dx + dy * dy + dz * dz;
+            }
+            // Non-negative floats order as their bit patterns: an integer minimum
+            // (vectorises, unlike a float one).
+            let m = cand.d2.iter().map(|d| d.to_bits()).min();
+            let Some(m) = m else {
+                out.push(None);
+                continue;
+            };
+            // The tie window of `Best` (plus the f32 rounding of the offsets), then
+            // the haversine distance decides (ties by id).
+            let w = f64::from(f32::from_bits(m)).sqrt() * (1.0 + 1e-6)
+                + SLACK_CHORD
+                + 3.0 * F32_CHORD_ERR;
+            let w2 = (w * w) as f32 * (1.0 + 1e-6);
+            let mut answer: Option<(usize, f64)> = None;
+            // Nearly always the window holds the minimum alone: count (vectorised),
+            // then only that one is measured.
+            let in_window = cand.d2.iter().filter(|&&d2| d2 <= w2).count();
+            let start = if in_window == 1 {
+                cand.d2.iter().position(|d2| d2.to_bits() == m).unwrap_or(0)
+            } else {
+                0
+            };
+            for (j, &d2) in cand.d2.iter().enumerate().skip(start) {
+                if d2 > w2 {
+                    continue;
+                }
+                let pos = cand.pos[j] as usize;
+                let d = q.haversine_m(&self.geo[pos]);
+                if d > max_m {
+                    continue;
+                }
+                let idx = self.perm[pos] as usize;
+                let better = match answer {
+                    None => true,
+                    Some((bi, bd)) => d
+                        .total_cmp(&bd)
+                        .then_with(|| self.items[idx].id().cmp(self.items[bi].id()))
+                        .is_lt(),
+                };
+                if better {
+                    answer = Some((idx, d));
+                }
+                if in_window == 1 {
+                    break;
+                }
+            }
+            out.push(answer);
+        }
     }
 
     /// The single nearest item accepted by `keep`, if any.
@@ -1077,21 +1293,61 @@ mod tests {
     }
 
     #[test]
-    fn nearest_each_matches_nearest() {
-        let stations = random_stations(13, 1500);
-        let index = GeoIndex::new(stations);
+    fn nearest_each_matches_nearest_and_brute_force() {
+        // Worldwide, antimeridian, polar and duplicate-heavy stations (random_stations),
+        // plus a dense town where blocks of query points share candidate lists.
+        let mut stations = random_stations(13, 1500);
         let mut rng = ChaCha8Rng::seed_from_u64(14);
-        let pts: Vec<LonLat> = (0..3000).map(|_| random_query(&mut rng)).collect();
-        for max_m in [None, Some(20_000.0)] {
-            let each = index.nearest_each(&pts, max_m, |s| s.capacity > 10);
-            for (p, got) in pts.iter().zip(each) {
+        for i in 0..1500 {
+            let (lon, lat) = (
+                118.47 + rng.random_range(-0.02..0.02),
+                24.72 + rng.random_range(-0.02..0.02),
+            );
+            stations.push(station(format!("D{i:05}"), lon, lat, &mut rng));
+        }
+        let index = GeoIndex::new(stations.clone());
+        let mut pts: Vec<LonLat> = (0..3000).map(|_| random_query(&mut rng)).collect();
+        // Dense queries, some exactly on stations (exact ties at distance 0).
+        for _ in 0..6000 {
+            pts.push(
+                LonLat::new(
+                    118.47 + rng.random_range(-0.025..0.025),
+                    24.72 + rng.random_range(-0.025..0.025),
+                )
+                .unwrap(),
+            );
+        }
+        for s in stations.iter().step_by(7) {
+            pts.push(s.location);
+        }
+        let keep = |s: &Station| s.capacity > 10;
+        let kept: Vec<Station> = stations.iter().filter(|s| keep(s)).cloned().collect();
+        for max_m in [None, Some(20_000.0), Some(500.0), Some(60.0), Some(0.0)] {
+            let each = index.nearest_each(&pts, max_m, keep);
+            assert_eq!(each.len(), pts.len());
+            for (p, got) in pts.iter().zip(&each) {
                 let want = index
-                    .nearest(*p, 1, max_m, |s| s.capacity > 10)
+                    .nearest(*p, 1, max_m, keep)
                     .first()
                     .map(|h| (h.index, h.distance_m));
-                assert_eq!(got, want);
+                assert_eq!(*got, want, "at {p:?} max {max_m:?}");
+            }
+            // And straight against the oracle, on a sample.
+            for (p, got) in pts.iter().zip(&each).step_by(13) {
+                let want = oracle(&kept, *p, &StationFilter::default())
+                    .into_iter()
+                    .find(|(d, _)| max_m.is_none_or(|m| *d <= m));
+                assert_eq!(
+                    got.map(|(i, _)| stations[i].id.clone()),
+                    want.map(|w| w.1.to_string()),
+                    "at {p:?} max {max_m:?}"
+                );
             }
         }
+        assert!(GeoIndex::<Station>::new(vec![])
+            .nearest_each(&pts, None, |_| true)
+            .iter()
+            .all(Option::is_none));
     }
 
     #[test]
