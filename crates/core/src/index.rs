@@ -1351,6 +1351,39 @@ mod tests {
     }
 
     #[test]
+    fn large_index_built_in_parallel_matches_brute_force() {
+        // More than 2 × PAR_BUILD points: the tree is built on two threads.
+        let mut rng = ChaCha8Rng::seed_from_u64(15);
+        let pts: Vec<Candidate> = (0..(2 * PAR_BUILD + 5_000))
+            .map(|i| Candidate {
+                id: format!("C{i:06}"),
+                name: None,
+                location: random_query(&mut rng),
+                capacity: None,
+            })
+            .collect();
+        let index = GeoIndex::new(pts.clone());
+        for _ in 0..40 {
+            let at = random_query(&mut rng);
+            let mut want: Vec<(f64, &str)> = pts
+                .iter()
+                .map(|c| (haversine_m(at, c.location), c.id.as_str()))
+                .collect();
+            want.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(b.1)));
+            let got = index.nearest(at, 7, None, |_| true);
+            assert_eq!(
+                ids(&got),
+                want[..7]
+                    .iter()
+                    .map(|w| w.1.to_string())
+                    .collect::<Vec<_>>()
+            );
+            let r = want[50].0;
+            assert_eq!(index.within_radius(at, r, |_| true).len(), 51);
+        }
+    }
+
+    #[test]
     fn empty_index_and_zero_k() {
         let index: GeoIndex<Station> = GeoIndex::new(vec![]);
         let at = LonLat::new(0.0, 0.0).unwrap();
