@@ -52,45 +52,78 @@ pub struct Dataset {
 
 /// Read a whole file as text, naming the file on error.
 pub fn read_text(path: &Path) -> Result<String, LoadError> {
-    std::fs::read_to_string(path).map_err(|source| LoadError::Io {
+    let io = |source| LoadError::Io {
         path: path.to_path_buf(),
         source,
+    };
+    let bytes = read_bytes(path).map_err(io)?;
+    // The same error as `std::fs::read_to_string`.
+    String::from_utf8(bytes).map_err(|_| {
+        io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "stream did not contain valid UTF-8",
+        ))
     })
+}
+
+/// Read a whole file; a large one in parallel pieces (the copy from the page cache is
+/// a good part of reading a big layer).
+fn read_bytes(path: &Path) -> std::io::Result<Vec<u8>> {
+    #[cfg(unix)]
+    {
+        use rayon::prelude::*;
+        use std::os::unix::fs::FileExt;
+        const PIECE: usize = 16 << 20;
+        let file = std::fs::File::open(path)?;
+        let len = usize::try_from(file.metadata()?.len()).unwrap_or(usize::MAX);
+        if len > 2 * PIECE && len < usize::MAX {
+            let mut buf = vec![0u8; len];
+            let read = buf
+                .par_chunks_mut(PIECE)
+                .enumerate()
+                .try_for_each(|(k, piece)| file.read_exact_at(piece, (k * PIECE) as u64));
+            // A file that changed size meanwhile is read again, the ordinary way.
+            if read.is_ok() && file.read_at(&mut [0u8], len as u64)? == 0 {
+                return Ok(buf);
+            }
+        }
+    }
+    std::fs::read(path)
 }
 
 fn parse_file<T>(
     path: &Path,
     crs: Crs,
-    read: impl Fn(&geojson::FeatureCollection, Crs) -> Result<T, ReadError>,
+    read: impl Fn(&str, Crs) -> Result<T, ReadError>,
 ) -> Result<T, LoadError> {
+    let t = std::time::Instant::now();
     let text = read_text(path)?;
-    let invalid = |source| LoadError::Invalid {
+    crate::fastjson::trace("read", t);
+    read(&text, crs).map_err(|source| LoadError::Invalid {
         path: path.to_path_buf(),
         source,
-    };
-    let fc = io::parse_collection(&text).map_err(invalid)?;
-    read(&fc, crs).map_err(invalid)
+    })
 }
 
 /// Read one layer file.
 pub fn read_stations_file(path: &Path, crs: Crs) -> Result<Vec<Station>, LoadError> {
-    parse_file(path, crs, io::read_stations)
+    parse_file(path, crs, io::read_stations_str)
 }
 /// Read one layer file.
 pub fn read_hotspots_file(path: &Path, crs: Crs) -> Result<Vec<Hotspot>, LoadError> {
-    parse_file(path, crs, io::read_hotspots)
+    parse_file(path, crs, io::read_hotspots_str)
 }
 /// Read one layer file.
 pub fn read_cells_file(path: &Path, crs: Crs) -> Result<Vec<GridCell>, LoadError> {
-    parse_file(path, crs, io::read_cells)
+    parse_file(path, crs, io::read_cells_str)
 }
 /// Read one layer file.
 pub fn read_candidates_file(path: &Path, crs: Crs) -> Result<Vec<Candidate>, LoadError> {
-    parse_file(path, crs, io::read_candidates)
+    parse_file(path, crs, io::read_candidates_str)
 }
 /// Read one layer file.
 pub fn read_boundary_file(path: &Path, crs: Crs) -> Result<Boundary, LoadError> {
-    parse_file(path, crs, io::read_boundary)
+    parse_file(path, crs, io::read_boundary_str)
 }
 
 /// Check one file as the given layer, returning every problem found (empty when valid).

@@ -27,6 +27,7 @@
 
 pub mod crs;
 pub mod dataset;
+mod fastjson;
 pub mod geodesy;
 pub mod hours;
 pub mod index;
