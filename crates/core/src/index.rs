@@ -170,7 +170,7 @@ const SLACK_CHORD: f64 = SLACK_M / crate::geodesy::EARTH_RADIUS_M;
 const F32_CHORD_ERR: f64 = 1e-7;
 
 /// Most points in a leaf of the k-d tree.
-const LEAF: usize = 32;
+const LEAF: usize = 16;
 
 /// Candidates kept on the stack before a query falls back to the heap.
 const STACK_CANDIDATES: usize = 32;
@@ -522,26 +522,31 @@ impl<T: Located> GeoIndex<T> {
         if n.right == 0 {
             // Nearest first within the leaf, so that `keep` (which may read the item,
             // a cache miss, and evaluate opening hours) runs on as few points as the
-            // tightening bound allows.
+            // tightening bound allows: the points within the bound are gathered
+            // (branch-free), then taken by repeated selection of the minimum, which
+            // stops as soon as the bound has closed in (usually after k + 1 picks on
+            // the first leaf and none on the others).
             let (s, e) = (n.start as usize, n.end as usize);
             let mut near = [(0.0f64, 0u32); LEAF];
             let mut m = 0;
             for (pos, p) in self.xyz[s..e].iter().enumerate() {
                 let d2 = dist2(p, q);
-                if d2 <= best.prune2 {
-                    let mut i = m;
-                    while i > 0 && near[i - 1].0 > d2 {
-                        near[i] = near[i - 1];
-                        i -= 1;
-                    }
-                    near[i] = (d2, (s + pos) as u32);
-                    m += 1;
-                }
+                near[m] = (d2, (s + pos) as u32);
+                m += usize::from(d2 <= best.prune2);
             }
-            for &(d2, pos) in &near[..m] {
+            while m > 0 {
+                let mut bi = 0;
+                for i in 1..m {
+                    if near[i].0 < near[bi].0 {
+                        bi = i;
+                    }
+                }
+                let (d2, pos) = near[bi];
                 if d2 > best.prune2 {
                     break;
                 }
+                m -= 1;
+                near[bi] = near[m];
                 if keep(&self.items[self.perm[pos as usize] as usize]) {
                     best.push(d2, pos);
                     if best.overflow {
