@@ -50,6 +50,12 @@ pub(crate) struct Milp {
     init: Vec<Option<f64>>,
     rows: Vec<Row>,
     pub maximize: bool,
+    /// Every feasible solution has an integral objective value (e.g. MCLP with integral
+    /// weights): a bound may then be rounded to the next integer towards the incumbent.
+    pub integral_objective: bool,
+    /// A constant added to the objective (e.g. demand that fixed sites cover): `gap` is
+    /// relative to the whole value.
+    pub offset: f64,
 }
 
 /// What the solver found.
@@ -137,31 +143,31 @@ impl Milp {
                     model.add_constraint(c);
                 }
                 let sol = model.solve().map_err(fail)?;
-                let x = vars.iter().map(|v| sol.value(*v)).collect();
-                let optimal = matches!(sol.status(), SolutionStatus::Optimal);
-                let gap = if optimal {
-                    Some(0.0)
-                } else {
-                    sol.into_inner().gap()
-                };
+                let x: Vec<f64> = vars.iter().map(|v| sol.value(*v)).collect();
+                if matches!(sol.status(), SolutionStatus::Optimal) {
+                    return Ok(MilpOut {
+                        x,
+                        optimal: true,
+                        gap: Some(0.0),
+                    });
+                }
+                let obj: f64 = self.obj.iter().zip(&x).map(|(c, v)| c * v).sum();
+                let bound = sol.into_inner().stats().best_bound.unwrap_or(f64::NAN);
+                let (optimal, gap) = gap_of(
+                    obj + self.offset,
+                    bound + self.offset,
+                    self.maximize,
+                    self.integral_objective,
+                );
                 Ok(MilpOut { x, optimal, gap })
             }
             #[cfg(feature = "highs")]
             ExactSolver::Highs => {
-                let mut model = unsolved
-                    .using(good_lp::solvers::highs::highs)
-                    .with_time_limit(time_limit_s);
+                let mut model = unsolved.using(good_lp::solvers::highs::highs);
                 for c in cons {
                     model.add_constraint(c);
                 }
-                let sol = model.solve().map_err(fail)?;
-                let x = vars.iter().map(|v| sol.value(*v)).collect();
-                let optimal = matches!(sol.status(), SolutionStatus::Optimal);
-                Ok(MilpOut {
-                    x,
-                    optimal,
-                    gap: optimal.then_some(0.0),
-                })
+                self.solve_highs(model, time_limit_s)
             }
             #[cfg(not(feature = "highs"))]
             ExactSolver::Highs => {
@@ -172,4 +178,102 @@ impl Milp {
             }
         }
     }
+}
+
+#[cfg(feature = "highs")]
+impl Milp {
+    /// HiGHS, driven directly rather than through `good_lp`'s `solve`, so that the
+    /// answer carries HiGHS's own dual bound (`mip_dual_bound`): `optimal` and `gap` come
+    /// from that bound and the incumbent, not from the status alone. The warm start
+    /// (initial values; 0 where none is given) is passed with `Highs_setSolution`, which
+    /// HiGHS takes as its first incumbent when it is feasible.
+    fn solve_highs(
+        &self,
+        model: good_lp::solvers::highs::HighsProblem,
+        time_limit_s: f64,
+    ) -> Result<MilpOut, PlanError> {
+        let err = |what: &str| PlanError::Solver {
+            message: format!("HiGHS: {what}"),
+        };
+        let mut m = model.try_into_inner().map_err(|e| err(&e.to_string()))?;
+        m.try_set_option("time_limit", time_limit_s)
+            .map_err(|e| err(&format!("time_limit: {e:?}")))?;
+        // Stop only when the bound meets the incumbent: below one unit when every
+        // solution's value is an integer, else within 1e-9 relative.
+        let (rel, abs) = if self.integral_objective {
+            (0.0, 0.999)
+        } else {
+            (1e-9, 1e-9)
+        };
+        m.try_set_option("mip_rel_gap", rel)
+            .map_err(|e| err(&format!("mip_rel_gap: {e:?}")))?;
+        m.try_set_option("mip_abs_gap", abs)
+            .map_err(|e| err(&format!("mip_abs_gap: {e:?}")))?;
+        if self.init.iter().any(Option::is_some) {
+            let x0: Vec<f64> = self.init.iter().map(|v| v.unwrap_or(0.0)).collect();
+            m.try_set_solution(Some(&x0), None, None, None)
+                .map_err(|e| err(&format!("warm start: {e:?}")))?;
+        }
+        let solved = m.try_solve().map_err(|e| err(&format!("{e:?}")))?;
+        let status = format!("{:?}", solved.status());
+        let feasible = solved
+            .int_info_value(c"primal_solution_status")
+            .map_err(|e| err(&format!("{e:?}")))?
+            == 2;
+        if !feasible {
+            return Err(err(&format!("no feasible solution ({status})")));
+        }
+        let x = solved.get_solution().columns().to_vec();
+        // The incumbent's value, recomputed from x (HiGHS's own objective_value agrees
+        // up to its tolerances).
+        let obj: f64 = self.obj.iter().zip(&x).map(|(c, v)| c * v).sum();
+        let has_int = self.int.iter().any(|&b| b);
+        let bound = if has_int {
+            solved
+                .double_info_value(c"mip_dual_bound")
+                .map_err(|e| err(&format!("{e:?}")))?
+        } else if status == "Optimal" {
+            obj
+        } else {
+            f64::NAN
+        };
+        let (optimal, gap) = gap_of(
+            obj + self.offset,
+            bound + self.offset,
+            self.maximize,
+            self.integral_objective,
+        );
+        Ok(MilpOut { x, optimal, gap })
+    }
+}
+
+/// Whether `obj` is proven optimal by `bound` (a dual bound: an upper bound when
+/// maximising, a lower one when minimising), and the relative gap |bound − obj| / |bound|
+/// (maximising) or / |obj| (minimising). With an integral objective the bound is first
+/// rounded to an integer towards the incumbent. `None` when no finite bound is known.
+pub(crate) fn gap_of(obj: f64, bound: f64, maximize: bool, integral: bool) -> (bool, Option<f64>) {
+    if !bound.is_finite() {
+        return (false, None);
+    }
+    let eps = 1e-9 * obj.abs().max(1.0);
+    let (b, diff) = if maximize {
+        let b = if integral {
+            (bound + 1e-6).floor()
+        } else {
+            bound
+        };
+        (b, b - obj)
+    } else {
+        let b = if integral {
+            (bound - 1e-6).ceil()
+        } else {
+            bound
+        };
+        (b, obj - b)
+    };
+    if diff <= eps {
+        return (true, Some(0.0));
+    }
+    let den = if maximize { b.abs() } else { obj.abs() };
+    (false, Some(if den > 0.0 { diff / den } else { 1.0 }))
 }

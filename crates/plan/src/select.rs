@@ -14,9 +14,14 @@
 //!   bisection on the radius with the MCLP heuristic as the covering test. For MCLP the
 //!   heuristic also reports a gap against the submodular upper bound
 //!   f(S) + Σ of the `p` largest marginal gains (Nemhauser, Wolsey & Fisher 1978).
-//! * exact: the integer program through `good_lp` (microlp by default), warm-started with
-//!   the heuristic answer; `optimal` says whether optimality was proven, `gap` how far
-//!   from the proven bound the answer may be.
+//! * exact: the integer program through `good_lp` (microlp by default, HiGHS with the
+//!   `highs` cargo feature and `solver: highs`), warm-started with the heuristic answer;
+//!   `optimal` says whether optimality was proven, `gap` how far from the solver's proven
+//!   bound the answer may be. The MCLP program is reduced exactly first: demand points
+//!   with the same set of covering candidates share one row (their weights summed), and
+//!   candidates that a Lagrangian bound (Galvão & ReVelle 1996) shows cannot beat the
+//!   warm start are left out; when that bound already meets the warm start, the answer is
+//!   proven without the solver.
 //!
 //! Existing stations can be kept open (`fixed`), and candidates can be `excluded`;
 //! `p` counts new sites only.
@@ -47,7 +52,8 @@
 //! ```
 
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use std::collections::hash_map::Entry;
+use std::collections::{BinaryHeap, HashMap};
 use std::str::FromStr;
 
 use rayon::prelude::*;
@@ -360,12 +366,13 @@ fn heur(sites: Vec<usize>) -> Heur {
 
 type Outcome = (Vec<usize>, bool, Option<f64>, Option<String>, &'static str);
 
-/// An exact attempt: Ok(Some) solved, Ok(None) too large.
-type Exact = Result<Option<(Vec<usize>, bool, Option<f64>)>, PlanError>;
+/// An exact attempt: Ok(Some) solved (sites, optimal, gap, and a note when no MILP
+/// solver was needed), Ok(None) too large.
+type Exact = Result<Option<(Vec<usize>, bool, Option<f64>, Option<String>)>, PlanError>;
 
 fn exact_or_fallback(params: &SiteParams, ex: Exact, h: Heur) -> Outcome {
     match ex {
-        Ok(Some((sites, optimal, gap))) => (sites, optimal, gap, None, "exact"),
+        Ok(Some((sites, optimal, gap, note))) => (sites, optimal, gap, note, "exact"),
         Ok(None) => (
             h.sites,
             h.optimal,
@@ -481,7 +488,8 @@ fn report(
         optimal,
         gap,
         method: method.into(),
-        solver: (method == "exact").then(|| params.solver.as_str().to_string()),
+        // An exact answer with a note was proven without the MILP solver.
+        solver: (method == "exact" && note.is_none()).then(|| params.solver.as_str().to_string()),
         note,
     }
 }
@@ -753,6 +761,171 @@ fn mclp_quality(
         sites: chosen,
         optimal: gap <= 1e-12,
         gap: Some(if gap <= 1e-12 { 0.0 } else { gap }),
+    }
+}
+
+/// Lagrangian relaxation of the MCLP (Galvão & ReVelle 1996, "A Lagrangean heuristic
+/// for the maximal covering location problem", *European Journal of Operational
+/// Research* 88; the method of Fisher 1981, "The Lagrangian relaxation method for
+/// solving integer programming problems", *Management Science* 27). The coverage
+/// constraints zᵢ ≤ Σ_{j ∈ Nᵢ} yⱼ of the rows of [`mclp_rows`] are relaxed with
+/// multipliers λᵢ ∈ [0, wᵢ]:
+///
+/// L(λ) = Σᵢ max(0, wᵢ − λᵢ) + (sum of the p largest cⱼ(λ) = Σ_{i : j ∈ Nᵢ} λᵢ),
+///
+/// an upper bound of the optimum for every λ. λ follows subgradient steps with Polyak's
+/// step length towards the best known value, the step factor halving when the bound
+/// stalls (Held, Wolfe & Crowder 1974). The best L equals the linear-programming bound
+/// (the relaxed problem has the integrality property), which it approaches from above.
+struct Lagrangian {
+    /// The best (lowest) bound found, without demand that fixed sites cover.
+    bound: f64,
+    /// cⱼ at the best multipliers, per free site (in `Setup::free` order).
+    c: Vec<f64>,
+}
+
+impl Lagrangian {
+    /// Runs at most `iters` subgradient iterations, stopping early once the bound is
+    /// within `stop` of `target` (the best known value of a solution).
+    fn solve(
+        rows: &[(Vec<u32>, f64)],
+        free: &[usize],
+        p: usize,
+        target: f64,
+        stop: f64,
+        iters: usize,
+    ) -> Self {
+        let nf = free.len();
+        let total: f64 = rows.iter().map(|r| r.1).sum();
+        let p = p.min(nf);
+        if rows.is_empty() || p == 0 {
+            let bound = if p == 0 { 0.0 } else { total };
+            return Self {
+                bound,
+                c: vec![0.0; nf],
+            };
+        }
+        // Rows as positions in `free` (CSR), and the columns (CSC).
+        let m = free.iter().copied().max().map_or(0, |x| x + 1);
+        let mut pos = vec![u32::MAX; m];
+        for (k, &j) in free.iter().enumerate() {
+            pos[j] = k as u32;
+        }
+        let mut start = Vec::with_capacity(rows.len() + 1);
+        let mut idx: Vec<u32> = Vec::new();
+        start.push(0);
+        for (cover, _) in rows {
+            idx.extend(cover.iter().map(|&j| pos[j as usize]));
+            start.push(idx.len());
+        }
+        let mut cstart = vec![0usize; nf + 1];
+        for &k in &idx {
+            cstart[k as usize + 1] += 1;
+        }
+        for k in 0..nf {
+            cstart[k + 1] += cstart[k];
+        }
+        let mut fill = cstart.clone();
+        let mut cidx = vec![0u32; idx.len()];
+        for g in 0..rows.len() {
+            for &k in &idx[start[g]..start[g + 1]] {
+                cidx[fill[k as usize]] = g as u32;
+                fill[k as usize] += 1;
+            }
+        }
+        let w: Vec<f64> = rows.iter().map(|r| r.1).collect();
+        // Start halfway (λ = w gives the p largest column weights, λ = 0 the total).
+        let mut lam: Vec<f64> = w.iter().map(|x| 0.5 * x).collect();
+        let mut c = vec![0.0f64; nf];
+        let mut order: Vec<u32> = (0..nf as u32).collect();
+        let mut y = vec![false; nf];
+        let mut sg = vec![0.0f64; rows.len()];
+        let mut best = Self {
+            bound: f64::INFINITY,
+            c: Vec::new(),
+        };
+        let (mut mu, mut stall) = (2.0f64, 0);
+        let par = idx.len() > 50_000;
+        for _ in 0..iters {
+            let col = |k: usize| -> f64 {
+                cidx[cstart[k]..cstart[k + 1]]
+                    .iter()
+                    .map(|&g| lam[g as usize])
+                    .sum()
+            };
+            if par {
+                c.par_iter_mut()
+                    .enumerate()
+                    .for_each(|(k, ck)| *ck = col(k));
+            } else {
+                c.iter_mut().enumerate().for_each(|(k, ck)| *ck = col(k));
+            }
+            order.select_nth_unstable_by(p - 1, |&a, &b| c[b as usize].total_cmp(&c[a as usize]));
+            y.iter_mut().for_each(|v| *v = false);
+            let mut l = 0.0;
+            for &k in &order[..p] {
+                y[k as usize] = true;
+                l += c[k as usize];
+            }
+            l += w
+                .iter()
+                .zip(&lam)
+                .map(|(wi, li)| (wi - li).max(0.0))
+                .sum::<f64>();
+            if l < best.bound - 1e-9 * l.abs().max(1.0) {
+                best.bound = l;
+                best.c.clone_from(&c);
+                stall = 0;
+            } else {
+                stall += 1;
+                if stall >= 20 {
+                    mu *= 0.5;
+                    stall = 0;
+                }
+            }
+            if best.bound - target <= stop || mu < 1e-4 {
+                break;
+            }
+            // Subgradient: Σ_{j ∈ Nᵢ} yⱼ − zᵢ, with zᵢ = 1 when wᵢ > λᵢ.
+            let row = |g: usize| -> f64 {
+                let cy = idx[start[g]..start[g + 1]]
+                    .iter()
+                    .filter(|&&k| y[k as usize])
+                    .count() as f64;
+                cy - if w[g] > lam[g] { 1.0 } else { 0.0 }
+            };
+            if par {
+                sg.par_iter_mut().enumerate().for_each(|(g, x)| *x = row(g));
+            } else {
+                sg.iter_mut().enumerate().for_each(|(g, x)| *x = row(g));
+            }
+            let norm: f64 = sg.iter().map(|x| x * x).sum();
+            if norm == 0.0 {
+                break; // (z, y) is feasible and complementary: L is the optimum.
+            }
+            let step = mu * (l - target).max(1e-6 * l.abs().max(1.0)) / norm;
+            for ((li, g), wi) in lam.iter_mut().zip(&sg).zip(&w) {
+                *li = (*li - step * g).clamp(0.0, *wi);
+            }
+        }
+        best
+    }
+
+    /// The p-th largest cⱼ at the best multipliers.
+    fn pth(&self, p: usize) -> f64 {
+        let mut v = self.c.clone();
+        let p = p.min(v.len());
+        if p == 0 {
+            return f64::INFINITY;
+        }
+        v.select_nth_unstable_by(p - 1, |a, b| b.total_cmp(a));
+        v[p - 1]
+    }
+
+    /// An upper bound of every solution that opens free site `k` (`cp` = [`Self::pth`]):
+    /// site k takes the place of the p-th best column in the relaxed problem.
+    fn bound_with(&self, k: usize, cp: f64) -> f64 {
+        self.bound - (cp - self.c[k]).max(0.0)
     }
 }
 
@@ -1204,16 +1377,19 @@ fn picked(x: &[f64], yvars: &[(usize, usize)]) -> Vec<usize> {
         .collect()
 }
 
-/// MCLP (Church & ReVelle 1974): max Σ wᵢ zᵢ, zᵢ ≤ Σ_{j ∈ Nᵢ} yⱼ, Σ yⱼ = p.
-fn mclp_exact(
+/// The demand rows of the MCLP integer program, reduced exactly: demand already covered
+/// by a fixed site or covered by no free candidate is left out (its contribution does
+/// not depend on the choice), and demand points with the same set Nᵢ of free covering
+/// sites share one row with their summed weight — their constraints zᵢ ≤ Σ_{j ∈ Nᵢ} yⱼ
+/// are identical, so any optimum sets their zᵢ equal. Gives (sorted Nᵢ, weight) per row,
+/// in order of first appearance; with `aggregate == false` one row per demand point.
+fn mclp_rows(
     prob: &Problem,
     s: &Setup,
     w: &[f64],
     r: f64,
-    p: usize,
-    warm: &[usize],
-    params: &SiteParams,
-) -> Exact {
+    aggregate: bool,
+) -> Vec<(Vec<u32>, f64)> {
     let n = prob.n_demand();
     let mut fixed_cov = vec![false; n];
     for &j in &s.fixed {
@@ -1225,37 +1401,149 @@ fn mclp_exact(
     for &j in &s.free {
         is_free[j] = true;
     }
-    let nz = (0..n)
-        .filter(|&i| !fixed_cov[i] && w[i] > 0.0)
-        .filter(|&i| prob.row_within(i, r).0.iter().any(|&j| is_free[j as usize]))
-        .count();
-    if s.free.len() + nz > params.max_exact_vars {
-        return Ok(None);
+    let sets: Vec<Option<Vec<u32>>> = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            if fixed_cov[i] || w[i] <= 0.0 {
+                return None;
+            }
+            let mut c: Vec<u32> = prob
+                .row_within(i, r)
+                .0
+                .iter()
+                .copied()
+                .filter(|&j| is_free[j as usize])
+                .collect();
+            c.sort_unstable();
+            (!c.is_empty()).then_some(c)
+        })
+        .collect();
+    let mut rows: Vec<(Vec<u32>, f64)> = Vec::new();
+    let mut at: HashMap<Vec<u32>, usize> = HashMap::new();
+    for (i, c) in sets.into_iter().enumerate() {
+        let Some(c) = c else { continue };
+        if !aggregate {
+            rows.push((c, w[i]));
+            continue;
+        }
+        match at.entry(c) {
+            Entry::Occupied(e) => rows[*e.get()].1 += w[i],
+            Entry::Vacant(e) => {
+                rows.push((e.key().clone(), w[i]));
+                e.insert(rows.len() - 1);
+            }
+        }
     }
-    let mut lp = Milp::default();
-    lp.maximize = true;
+    rows
+}
+
+/// MCLP (Church & ReVelle 1974): max Σ wᵢ zᵢ, zᵢ ≤ Σ_{j ∈ Nᵢ} yⱼ, Σ yⱼ = p, on the
+/// reduced rows of [`mclp_rows`]. The heuristic answer is the warm start (sites and the
+/// coverage they give).
+fn mclp_exact(
+    prob: &Problem,
+    s: &Setup,
+    w: &[f64],
+    r: f64,
+    p: usize,
+    warm: &[usize],
+    params: &SiteParams,
+) -> Exact {
+    mclp_exact_rows(prob, s, w, r, p, warm, params, true)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn mclp_exact_rows(
+    prob: &Problem,
+    s: &Setup,
+    w: &[f64],
+    r: f64,
+    p: usize,
+    warm: &[usize],
+    params: &SiteParams,
+    reduce: bool,
+) -> Exact {
+    let mut rows = mclp_rows(prob, s, w, r, reduce);
+    let integral = rows.iter().all(|(_, wi)| wi.fract() == 0.0 && *wi < 1e15);
     let mut warm_open = vec![false; prob.n_sites()];
     for &j in warm {
         warm_open[j] = true;
     }
-    let (yv, ys) = open_vars(&mut lp, &s.free, &warm_open);
-    for i in 0..n {
-        if fixed_cov[i] || w[i] <= 0.0 {
-            continue;
+    let value = |rows: &[(Vec<u32>, f64)]| -> f64 {
+        rows.iter()
+            .filter(|(c, _)| c.iter().any(|&j| warm_open[j as usize]))
+            .map(|x| x.1)
+            .sum()
+    };
+    let fixed_part: f64 = {
+        let mut c = vec![false; prob.n_demand()];
+        for &j in &s.fixed {
+            for &i in prob.col_within(j, r).0 {
+                c[i as usize] = true;
+            }
         }
-        let cover: Vec<usize> = prob
-            .row_within(i, r)
-            .0
+        (0..c.len()).filter(|&i| c[i]).map(|i| w[i].max(0.0)).sum()
+    };
+    let mut free = s.free.clone();
+    if reduce && warm.len() == p && p > 0 {
+        // Lagrangian reduction: a site whose every solution is bounded by the warm
+        // start's value (below the next integer, with integral weights) is left out; the
+        // warm start's own sites stay, so the optimum is unchanged.
+        let lb = value(&rows);
+        let slack = if integral {
+            1.0 - 1e-6
+        } else {
+            -1e-9 * lb.abs().max(1.0)
+        };
+        let stop = if integral {
+            1.0 - 1e-6
+        } else {
+            1e-9 * lb.abs().max(1.0)
+        };
+        let lag = Lagrangian::solve(&rows, &s.free, p, lb, stop, 600);
+        if lag.bound < lb + slack {
+            return Ok(Some((
+                warm.to_vec(),
+                true,
+                Some(0.0),
+                Some(
+                    "proven optimal by the Lagrangian bound (Galvão & ReVelle 1996); \
+                     the MILP solver was not needed"
+                        .into(),
+                ),
+            )));
+        }
+        let cp = lag.pth(p);
+        free = s
+            .free
             .iter()
-            .filter(|&&j| is_free[j as usize])
-            .map(|&j| yv[j as usize])
+            .enumerate()
+            .filter(|&(k, &j)| warm_open[j] || lag.bound_with(k, cp) >= lb + slack)
+            .map(|(_, &j)| j)
             .collect();
-        if cover.is_empty() {
-            continue;
+        if free.len() < s.free.len() {
+            let sub = Setup {
+                fixed: s.fixed.clone(),
+                free: free.clone(),
+                allowed: s.allowed.clone(),
+            };
+            rows = mclp_rows(prob, &sub, w, r, true);
         }
-        let z = lp.var(0.0, 1.0, false, w[i], None);
-        let mut t: Vec<(usize, f64)> = vec![(z, 1.0)];
-        t.extend(cover.iter().map(|&v| (v, -1.0)));
+    }
+    if free.len() + rows.len() > params.max_exact_vars {
+        return Ok(None);
+    }
+    let mut lp = Milp::default();
+    lp.maximize = true;
+    lp.integral_objective = integral && fixed_part.fract() == 0.0;
+    lp.offset = fixed_part;
+    let (yv, ys) = open_vars(&mut lp, &free, &warm_open);
+    for (cover, wi) in &rows {
+        let hit = cover.iter().any(|&j| warm_open[j as usize]);
+        let z = lp.var(0.0, 1.0, false, *wi, Some(if hit { 1.0 } else { 0.0 }));
+        let mut t: Vec<(usize, f64)> = Vec::with_capacity(cover.len() + 1);
+        t.push((z, 1.0));
+        t.extend(cover.iter().map(|&j| (yv[j as usize], -1.0)));
         lp.row(t, Cmp::Le, 0.0);
     }
     lp.row(
@@ -1264,7 +1552,7 @@ fn mclp_exact(
         p as f64,
     );
     let out = lp.solve(params.solver, params.time_limit_s)?;
-    Ok(Some((picked(&out.x, &ys), out.optimal, out.gap)))
+    Ok(Some((picked(&out.x, &ys), out.optimal, out.gap, None)))
 }
 
 /// LSCP (Toregas et al. 1971): min Σ yⱼ, Σ_{j ∈ Nᵢ} yⱼ ≥ 1 for every demand point.
@@ -1324,7 +1612,7 @@ fn lscp_exact_inner(
         lp.row(t, Cmp::Ge, 1.0);
     }
     let out = lp.solve(params.solver, params.time_limit_s)?;
-    Ok(Some((picked(&out.x, &ys), out.optimal, out.gap)))
+    Ok(Some((picked(&out.x, &ys), out.optimal, out.gap, None)))
 }
 
 /// p-median (ReVelle & Swain 1970): min Σ wᵢ dᵢⱼ xᵢⱼ, Σⱼ xᵢⱼ = 1, xᵢⱼ ≤ yⱼ, Σ yⱼ = p.
@@ -1394,7 +1682,7 @@ fn pmedian_exact(
         p as f64,
     );
     let out = lp.solve(params.solver, params.time_limit_s)?;
-    Ok(Some((picked(&out.x, &ys), out.optimal, out.gap)))
+    Ok(Some((picked(&out.x, &ys), out.optimal, out.gap, None)))
 }
 
 /// p-center, exactly: the smallest radius among the distinct costs at which the exact
@@ -1434,7 +1722,7 @@ fn pcenter_exact(
             }
             Err(e) => return Err(e),
         };
-        let Some((sites, optimal, _)) = res else {
+        let Some((sites, optimal, _, _)) = res else {
             return Ok(None);
         };
         if sites.len() <= p {
@@ -1471,5 +1759,184 @@ fn pcenter_exact(
         best,
         all_optimal,
         if all_optimal { Some(0.0) } else { None },
+        None,
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::problem::{DemandPoint, SiteInfo};
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    /// Clustered demand, several points per spot, integral weights.
+    fn instance(seed: u64, n: usize, m: usize) -> Problem {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let spot = |rng: &mut ChaCha8Rng| {
+            let c = [(1000.0, 1000.0), (4000.0, 1500.0), (2500.0, 4000.0)][rng.random_range(0..3)];
+            (
+                c.0 + rng.random_range(-1200.0..1200.0),
+                c.1 + rng.random_range(-1200.0..1200.0),
+            )
+        };
+        let mut pts = Vec::new();
+        while pts.len() < n {
+            let p = spot(&mut rng);
+            for _ in 0..rng.random_range(1..5) {
+                pts.push(p);
+            }
+        }
+        pts.truncate(n);
+        let sites: Vec<(f64, f64)> = (0..m).map(|_| spot(&mut rng)).collect();
+        let d: Vec<Vec<f64>> = pts
+            .iter()
+            .map(|a| {
+                sites
+                    .iter()
+                    .map(|b| ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt().round())
+                    .collect()
+            })
+            .collect();
+        let demand = (0..n)
+            .map(|i| DemandPoint {
+                id: format!("d{i}"),
+                weight: rng.random_range(1..25) as f64,
+            })
+            .collect();
+        let s = (0..m)
+            .map(|j| SiteInfo {
+                id: format!("s{j}"),
+                capacity: None,
+            })
+            .collect();
+        Problem::from_dense(demand, s, &d).unwrap()
+    }
+
+    fn params(p: usize, r: f64, fixed: &[usize]) -> SiteParams {
+        let mut sp = SiteParams::new(Model::Mclp);
+        sp.p = Some(p);
+        sp.radius_m = Some(r);
+        sp.fixed = fixed.iter().map(|j| format!("s{j}")).collect();
+        sp.exact = true;
+        sp
+    }
+
+    fn covered(prob: &Problem, s: &Setup, w: &[f64], r: f64, sites: &[usize]) -> f64 {
+        let mut c = vec![false; prob.n_demand()];
+        for &j in s.fixed.iter().chain(sites) {
+            for &i in prob.col_within(j, r).0 {
+                c[i as usize] = true;
+            }
+        }
+        (0..c.len()).filter(|&i| c[i]).map(|i| w[i]).sum()
+    }
+
+    /// The reduced (aggregated) model and the one-row-per-point model have the same
+    /// optimum; the reduced one is smaller on clustered demand.
+    #[test]
+    fn aggregated_and_plain_mclp_models_agree() {
+        let mut shrunk = 0;
+        for seed in 0..10u64 {
+            let prob = instance(seed, 150 + 10 * seed as usize, 25);
+            let w: Vec<f64> = prob.demand().iter().map(|d| d.weight).collect();
+            let fixed: &[usize] = if seed % 3 == 0 { &[2] } else { &[] };
+            for (p, r) in [(2, 900.0), (4, 700.0)] {
+                let sp = params(p, r, fixed);
+                let s = setup(&prob, &sp).unwrap();
+                let agg = mclp_rows(&prob, &s, &w, r, true);
+                let plain = mclp_rows(&prob, &s, &w, r, false);
+                let tot = |v: &[(Vec<u32>, f64)]| v.iter().map(|x| x.1).sum::<f64>();
+                assert!((tot(&agg) - tot(&plain)).abs() < 1e-9);
+                if agg.len() < plain.len() {
+                    shrunk += 1;
+                }
+                let h = mclp_heuristic(&prob, &s, &w, r, p);
+                let run = |aggregate| {
+                    let (sites, optimal, _, _) =
+                        mclp_exact_rows(&prob, &s, &w, r, p, &h.sites, &sp, aggregate)
+                            .unwrap()
+                            .unwrap();
+                    assert!(optimal, "seed {seed} p {p} aggregate {aggregate}");
+                    assert_eq!(sites.len(), p);
+                    covered(&prob, &s, &w, r, &sites)
+                };
+                let (a, b) = (run(true), run(false));
+                assert!((a - b).abs() < 1e-9, "seed {seed} p {p}: {a} vs {b}");
+                // A poor warm start: the reduction keeps every site an optimum may need.
+                let poor: Vec<usize> = s.free[..p].to_vec();
+                let (sites, optimal, _, _) = mclp_exact_rows(&prob, &s, &w, r, p, &poor, &sp, true)
+                    .unwrap()
+                    .unwrap();
+                assert!(optimal);
+                let c = covered(&prob, &s, &w, r, &sites);
+                assert!(
+                    (c - b).abs() < 1e-9,
+                    "seed {seed} p {p} poor start: {c} vs {b}"
+                );
+            }
+        }
+        assert!(
+            shrunk >= 10,
+            "aggregation shrank only {shrunk} of 20 models"
+        );
+    }
+
+    /// The Lagrangian bound is never below the optimum (found by enumeration).
+    #[test]
+    fn lagrangian_bound_is_an_upper_bound() {
+        for seed in 0..10u64 {
+            let prob = instance(100 + seed, 60, 10);
+            let w: Vec<f64> = prob.demand().iter().map(|d| d.weight).collect();
+            let fixed: &[usize] = if seed % 2 == 0 { &[0] } else { &[] };
+            for p in 1..=3usize {
+                let r = 800.0;
+                let sp = params(p, r, fixed);
+                let s = setup(&prob, &sp).unwrap();
+                let mut best = 0.0f64;
+                let free = &s.free;
+                // The best value of the solutions that open each free site.
+                let mut best_with = vec![0.0f64; free.len()];
+                let mut idx: Vec<usize> = (0..p).collect();
+                loop {
+                    let sites: Vec<usize> = idx.iter().map(|&k| free[k]).collect();
+                    let v = covered(&prob, &s, &w, r, &sites);
+                    best = best.max(v);
+                    for &k in &idx {
+                        best_with[k] = best_with[k].max(v);
+                    }
+                    // next p-combination of 0..free.len()
+                    let mut k = p;
+                    while k > 0 && idx[k - 1] == free.len() - p + k - 1 {
+                        k -= 1;
+                    }
+                    if k == 0 {
+                        break;
+                    }
+                    idx[k - 1] += 1;
+                    let first = idx[k - 1];
+                    for (t, x) in idx[k..].iter_mut().enumerate() {
+                        *x = first + 1 + t;
+                    }
+                }
+                let c0 = covered(&prob, &s, &w, r, &[]);
+                let rows = mclp_rows(&prob, &s, &w, r, true);
+                for iters in [1, 5, 50, 500] {
+                    let lag = Lagrangian::solve(&rows, &s.free, p, best - c0, 0.0, iters);
+                    let ctx = format!("seed {seed} p {p} iters {iters}");
+                    assert!(
+                        c0 + lag.bound >= best - 1e-6,
+                        "{ctx}: {} < {best}",
+                        lag.bound
+                    );
+                    // The bound of the solutions opening a site (used to leave sites out).
+                    let cp = lag.pth(p);
+                    for (k, &b) in best_with.iter().enumerate() {
+                        let ub = c0 + lag.bound_with(k, cp);
+                        assert!(ub >= b - 1e-6, "{ctx} site {k}: {ub} < {b}");
+                    }
+                }
+            }
+        }
+    }
 }
