@@ -3,7 +3,7 @@
 #
 #   bench/run.sh [--quick] [--no-install] [--skip-peers]
 #
-# 1. builds yizhan-bench and yizhan (release);
+# 1. builds yizhan-bench (with HiGHS when cmake and libclang are there) and yizhan (release);
 # 2. generates the country (seed 1) and city (seed 1) datasets, as `yizhan gen` does;
 # 3. in-process figures (yizhan-bench core): load, k-NN, radius, coverage, MCLP, and
 #    exports the same data and queries for the peers;
@@ -42,9 +42,10 @@ say "MACHINE $(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /
 if [ "$INSTALL" = 1 ]; then
   if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
     PGV=$(ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1); PGV=${PGV:-15}
-    if ! dpkg -s redis-server "postgresql-$PGV-postgis-3" wrk >/dev/null 2>&1; then
+    # cmake + libclang-dev: to build HiGHS (yizhan-bench --features highs, MCLP exact).
+    if ! dpkg -s redis-server "postgresql-$PGV-postgis-3" wrk cmake libclang-dev >/dev/null 2>&1; then
       apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-        redis-server postgresql "postgresql-$PGV-postgis-3" wrk >/dev/null || say "SKIP apt-get install failed"
+        redis-server postgresql "postgresql-$PGV-postgis-3" wrk cmake libclang-dev >/dev/null || say "SKIP apt-get install failed"
       # Debian may start the packaged services: this suite runs its own, privately.
       service redis-server stop >/dev/null 2>&1 || true
       service postgresql stop >/dev/null 2>&1 || true
@@ -58,8 +59,15 @@ if [ "$INSTALL" = 1 ]; then
     || say "SKIP pip install failed"
 fi
 
-# ---- Build.
-cargo build --release -q -p yizhan-bench -p yizhan-cli
+# ---- Build. With cmake and libclang, yizhan-bench is built with HiGHS (the MCLP exact
+# figure is then HiGHS's; microlp's is printed next to it).
+if command -v cmake >/dev/null && ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1; then
+  cargo build --release -q -p yizhan-bench --features highs
+else
+  say "SKIP highs: cmake or libclang-dev missing (apt-get install cmake libclang-dev); MCLP exact with microlp only"
+  cargo build --release -q -p yizhan-bench
+fi
+cargo build --release -q -p yizhan-cli
 BENCH=$ROOT/target/release/yizhan-bench
 YIZHAN=$ROOT/target/release/yizhan
 
