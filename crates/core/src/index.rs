@@ -359,6 +359,18 @@ impl Best<'_> {
 #[derive(Debug, Clone)]
 pub struct GeoIndex<T> {
     items: Vec<T>,
+    /// The k-d tree, built by [`GeoIndex::new`] or, for [`GeoIndex::new_lazy`], on the
+    /// first distance query.
+    kd: OnceLock<Kd>,
+    /// An `rstar` R-tree over lon/lat degrees for rectangle and polygon queries, which
+    /// are planar in lon/lat by definition (GeoJSON, OGC `bbox`); built on first use,
+    /// so layers never asked for a rectangle (5,000,000 hotspots) do not pay for it.
+    rtree: OnceLock<RTree<LonLatEntry>>,
+}
+
+/// The k-d tree of a [`GeoIndex`]: flat arrays in tree order.
+#[derive(Debug, Clone)]
+struct Kd {
     nodes: Vec<Node>,
     /// Unit vectors rounded to f32, in tree order.
     xyz: Vec<[f32; 3]>,
@@ -366,10 +378,48 @@ pub struct GeoIndex<T> {
     geo: Vec<PointGeo>,
     /// Index in `items` of each point, in tree order.
     perm: Vec<u32>,
-    /// An `rstar` R-tree over lon/lat degrees for rectangle and polygon queries, which
-    /// are planar in lon/lat by definition (GeoJSON, OGC `bbox`); built on first use,
-    /// so layers never asked for a rectangle (5,000,000 hotspots) do not pay for it.
-    rtree: OnceLock<RTree<LonLatEntry>>,
+}
+
+impl Kd {
+    /// Bulk-load the tree over `items` (O(n log n), on two cores when large).
+    fn build<T: Located>(items: &[T]) -> Self {
+        let mut pts: Vec<([f32; 3], u32)> = items
+            .iter()
+            .enumerate()
+            .map(|(i, it)| (it.location().to_unit_vector().map(|x| x as f32), i as u32))
+            .collect();
+        let mut nodes = Vec::with_capacity(2 * items.len() / (LEAF / 2).max(1) + 1);
+        if !pts.is_empty() {
+            build_node(&mut pts, 0, &mut nodes);
+        }
+        nodes.shrink_to_fit();
+        let perm: Vec<u32> = pts.iter().map(|p| p.1).collect();
+        let xyz = pts.into_iter().map(|p| p.0).collect();
+        let geo = perm
+            .iter()
+            .map(|&i| {
+                let p = items[i as usize].location();
+                PointGeo {
+                    lon: p.lon,
+                    lat: p.lat,
+                    cos_lat: p.lat.to_radians().cos(),
+                }
+            })
+            .collect();
+        Self {
+            nodes,
+            xyz,
+            geo,
+            perm,
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        self.nodes.capacity() * std::mem::size_of::<Node>()
+            + self.xyz.capacity() * std::mem::size_of::<[f32; 3]>()
+            + self.geo.capacity() * std::mem::size_of::<PointGeo>()
+            + self.perm.capacity() * std::mem::size_of::<u32>()
+    }
 }
 
 /// An entry of the lon/lat R-tree: a position in degrees and the item's index.
@@ -446,38 +496,27 @@ fn build_node(pts: &mut [([f32; 3], u32)], offset: usize, nodes: &mut Vec<Node>)
 impl<T: Located> GeoIndex<T> {
     /// Bulk-load an index over `items` (O(n log n)).
     pub fn new(items: Vec<T>) -> Self {
+        let index = Self::new_lazy(items);
+        index.kd();
+        index
+    }
+
+    /// An index over `items` whose k-d tree is built on the first distance query
+    /// (nearest, radius): for big layers that may only ever be listed or summed
+    /// (5,000,000 hotspots: about 45 bytes per item and a second of build time saved
+    /// until then).
+    pub fn new_lazy(items: Vec<T>) -> Self {
         assert!(items.len() < u32::MAX as usize, "at most 2³² − 2 items");
-        let mut pts: Vec<([f32; 3], u32)> = items
-            .iter()
-            .enumerate()
-            .map(|(i, it)| (it.location().to_unit_vector().map(|x| x as f32), i as u32))
-            .collect();
-        let mut nodes = Vec::with_capacity(2 * items.len() / (LEAF / 2).max(1) + 1);
-        if !pts.is_empty() {
-            build_node(&mut pts, 0, &mut nodes);
-        }
-        nodes.shrink_to_fit();
-        let perm: Vec<u32> = pts.iter().map(|p| p.1).collect();
-        let xyz = pts.into_iter().map(|p| p.0).collect();
-        let geo = perm
-            .iter()
-            .map(|&i| {
-                let p = items[i as usize].location();
-                PointGeo {
-                    lon: p.lon,
-                    lat: p.lat,
-                    cos_lat: p.lat.to_radians().cos(),
-                }
-            })
-            .collect();
         Self {
             items,
-            nodes,
-            xyz,
-            geo,
-            perm,
+            kd: OnceLock::new(),
             rtree: OnceLock::new(),
         }
+    }
+
+    /// The k-d tree, built on first use.
+    fn kd(&self) -> &Kd {
+        self.kd.get_or_init(|| Kd::build(&self.items))
     }
 
     /// The indexed items, in the order given.
@@ -500,12 +539,9 @@ impl<T: Located> GeoIndex<T> {
         self.items
     }
 
-    /// Bytes held by the index beyond the items themselves.
+    /// Bytes held by the index beyond the items themselves (the k-d tree, if built).
     pub fn index_bytes(&self) -> usize {
-        self.nodes.capacity() * std::mem::size_of::<Node>()
-            + self.xyz.capacity() * std::mem::size_of::<[f32; 3]>()
-            + self.geo.capacity() * std::mem::size_of::<PointGeo>()
-            + self.perm.capacity() * std::mem::size_of::<u32>()
+        self.kd.get().map_or(0, Kd::bytes)
     }
 
     fn hit(&self, idx: usize, distance_m: f64) -> Hit<'_, T> {
@@ -518,7 +554,8 @@ impl<T: Located> GeoIndex<T> {
 
     /// Depth-first k-nearest search by chord, nearer child first.
     fn knn_rec(&self, node: u32, q: &[f64; 3], best: &mut Best<'_>, keep: &impl Fn(&T) -> bool) {
-        let n = &self.nodes[node as usize];
+        let kd = self.kd();
+        let n = &kd.nodes[node as usize];
         if n.right == 0 {
             // Nearest first within the leaf, so that `keep` (which may read the item,
             // a cache miss, and evaluate opening hours) runs on as few points as the
@@ -529,7 +566,7 @@ impl<T: Located> GeoIndex<T> {
             let (s, e) = (n.start as usize, n.end as usize);
             let mut near = [(0.0f64, 0u32); LEAF];
             let mut m = 0;
-            for (pos, p) in self.xyz[s..e].iter().enumerate() {
+            for (pos, p) in kd.xyz[s..e].iter().enumerate() {
                 let d2 = dist2(p, q);
                 near[m] = (d2, (s + pos) as u32);
                 m += usize::from(d2 <= best.prune2);
@@ -547,7 +584,7 @@ impl<T: Located> GeoIndex<T> {
                 }
                 m -= 1;
                 near[bi] = near[m];
-                if keep(&self.items[self.perm[pos as usize] as usize]) {
+                if keep(&self.items[kd.perm[pos as usize] as usize]) {
                     best.push(d2, pos);
                     if best.overflow {
                         return;
@@ -557,8 +594,8 @@ impl<T: Located> GeoIndex<T> {
             return;
         }
         let (a, b) = (node + 1, n.right);
-        let da = self.nodes[a as usize].dist2(q);
-        let db = self.nodes[b as usize].dist2(q);
+        let da = kd.nodes[a as usize].dist2(q);
+        let db = kd.nodes[b as usize].dist2(q);
         let (first, df, second, ds) = if da <= db {
             (a, da, b, db)
         } else {
@@ -583,13 +620,14 @@ impl<T: Located> GeoIndex<T> {
         r2: f64,
         f: &mut impl FnMut(usize) -> bool,
     ) -> bool {
-        let n = &self.nodes[node as usize];
+        let kd = self.kd();
+        let n = &kd.nodes[node as usize];
         if n.dist2(q) > r2 {
             return true;
         }
         if n.right == 0 {
             let (s, e) = (n.start as usize, n.end as usize);
-            for (pos, p) in self.xyz[s..e].iter().enumerate() {
+            for (pos, p) in kd.xyz[s..e].iter().enumerate() {
                 if dist2(p, q) <= r2 && !f(s + pos) {
                     return false;
                 }
@@ -611,6 +649,7 @@ impl<T: Located> GeoIndex<T> {
         if k == 0 || self.items.is_empty() {
             return Vec::new();
         }
+        let kd = self.kd();
         let q = Query::new(at);
         let max_m = max_m.filter(|m| !m.is_nan()).unwrap_or(f64::INFINITY);
         let c = chord_for_distance(max_m) + SLACK_CHORD + F32_CHORD_ERR;
@@ -641,9 +680,9 @@ impl<T: Located> GeoIndex<T> {
         };
         let mut out: Vec<Hit<'_, T>> = Vec::with_capacity(len.min(k + 2));
         for &(_, pos) in &buf[..len] {
-            let d = q.haversine_m(&self.geo[pos as usize]);
+            let d = q.haversine_m(&kd.geo[pos as usize]);
             if d <= max_m {
-                out.push(self.hit(self.perm[pos as usize] as usize, d));
+                out.push(self.hit(kd.perm[pos as usize] as usize, d));
             }
         }
         out.sort_by(|a, b| {
@@ -718,6 +757,7 @@ impl<T: Located> GeoIndex<T> {
         cand: &mut Candidates,
         out: &mut Vec<Option<(usize, f64)>>,
     ) {
+        let kd = self.kd();
         // The block's centre (in R³, not on the sphere: chords are Euclidean) and radius.
         let mut lo = [f64::INFINITY; 3];
         let mut hi = [f64::NEG_INFINITY; 3];
@@ -770,9 +810,9 @@ impl<T: Located> GeoIndex<T> {
         let r = rb + (rb + dc).min(cmax) + err;
         cand.clear();
         self.radius_rec(0, &c, r * r, &mut |pos| {
-            if keep(&self.items[self.perm[pos] as usize]) {
+            if keep(&self.items[kd.perm[pos] as usize]) {
                 // Offsets from the centre, small numbers: f32 keeps them to ~1e-12.
-                let p = self.xyz[pos];
+                let p = kd.xyz[pos];
                 cand.x.push((f64::from(p[0]) - c[0]) as f32);
                 cand.y.push((f64::from(p[1]) - c[1]) as f32);
                 cand.z.push((f64::from(p[2]) - c[2]) as f32);
@@ -819,11 +859,11 @@ impl<T: Located> GeoIndex<T> {
                     continue;
                 }
                 let pos = cand.pos[j] as usize;
-                let d = q.haversine_m(&self.geo[pos]);
+                let d = q.haversine_m(&kd.geo[pos]);
                 if d > max_m {
                     continue;
                 }
-                let idx = self.perm[pos] as usize;
+                let idx = kd.perm[pos] as usize;
                 let better = match answer {
                     None => true,
                     Some((bi, bd)) => d
@@ -870,6 +910,7 @@ impl<T: Located> GeoIndex<T> {
         radius_m: f64,
         keep: impl Fn(&T) -> bool,
     ) -> Vec<Hit<'_, T>> {
+        let kd = self.kd();
         let mut out = Vec::new();
         if radius_m.is_nan() || radius_m < 0.0 || self.items.is_empty() {
             return out;
@@ -877,9 +918,9 @@ impl<T: Located> GeoIndex<T> {
         let q = Query::new(at);
         let c = chord_for_distance(radius_m) + SLACK_CHORD + F32_CHORD_ERR;
         self.radius_rec(0, &q.xyz, c * c, &mut |pos| {
-            let d = q.haversine_m(&self.geo[pos]);
+            let d = q.haversine_m(&kd.geo[pos]);
             if d <= radius_m {
-                let idx = self.perm[pos] as usize;
+                let idx = kd.perm[pos] as usize;
                 if keep(&self.items[idx]) {
                     out.push(self.hit(idx, d));
                 }
@@ -891,6 +932,7 @@ impl<T: Located> GeoIndex<T> {
 
     /// Whether any item accepted by `keep` lies within `radius_m` metres.
     pub fn any_within(&self, at: LonLat, radius_m: f64, keep: impl Fn(&T) -> bool) -> bool {
+        let kd = self.kd();
         if radius_m.is_nan() || radius_m < 0.0 || self.items.is_empty() {
             return false;
         }
@@ -898,8 +940,8 @@ impl<T: Located> GeoIndex<T> {
         let c = chord_for_distance(radius_m) + SLACK_CHORD + F32_CHORD_ERR;
         let mut found = false;
         self.radius_rec(0, &q.xyz, c * c, &mut |pos| {
-            found = q.haversine_m(&self.geo[pos]) <= radius_m
-                && keep(&self.items[self.perm[pos] as usize]);
+            found =
+                q.haversine_m(&kd.geo[pos]) <= radius_m && keep(&self.items[kd.perm[pos] as usize]);
             !found
         });
         found
@@ -1141,7 +1183,14 @@ mod tests {
     fn nearest_matches_brute_force() {
         for seed in 0..6 {
             let stations = random_stations(seed, 1500);
-            let index = GeoIndex::new(stations.clone());
+            // Odd seeds: the tree is built by the first query.
+            let index = if seed % 2 == 0 {
+                GeoIndex::new(stations.clone())
+            } else {
+                let lazy = GeoIndex::new_lazy(stations.clone());
+                assert_eq!(lazy.index_bytes(), 0);
+                lazy
+            };
             let mut rng = ChaCha8Rng::seed_from_u64(seed + 100);
             for _ in 0..200 {
                 let at = random_query(&mut rng);
