@@ -31,13 +31,13 @@ pub mod web;
 
 use std::future::Future;
 
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::extract::DefaultBodyLimit;
 use axum::http::HeaderValue;
-use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::middleware;
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use axum::http::Method;
 pub use error::ApiError;
@@ -51,8 +51,9 @@ pub fn router(state: AppState) -> Router {
         let path = r.path;
         api = api.route(path, r.guarded(&state));
     }
+    // `Router::layer` wraps every route (and the fallbacks) separately, after
+    // routing: `metrics::track` finds the route template in the request.
     api.merge(web::routes())
-        .route_layer(middleware::from_fn(tag_route))
         .fallback(routes::no_route)
         .method_not_allowed_fallback(routes::wrong_method)
         .layer(DefaultBodyLimit::max(extract::BODY_LIMIT))
@@ -62,18 +63,17 @@ pub fn router(state: AppState) -> Router {
             metrics::track,
         ))
         .layer(cors)
+        .layer(SetResponseHeaderLayer::appending(
+            axum::http::header::VARY,
+            HeaderValue::from_static(CORS_VARY),
+        ))
         .with_state(state)
 }
 
-/// Copy the matched route template into the response, for metrics.
-async fn tag_route(req: Request, next: Next) -> Response {
-    let route = req.extensions().get::<MatchedPath>().cloned();
-    let mut res = next.run(req).await;
-    if let Some(r) = route {
-        res.extensions_mut().insert(r);
-    }
-    res
-}
+/// The `Vary` value of every answer: the request headers the CORS answer depends
+/// on (tower-http's default list). Set as one static value rather than by
+/// `CorsLayer`, which joins the list into a new allocation on every request.
+const CORS_VARY: &str = "origin, access-control-request-method, access-control-request-headers";
 
 fn cors_layer(c: &CorsConfig) -> CorsLayer {
     let origins: Vec<HeaderValue> = c
@@ -87,7 +87,8 @@ fn cors_layer(c: &CorsConfig) -> CorsLayer {
         .allow_headers([
             axum::http::header::CONTENT_TYPE,
             axum::http::header::AUTHORIZATION,
-        ]);
+        ])
+        .vary([]);
     if origins.is_empty() || c.origins.iter().any(|o| o == "*") {
         layer.allow_origin(Any)
     } else {
@@ -126,6 +127,50 @@ pub async fn serve(
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod cors_tests {
+    use axum::body::Body;
+    use axum::http::{header, Request};
+    use tower::ServiceExt;
+
+    use super::*;
+
+    async fn headers(app: &Router, req: Request<Body>) -> axum::http::HeaderMap {
+        app.clone().oneshot(req).await.unwrap().headers().clone()
+    }
+
+    /// The CORS headers are those `CorsLayer` with its default `Vary` gave.
+    #[tokio::test]
+    async fn cors_headers_and_vary() {
+        let app = router(AppState::new(
+            tests::small_dataset(),
+            ServerConfig::default(),
+        ));
+        let vary = "origin, access-control-request-method, access-control-request-headers";
+        let get = Request::get("/api/v1/stations/nearest?lat=24.72&lon=118.47")
+            .header(header::ORIGIN, "https://gis.example")
+            .body(Body::empty())
+            .unwrap();
+        let h = headers(&app, get).await;
+        assert_eq!(h.get_all(header::VARY).iter().collect::<Vec<_>>(), [vary]);
+        assert_eq!(h[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
+        // Errors and unknown paths too.
+        let h = headers(&app, Request::get("/nowhere").body(Body::empty()).unwrap()).await;
+        assert_eq!(h.get_all(header::VARY).iter().collect::<Vec<_>>(), [vary]);
+        assert_eq!(h[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
+        // A preflight request.
+        let pre = Request::options("/api/v1/stations/nearest")
+            .header(header::ORIGIN, "https://gis.example")
+            .header(header::ACCESS_CONTROL_REQUEST_METHOD, "GET")
+            .body(Body::empty())
+            .unwrap();
+        let h = headers(&app, pre).await;
+        assert_eq!(h.get_all(header::VARY).iter().collect::<Vec<_>>(), [vary]);
+        assert_eq!(h[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
+        assert_eq!(h[header::ACCESS_CONTROL_ALLOW_METHODS], "GET,HEAD");
+    }
+}
 
 #[cfg(test)]
 mod store_tests;

@@ -156,10 +156,10 @@ pub async fn nearest(State(st): State<AppState>, p: Params) -> Result<GeoJson, A
     } else {
         stations.nearest(at, k, max_m, live_filter(filter, fresh))
     };
-    let mut out = StationCollection::with_capacity(hits.len());
-    for h in &hits {
-        out.push(h.item, crs, Some(h.distance_m), now, &fresh);
-    }
+    let found: Vec<(&Station, Option<f64>)> =
+        hits.iter().map(|h| (h.item, Some(h.distance_m))).collect();
+    let mut out = StationCollection::with_capacity(found.len());
+    out.extend(&found, crs, now, &fresh);
     Ok(GeoJson(out.finish()))
 }
 
@@ -198,10 +198,9 @@ pub async fn list(State(st): State<AppState>, p: Params) -> Result<GeoJson, ApiE
             v
         }
     };
+    let found: Vec<(&Station, Option<f64>)> = found.into_iter().map(|s| (s, None)).collect();
     let mut out = StationCollection::with_capacity(found.len());
-    for s in found {
-        out.push(s, crs, None, now, &fresh);
-    }
+    out.extend(&found, crs, now, &fresh);
     Ok(GeoJson(out.finish()))
 }
 
