@@ -31,6 +31,36 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let dir = PathBuf::from(args.first().expect("usage: load DIR [phases]"));
     let phases = args.iter().any(|a| a == "phases");
+    if args.iter().any(|a| a == "hotspots") {
+        // The hotspots file alone, read once (for instruction counts under callgrind).
+        let t = Instant::now();
+        let n = dataset::read_hotspots_file(&dir.join("hotspots.geojson"), Crs::Wgs84)
+            .expect("hotspots")
+            .len();
+        println!(
+            "read_hotspots_file: {n} hotspots in {:.2} s",
+            t.elapsed().as_secs_f64()
+        );
+        return;
+    }
+    if args.iter().any(|a| a == "parse") {
+        // For profiling the parse alone: the text is read first, then parsed 3 times.
+        let text = dataset::read_text(&dir.join("hotspots.geojson")).expect("read");
+        for _ in 0..3 {
+            let (_, c0) = usage();
+            let t = Instant::now();
+            let n = yizhan_core::io::read_hotspots_str(&text, Crs::Wgs84)
+                .expect("hotspots")
+                .len();
+            let (_, c1) = usage();
+            println!(
+                "read_hotspots_str: {n} hotspots in {:.2} s wall, {:.2} s CPU",
+                t.elapsed().as_secs_f64(),
+                c1 - c0
+            );
+        }
+        return;
+    }
     if phases {
         let path = dir.join("hotspots.geojson");
         let (r0, c0) = usage();

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::crs::Crs;
+use crate::fastjson;
 use crate::index::GeoIndex;
 use crate::io::{self, Layer, ReadError};
 use crate::model::{Boundary, Candidate, GridCell, Hotspot, Station};
@@ -105,13 +106,40 @@ fn parse_file<T>(
     })
 }
 
+/// Read a point layer file: streamed through the fast path when it is written one
+/// feature per line (see [`crate::fastjson`]), else read as text by `generic`.
+fn read_point_file<L>(
+    path: &Path,
+    layer: L,
+    generic: impl FnOnce(&str) -> Result<Vec<L::Item>, ReadError>,
+) -> Result<Vec<L::Item>, LoadError>
+where
+    L: fastjson::Layer,
+    L::Item: fastjson::HasId,
+{
+    let invalid = |source| LoadError::Invalid {
+        path: path.to_path_buf(),
+        source,
+    };
+    if let Ok(Some(outcomes)) = fastjson::read_file_lines(&layer, path) {
+        return io::finish(outcomes, fastjson::HasId::id).map_err(invalid);
+    }
+    // Not that layout (or unreadable: the generic path names the problem).
+    let text = read_text(path)?;
+    generic(&text).map_err(invalid)
+}
+
 /// Read one layer file.
 pub fn read_stations_file(path: &Path, crs: Crs) -> Result<Vec<Station>, LoadError> {
-    parse_file(path, crs, io::read_stations_str)
+    read_point_file(path, io::StationLayer(crs), |text| {
+        io::read_stations(&io::parse_collection(text)?, crs)
+    })
 }
 /// Read one layer file.
 pub fn read_hotspots_file(path: &Path, crs: Crs) -> Result<Vec<Hotspot>, LoadError> {
-    parse_file(path, crs, io::read_hotspots_str)
+    read_point_file(path, io::HotspotLayer(crs), |text| {
+        io::read_hotspots(&io::parse_collection(text)?, crs)
+    })
 }
 /// Read one layer file.
 pub fn read_cells_file(path: &Path, crs: Crs) -> Result<Vec<GridCell>, LoadError> {
@@ -119,7 +147,9 @@ pub fn read_cells_file(path: &Path, crs: Crs) -> Result<Vec<GridCell>, LoadError
 }
 /// Read one layer file.
 pub fn read_candidates_file(path: &Path, crs: Crs) -> Result<Vec<Candidate>, LoadError> {
-    parse_file(path, crs, io::read_candidates_str)
+    read_point_file(path, io::CandidateLayer(crs), |text| {
+        io::read_candidates(&io::parse_collection(text)?, crs)
+    })
 }
 /// Read one layer file.
 pub fn read_boundary_file(path: &Path, crs: Crs) -> Result<Boundary, LoadError> {
@@ -177,20 +207,45 @@ impl Dataset {
             }
         };
         let optional = |l: Layer| Some(file(l)).filter(|p| p.exists());
-        let stations = read_stations_file(&required(Layer::Stations)?, Crs::Wgs84)?;
-        let hotspots = read_hotspots_file(&required(Layer::Hotspots)?, Crs::Wgs84)?;
-        let cells = optional(Layer::Cells)
-            .map(|p| read_cells_file(&p, Crs::Wgs84))
-            .transpose()?
-            .unwrap_or_default();
-        let candidates = optional(Layer::Candidates)
-            .map(|p| read_candidates_file(&p, Crs::Wgs84))
-            .transpose()?
-            .unwrap_or_default();
-        let boundary = optional(Layer::Boundary)
-            .map(|p| read_boundary_file(&p, Crs::Wgs84))
-            .transpose()?;
-        Ok(Self::new(stations, hotspots, cells, candidates, boundary))
+        // The hotspots (the big layer) are read and indexed alongside the other layers;
+        // errors are reported in the same order as if read one after the other.
+        let (rest, hotspots) = rayon::join(
+            || {
+                let stations = required(Layer::Stations)
+                    .and_then(|p| read_stations_file(&p, Crs::Wgs84))
+                    .map(GeoIndex::new);
+                let cells = optional(Layer::Cells)
+                    .map(|p| read_cells_file(&p, Crs::Wgs84))
+                    .transpose()
+                    .map(|c| GeoIndex::new(c.unwrap_or_default()));
+                let candidates = optional(Layer::Candidates)
+                    .map(|p| read_candidates_file(&p, Crs::Wgs84))
+                    .transpose()
+                    .map(|c| GeoIndex::new(c.unwrap_or_default()));
+                let boundary = optional(Layer::Boundary)
+                    .map(|p| read_boundary_file(&p, Crs::Wgs84))
+                    .transpose();
+                (stations, cells, candidates, boundary)
+            },
+            || {
+                required(Layer::Hotspots).map(|p| {
+                    let t = std::time::Instant::now();
+                    let h = read_hotspots_file(&p, Crs::Wgs84).map(GeoIndex::new);
+                    fastjson::trace("hotspots read and indexed", t);
+                    h
+                })
+            },
+        );
+        let (stations, cells, candidates, boundary) = rest;
+        let stations = stations?;
+        let hotspots = hotspots??;
+        Ok(Self {
+            stations,
+            hotspots,
+            cells: cells?,
+            candidates: candidates?,
+            boundary: boundary?,
+        })
     }
 
     /// Find a station by id.

@@ -69,11 +69,11 @@ fn feature_body(text: &str) -> Option<&str> {
 }
 
 /// Cut `s` into pieces of about `size` bytes, each ending with a newline (but the last).
-fn split_at_newlines(s: &str, size: usize) -> Vec<&str> {
+fn split_at_newlines(s: &[u8], size: usize) -> Vec<&[u8]> {
     let mut pieces = Vec::new();
     let mut rest = s;
     while rest.len() > size {
-        match rest.as_bytes()[size..].iter().position(|&b| b == b'\n') {
+        match rest[size..].iter().position(|&b| b == b'\n') {
             Some(k) => {
                 let (a, b) = rest.split_at(size + k + 1);
                 pieces.push(a);
@@ -89,11 +89,10 @@ fn split_at_newlines(s: &str, size: usize) -> Vec<&str> {
 }
 
 /// Number of lines of a piece from [`split_at_newlines`].
-fn line_count(piece: &str) -> usize {
+fn line_count(piece: &[u8]) -> usize {
     const LO7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
     const NL: u64 = 0x0a0a_0a0a_0a0a_0a0a;
-    let bytes = piece.as_bytes();
-    let mut words = bytes.chunks_exact(8);
+    let mut words = piece.chunks_exact(8);
     let mut n = 0;
     for w in &mut words {
         let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]) ^ NL;
@@ -102,7 +101,7 @@ fn line_count(piece: &str) -> usize {
         n += (!nonzero & !LO7).count_ones() as usize;
     }
     n += words.remainder().iter().filter(|&&b| b == b'\n').count();
-    n + usize::from(!piece.ends_with('\n'))
+    n + usize::from(piece.last().is_some_and(|&b| b != b'\n'))
 }
 
 /// Nesting deeper than this in an ignored value sends the line to the generic path.
@@ -111,75 +110,215 @@ const MAX_SKIP_DEPTH: u32 = 64;
 /// 128 allows inside the whole document: the whole file goes to the generic path.
 const MAX_LINE_BRACKETS: usize = 120;
 
-/// Read every feature line of `text`: with the strict scanner ([`Scan`]), else with
-/// serde into the same typed structs, then `fast` converts; the lines either declines
-/// go through `slow` (the generic per-feature reader). `None` when the file is not
-/// one feature per line or a line is not a GeoJSON Feature on its own: the caller
-/// then reads the whole file the generic way.
-pub(crate) fn read_lines<'a, P, T, F, S>(text: &'a str, fast: F, slow: S) -> Option<Vec<Outcome<T>>>
-where
-    P: Props<'a>,
-    T: Send,
-    F: Fn(Feat<'a, P>) -> Option<T> + Sync,
-    S: Fn(usize, &geojson::Feature) -> Outcome<T> + Sync,
-{
+/// A point layer as the fast path reads it.
+pub(crate) trait Layer: Sync {
+    /// The properties it reads.
+    type Props<'a>: Props<'a>;
+    /// What a feature becomes.
+    type Item: Send + Sync;
+    /// The item of a typed feature, or `None` when the generic reader would complain
+    /// (or read something else).
+    fn fast<'a>(&self, f: Feat<'a, Self::Props<'a>>) -> Option<Self::Item>;
+    /// The generic reader of one feature.
+    fn slow(&self, index: usize, f: &geojson::Feature) -> Outcome<Self::Item>;
+}
+
+/// Items with an id (checked for duplicates).
+pub(crate) trait HasId {
+    fn id(&self) -> &str;
+}
+
+impl HasId for crate::model::Station {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl HasId for crate::model::Hotspot {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl HasId for crate::model::Candidate {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// Read every feature line of `text` (see [`read_region`]). `None` when the file is
+/// not one feature per line or a line is not a GeoJSON Feature on its own: the
+/// caller then reads the whole file the generic way.
+pub(crate) fn read_lines<L: Layer>(layer: &L, text: &str) -> Option<Vec<Outcome<L::Item>>> {
+    let mut out = Vec::new();
+    read_region(layer, feature_body(text)?.as_bytes(), &mut out, true).then_some(out)
+}
+
+/// As [`read_lines`], for a file, read in blocks while the previous block is parsed
+/// (so neither the whole text nor its page faults are ever paid for at once).
+/// `Ok(None)` as for [`read_lines`], and for text that is not UTF-8.
+pub(crate) fn read_file_lines<L: Layer>(
+    layer: &L,
+    path: &std::path::Path,
+) -> std::io::Result<Option<Vec<Outcome<L::Item>>>> {
+    read_file_blocks(layer, path, 32 << 20)
+}
+
+/// [`read_file_lines`] with blocks of `size` bytes.
+pub(crate) fn read_file_blocks<L: Layer>(
+    layer: &L,
+    path: &std::path::Path,
+    size: usize,
+) -> std::io::Result<Option<Vec<Outcome<L::Item>>>> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut fill = |buf: &mut Vec<u8>| -> std::io::Result<bool> {
+        Ok((&mut file).take(size as u64).read_to_end(buf)? < size)
+    };
+    let mut cur = Vec::with_capacity(size + size / 2);
+    let mut next = Vec::with_capacity(size + size / 2);
+    let mut eof = fill(&mut cur)?;
+    let Some(rest) = cur.strip_prefix(HEADER.as_bytes()) else {
+        return Ok(None);
+    };
+    let mut start = HEADER.len() + rest.iter().take_while(|&&b| is_ws(b)).count();
+    let mut out = Vec::new();
+    loop {
+        // Parse the complete lines but the last one (which might be the last feature,
+        // without a comma, if only the footer follows); carry the rest over.
+        let block = &cur[start..];
+        let (region, carry) = if eof {
+            let Some(region) = trim_ws_end(block).strip_suffix(b"]}").map(trim_ws_end) else {
+                return Ok(None);
+            };
+            (region, block.len())
+        } else {
+            let mut newlines = block
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .into_iter()
+                .flat_map(|p| block[..p].iter().rposition(|&b| b == b'\n'));
+            match newlines.next() {
+                Some(p) => (&block[..=p], p + 1),
+                None if block.len() < size / 2 => (&block[..0], 0),
+                None => return Ok(None), // lines too long for this reader
+            }
+        };
+        next.clear();
+        next.extend_from_slice(&block[carry..]);
+        let (ok, more) = std::thread::scope(|s| {
+            let reader = (!eof).then(|| s.spawn(|| fill(&mut next)));
+            let ok = read_region(layer, region, &mut out, eof);
+            (ok, reader.map(|r| r.join().expect("reader thread")))
+        });
+        if !ok {
+            return Ok(None);
+        }
+        match more {
+            None => return Ok(Some(out)),
+            Some(more) => eof = more?,
+        }
+        std::mem::swap(&mut cur, &mut next);
+        start = 0;
+    }
+}
+
+fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+fn trim_ws_end(b: &[u8]) -> &[u8] {
+    &b[..b.len() - b.iter().rev().take_while(|&&c| is_ws(c)).count()]
+}
+
+/// Read the feature lines of `region` (whole lines, from a feature's `{`) into `out`,
+/// in parallel: each line with the strict scanner ([`Scan`]), else with serde into the
+/// same typed structs, then [`Layer::fast`]; the lines these decline go through
+/// [`Layer::slow`]. Every line ends with a comma, but the last one of the `last`
+/// region. `false` when the region is not such lines of UTF-8 GeoJSON Features.
+fn read_region<L: Layer>(
+    layer: &L,
+    region: &[u8],
+    out: &mut Vec<Outcome<L::Item>>,
+    last: bool,
+) -> bool {
     let t = std::time::Instant::now();
-    let body = feature_body(text)?;
-    let pieces = split_at_newlines(body, 1 << 20);
+    let pieces = split_at_newlines(region, 1 << 20);
     let counts: Vec<usize> = pieces.par_iter().map(|p| line_count(p)).collect();
-    let n: usize = counts.iter().sum();
-    let mut out: Vec<Outcome<T>> = Vec::with_capacity(n);
-    out.par_extend((0..n).into_par_iter().map(|_| Outcome::Pending));
+    let base = out.len();
+    let n = base + counts.iter().sum::<usize>();
+    out.par_extend((base..n).into_par_iter().map(|_| Outcome::Pending));
     let mut slots = Vec::with_capacity(pieces.len());
-    let mut rest = &mut out[..];
-    let mut base = 0;
+    let mut rest = &mut out[base..];
+    let mut index = base;
     for (piece, &c) in pieces.iter().zip(&counts) {
         let (a, b) = rest.split_at_mut(c);
-        slots.push((*piece, a, base));
+        slots.push((*piece, a, index));
         rest = b;
-        base += c;
+        index += c;
     }
     trace("placeholders", t);
     let abort = AtomicBool::new(false);
-    let read_line = |index: usize, line: &'a str| -> Option<Outcome<T>> {
-        let line = line.trim_matches(json_ws);
-        let line = if index + 1 < n {
-            line.strip_suffix(',')?.trim_end_matches(json_ws)
-        } else if line.ends_with(',') {
-            return None;
-        } else {
-            line
-        };
-        if !line.starts_with('{') {
-            return None;
-        }
-        let typed = Feat::<P>::scan(line).or_else(|| serde_json::from_str(line).ok());
-        if let Some(v) = typed.and_then(&fast) {
-            return Some(Outcome::Item(v));
-        }
-        if line.bytes().filter(|b| matches!(b, b'[' | b'{')).count() > MAX_LINE_BRACKETS {
-            return None;
-        }
-        let f = serde_json::from_str::<geojson::Feature>(line).ok()?;
-        Some(slow(index, &f))
-    };
+    // Whether line `index` is the last feature (without a comma).
+    let is_last = |index: usize| last && index + 1 == n;
     slots.into_par_iter().for_each(|(piece, slots, base)| {
-        for (k, (line, slot)) in piece.split_terminator('\n').zip(slots).enumerate() {
+        let Ok(piece) = std::str::from_utf8(piece) else {
+            abort.store(true, Ordering::Relaxed);
+            return;
+        };
+        let mut at = 0;
+        for (k, slot) in slots.iter_mut().enumerate() {
             if abort.load(Ordering::Relaxed) {
                 return;
             }
-            match read_line(base + k, line) {
+            let index = base + k;
+            if let Some((f, next)) = Feat::scan_line(piece, at, is_last(index)) {
+                if let Some(v) = layer.fast(f) {
+                    *slot = Outcome::Item(v);
+                    at = next;
+                    continue;
+                }
+            }
+            let end = piece[at..].find('\n').map_or(piece.len(), |e| at + e);
+            match read_line(layer, index, &piece[at..end], is_last(index)) {
                 Some(o) => *slot = o,
                 None => abort.store(true, Ordering::Relaxed),
             }
+            at = (end + 1).min(piece.len());
         }
     });
     trace("parse", t);
-    if abort.load(Ordering::Relaxed) {
-        None
+    !abort.load(Ordering::Relaxed)
+}
+
+/// A line the scanner (or [`Layer::fast`]) declined: serde, then the generic path.
+/// `None` when the line is not a GeoJSON Feature with its comma.
+fn read_line<L: Layer>(
+    layer: &L,
+    index: usize,
+    line: &str,
+    last: bool,
+) -> Option<Outcome<L::Item>> {
+    let line = line.trim_matches(json_ws);
+    let line = if !last {
+        line.strip_suffix(',')?.trim_end_matches(json_ws)
+    } else if line.ends_with(',') {
+        return None;
     } else {
-        Some(out)
+        line
+    };
+    if !line.starts_with('{') {
+        return None;
     }
+    let typed = serde_json::from_str(line).ok();
+    if let Some(v) = typed.and_then(|f| layer.fast(f)) {
+        return Some(Outcome::Item(v));
+    }
+    if line.bytes().filter(|b| matches!(b, b'[' | b'{')).count() > MAX_LINE_BRACKETS {
+        return None;
+    }
+    let f = serde_json::from_str::<geojson::Feature>(line).ok()?;
+    Some(layer.slow(index, &f))
 }
 
 // ------------------------------------------------------------------ the strict scanner
@@ -232,6 +371,7 @@ impl Num {
 }
 
 impl<'a> Scan<'a> {
+    #[cfg(test)]
     fn new(s: &'a str) -> Self {
         Scan { s, i: 0 }
     }
@@ -240,11 +380,17 @@ impl<'a> Scan<'a> {
         self.s.as_bytes()
     }
 
-    /// The next byte after whitespace.
+    /// The next byte after whitespace, not counting newlines as whitespace: the
+    /// scanner reads one line, and declines a value split over lines.
     fn peek(&mut self) -> Option<u8> {
         let b = self.bytes();
+        if let Some(&c) = b.get(self.i) {
+            if c > b' ' {
+                return Some(c);
+            }
+        }
         while let Some(&c) = b.get(self.i) {
-            if matches!(c, b' ' | b'\t' | b'\n' | b'\r') {
+            if matches!(c, b' ' | b'\t' | b'\r') {
                 self.i += 1;
             } else {
                 return Some(c);
@@ -415,6 +561,7 @@ impl<'a> Scan<'a> {
     }
 
     /// The end of the text (after whitespace).
+    #[cfg(test)]
     fn end(&mut self) -> Option<()> {
         match self.peek() {
             None => Some(()),
@@ -533,10 +680,38 @@ impl<'a> Point<'a> {
     }
 }
 
+/// How yizhan's writer starts a point feature (serde_json writes keys in order).
+const POINT_PREFIX: &str =
+    "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[";
+
 impl<'a, P: Props<'a>> Feat<'a, P> {
     /// A feature line read by the strict scanner, or `None` when it declines.
+    #[cfg(test)]
     pub fn scan(line: &'a str) -> Option<Self> {
         let mut sc = Scan::new(line);
+        let f = Self::scan_object(&mut sc)?;
+        sc.end()?;
+        Some(f)
+    }
+
+    /// The feature line that starts at byte `at` of `piece`, up to and including its
+    /// newline (or the end of `piece`), with the separating comma unless `last`: the
+    /// feature and where the next line starts, or `None` when the scanner declines.
+    fn scan_line(piece: &'a str, at: usize, last: bool) -> Option<(Self, usize)> {
+        let mut sc = Scan { s: piece, i: at };
+        let f = Self::scan_object(&mut sc)?;
+        if !last {
+            sc.eat(b',')?;
+        }
+        match sc.peek() {
+            None => Some((f, piece.len())),
+            Some(b'\n') => Some((f, sc.i + 1)),
+            Some(_) => None,
+        }
+    }
+
+    /// A feature object (the scanner never reads past a newline).
+    fn scan_object(sc: &mut Scan<'a>) -> Option<Self> {
         let mut f = Feat {
             kind: None,
             geometry: None,
@@ -544,7 +719,34 @@ impl<'a, P: Props<'a>> Feat<'a, P> {
             properties: None,
         };
         let mut seen = 0;
-        sc.object(|sc, key| {
+        sc.peek()?;
+        if sc.bytes()[sc.i..].starts_with(POINT_PREFIX.as_bytes()) {
+            // The same as the members `"type":"Feature"` and a Point `"geometry"`.
+            sc.i += POINT_PREFIX.len();
+            let x = sc.number()?.f64()?;
+            sc.eat(b',')?;
+            let y = sc.number()?.f64()?;
+            sc.eat(b']')?;
+            sc.eat(b'}')?;
+            f.kind = Some(Str(Cow::Borrowed("Feature")));
+            f.geometry = Some(Point {
+                kind: Some(Str(Cow::Borrowed("Point"))),
+                coordinates: Some([x, y]),
+            });
+            seen = 0b11;
+            if !sc.next(b'}')? {
+                return Some(f);
+            }
+        } else {
+            sc.eat(b'{')?;
+            if sc.peek()? == b'}' {
+                sc.i += 1;
+                return Some(f);
+            }
+        }
+        loop {
+            let key = sc.string()?;
+            sc.eat(b':')?;
             match key {
                 "type" => {
                     once(&mut seen, 0)?;
@@ -573,10 +775,10 @@ impl<'a, P: Props<'a>> Feat<'a, P> {
                 }
                 _ => return None,
             }
-            Some(())
-        })?;
-        sc.end()?;
-        Some(f)
+            if !sc.next(b'}')? {
+                return Some(f);
+            }
+        }
     }
 }
 
@@ -1109,8 +1311,8 @@ mod tests {
         let mut t = String::new();
         for len in 0..200 {
             assert_eq!(
-                line_count(&t),
-                t.matches('\n').count() + usize::from(!t.ends_with('\n'))
+                line_count(t.as_bytes()),
+                t.matches('\n').count() + usize::from(!t.is_empty() && !t.ends_with('\n'))
             );
             t.push(if len % 7 == 3 { '\n' } else { 'é' });
         }
@@ -1120,14 +1322,9 @@ mod tests {
     fn pieces_and_lines() {
         let body = "{\"a\":1},\n{\"b\":2},\r\n{\"c\":3}";
         for size in [1, 3, 100] {
-            let pieces = split_at_newlines(body, size);
-            assert_eq!(pieces.concat(), body);
+            let pieces = split_at_newlines(body.as_bytes(), size);
+            assert_eq!(pieces.concat(), body.as_bytes());
             assert_eq!(pieces.iter().map(|p| line_count(p)).sum::<usize>(), 3);
-            let lines: Vec<&str> = pieces
-                .iter()
-                .flat_map(|p| p.split_terminator('\n'))
-                .collect();
-            assert_eq!(lines.len(), 3);
         }
         assert_eq!(
             feature_body("{\"type\":\"FeatureCollection\",\"features\":[\n]}\n"),

@@ -378,7 +378,7 @@ fn read_feature<T>(
 
 /// Collect the items of every feature, in order, and refuse duplicate ids: a feature
 /// whose id an earlier feature has is reported as a duplicate (and nothing else).
-fn finish<T: Send + Sync>(
+pub(crate) fn finish<T: Send + Sync>(
     outcomes: Vec<Outcome<T>>,
     id_of: impl Fn(&T) -> &str + Sync,
 ) -> Result<Vec<T>, ReadError> {
@@ -445,19 +445,57 @@ fn read_all<T: Send + Sync>(
 
 /// Read a layer from the text of a file: one feature per line through the fast path
 /// (see [`crate::fastjson`]), anything else through [`parse_collection`] and `generic`.
-fn read_text<'a, P, T>(
-    text: &'a str,
-    fast: impl Fn(fastjson::Feat<'a, P>) -> Option<T> + Sync,
-    one: impl Fn(&mut Props<'_>, &Feature, String) -> Option<T> + Sync,
-    id_of: impl Fn(&T) -> &str + Sync,
-) -> Result<Vec<T>, ReadError>
+fn read_text<L: fastjson::Layer>(
+    layer: &L,
+    text: &str,
+    generic: impl FnOnce(&FeatureCollection) -> Result<Vec<L::Item>, ReadError>,
+) -> Result<Vec<L::Item>, ReadError>
 where
-    P: fastjson::Props<'a>,
-    T: Send + Sync,
+    L::Item: fastjson::HasId,
 {
-    match fastjson::read_lines(text, fast, |index, f| read_feature(index, f, &one)) {
-        Some(outcomes) => finish(outcomes, id_of),
-        None => read_all(&parse_collection(text)?, one, id_of),
+    match fastjson::read_lines(layer, text) {
+        Some(outcomes) => finish(outcomes, fastjson::HasId::id),
+        None => generic(&parse_collection(text)?),
+    }
+}
+
+/// The point layers the fast path reads, with the coordinates' CRS.
+pub(crate) struct StationLayer(pub Crs);
+/// See [`StationLayer`].
+pub(crate) struct HotspotLayer(pub Crs);
+/// See [`StationLayer`].
+pub(crate) struct CandidateLayer(pub Crs);
+
+impl fastjson::Layer for StationLayer {
+    type Props<'a> = fastjson::StationProps<'a>;
+    type Item = Station;
+    fn fast<'a>(&self, f: fastjson::Feat<'a, Self::Props<'a>>) -> Option<Station> {
+        station_fast(f, self.0)
+    }
+    fn slow(&self, index: usize, f: &Feature) -> Outcome<Station> {
+        read_feature(index, f, &station_one(self.0))
+    }
+}
+
+impl fastjson::Layer for HotspotLayer {
+    type Props<'a> = fastjson::HotspotProps<'a>;
+    type Item = Hotspot;
+    fn fast<'a>(&self, f: fastjson::Feat<'a, Self::Props<'a>>) -> Option<Hotspot> {
+        hotspot_fast(f, self.0)
+    }
+    fn slow(&self, index: usize, f: &Feature) -> Outcome<Hotspot> {
+        read_feature(index, f, &hotspot_one(self.0))
+    }
+}
+
+impl fastjson::Layer for CandidateLayer {
+    type Props<'a> = fastjson::CandidateProps<'a>;
+    type Item = Candidate;
+    fn fast<'a>(&self, f: fastjson::Feat<'a, Self::Props<'a>>) -> Option<Candidate> {
+        candidate_fast(f, self.0)
+    }
+    fn slow(&self, index: usize, f: &Feature) -> Outcome<Candidate> {
+        read_feature(index, f, &candidate_one(self.0))
     }
 }
 
@@ -623,22 +661,17 @@ fn cell_one(crs: Crs) -> impl Fn(&mut Props<'_>, &Feature, String) -> Option<Gri
 /// without a `serde_json::Value` tree for files written one feature per line, as
 /// [`to_string_lines`] writes them.
 pub fn read_stations_str(text: &str, crs: Crs) -> Result<Vec<Station>, ReadError> {
-    read_text(text, |f| station_fast(f, crs), station_one(crs), |s| &s.id)
+    read_text(&StationLayer(crs), text, |fc| read_stations(fc, crs))
 }
 
 /// Read hotspots from the text of a GeoJSON file, as [`read_stations_str`].
 pub fn read_hotspots_str(text: &str, crs: Crs) -> Result<Vec<Hotspot>, ReadError> {
-    read_text(text, |f| hotspot_fast(f, crs), hotspot_one(crs), |h| &h.id)
+    read_text(&HotspotLayer(crs), text, |fc| read_hotspots(fc, crs))
 }
 
 /// Read candidate sites from the text of a GeoJSON file, as [`read_stations_str`].
 pub fn read_candidates_str(text: &str, crs: Crs) -> Result<Vec<Candidate>, ReadError> {
-    read_text(
-        text,
-        |f| candidate_fast(f, crs),
-        candidate_one(crs),
-        |c| &c.id,
-    )
+    read_text(&CandidateLayer(crs), text, |fc| read_candidates(fc, crs))
 }
 
 /// Read grid cells from the text of a GeoJSON file ([`parse_collection`] then [`read_cells`]).
@@ -699,7 +732,11 @@ fn hotspot_fast(f: fastjson::Feat<'_, fastjson::HotspotProps<'_>>, crs: Crs) -> 
         workers: p.workers?,
         worker_type: match p.worker_type {
             None => WorkerType::Other,
-            Some(w) => w.parse().ok()?,
+            // The names as written first (what `parse` would find too).
+            Some(w) => match WorkerType::ALL.into_iter().find(|t| t.as_str() == &*w) {
+                Some(t) => t,
+                None => w.parse().ok()?,
+            },
         },
         grid_unit: p.grid_unit.map(fastjson::Str::into_string),
     })
@@ -1368,13 +1405,7 @@ mod tests {
 
     /// Whether the fast path reads `text` itself (rather than the whole generic path).
     fn fast_path_reads(text: &str) -> bool {
-        let one = hotspot_one(Crs::Wgs84);
-        fastjson::read_lines(
-            text,
-            |f| hotspot_fast(f, Crs::Wgs84),
-            |i, f| read_feature(i, f, &one),
-        )
-        .is_some()
+        fastjson::read_lines(&HotspotLayer(Crs::Wgs84), text).is_some()
     }
 
     /// Read `text` both ways with every reader and compare everything, errors included.
@@ -1387,6 +1418,32 @@ mod tests {
             assert_eq!(read_hotspots_str(text, crs), generic_h, "hotspots");
             let generic_c = fc.and_then(|fc| read_candidates(&fc, crs));
             assert_eq!(read_candidates_str(text, crs), generic_c, "candidates");
+            // Through a file, read in small blocks (a block boundary in every few lines).
+            let path = std::env::temp_dir().join(format!(
+                "yizhan-fastjson-{}-{:?}.geojson",
+                std::process::id(),
+                std::thread::current().id()
+            ));
+            std::fs::write(&path, text).unwrap();
+            for block in [2 << 10, 8 << 10, 1 << 20] {
+                let file = fastjson::read_file_blocks(&HotspotLayer(crs), &path, block)
+                    .unwrap()
+                    .map(|o| finish(o, fastjson::HasId::id));
+                if block > 2 << 10 {
+                    // Blocks larger than a few lines: the file is read on the fast path
+                    // whenever the text is.
+                    let text_fast = fastjson::read_lines(&HotspotLayer(crs), text).is_some();
+                    assert_eq!(file.is_some(), text_fast, "file, block {block}");
+                }
+                if let Some(from_file) = file {
+                    assert_eq!(
+                        from_file,
+                        read_hotspots_str(text, crs),
+                        "file, block {block}"
+                    );
+                }
+            }
+            std::fs::remove_file(&path).unwrap();
         }
     }
 
