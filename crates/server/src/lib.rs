@@ -53,20 +53,25 @@ pub fn router(state: AppState) -> Router {
     }
     // `Router::layer` wraps every route (and the fallbacks) separately, after
     // routing: `metrics::track` finds the route template in the request.
-    api.merge(web::routes())
-        .fallback(routes::no_route)
-        .method_not_allowed_fallback(routes::wrong_method)
-        .layer(DefaultBodyLimit::max(extract::BODY_LIMIT))
-        .layer(CatchPanicLayer::custom(error::panic_response))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            metrics::track,
-        ))
-        .layer(cors)
+    //
+    // The layers go on as one stack, outermost first: axum boxes each `layer`
+    // call's service separately and clones the boxes for every request.
+    let layers = tower::ServiceBuilder::new()
         .layer(SetResponseHeaderLayer::appending(
             axum::http::header::VARY,
             HeaderValue::from_static(CORS_VARY),
         ))
+        .layer(cors)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        .layer(CatchPanicLayer::custom(error::panic_response))
+        .layer(DefaultBodyLimit::max(extract::BODY_LIMIT));
+    api.merge(web::routes())
+        .fallback(routes::no_route)
+        .method_not_allowed_fallback(routes::wrong_method)
+        .layer(layers)
         .with_state(state)
 }
 
