@@ -31,6 +31,47 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let dir = PathBuf::from(args.first().expect("usage: load DIR [phases]"));
     let phases = args.iter().any(|a| a == "phases");
+    if args.iter().any(|a| a == "memory") {
+        // Where the bytes go: RSS growth per layer, per hotspot of the dataset.
+        let n = 5_000_000f64;
+        let (r0, _) = usage();
+        let st = GeoIndex::new(
+            dataset::read_stations_file(&dir.join("stations.geojson"), Crs::Wgs84).expect("st"),
+        );
+        let (r1, _) = usage();
+        println!(
+            "stations + index: {:.1} B/hotspot",
+            (r1 as f64 - r0 as f64) / n
+        );
+        let cells = dataset::read_cells_file(&dir.join("cells.geojson"), Crs::Wgs84).expect("c");
+        let cells = GeoIndex::new(cells);
+        let (r2, _) = usage();
+        println!(
+            "cells + index: {:.1} B/hotspot",
+            (r2 as f64 - r1 as f64) / n
+        );
+        let hs = dataset::read_hotspots_file(&dir.join("hotspots.geojson"), Crs::Wgs84).expect("h");
+        let (r3, _) = usage();
+        println!(
+            "hotspots: {:.1} B/hotspot (struct {} B, {} hotspots, capacity {})",
+            (r3 as f64 - r2 as f64) / hs.len() as f64,
+            std::mem::size_of::<yizhan_core::Hotspot>(),
+            hs.len(),
+            hs.capacity()
+        );
+        let hs = GeoIndex::new_lazy(hs);
+        let t = Instant::now();
+        let probe = yizhan_core::LonLat::new(118.47, 24.72).expect("point");
+        let hit = hs.nearest(probe, 1, None, |_| true).len();
+        let (r4, _) = usage();
+        println!(
+            "hotspot k-d tree on first query: {:.2} s, {:.1} B/hotspot ({hit} hit)",
+            t.elapsed().as_secs_f64(),
+            (r4 as f64 - r3 as f64) / hs.len() as f64
+        );
+        drop((st, cells));
+        return;
+    }
     if args.iter().any(|a| a == "hotspots") {
         // The hotspots file alone, read once (for instruction counts under callgrind).
         let t = Instant::now();

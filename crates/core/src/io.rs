@@ -397,14 +397,15 @@ pub(crate) fn finish<T: Send + Sync>(
             .par_iter()
             .any(|o| matches!(o, Outcome::Rejected(r) if !r.errors.is_empty()));
     if !problems {
-        // In place: the items reuse the outcomes' allocation.
-        let v: Vec<T> = outcomes
+        // In place: the items reuse the outcomes' allocation (trimmed to size).
+        let mut v: Vec<T> = outcomes
             .into_iter()
             .filter_map(|o| match o {
                 Outcome::Item(v) => Some(v),
                 _ => None,
             })
             .collect();
+        v.shrink_to_fit();
         crate::fastjson::trace("collect", t);
         debug_assert!(v.iter().all(|v| !id_of(v).is_empty()));
         return Ok(v);
