@@ -68,8 +68,9 @@ else
   cargo build --release -q -p yizhan-bench
 fi
 cargo build --release -q -p yizhan-cli
-BENCH=$ROOT/target/release/yizhan-bench
-YIZHAN=$ROOT/target/release/yizhan
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+BENCH=$TARGET/release/yizhan-bench
+YIZHAN=$TARGET/release/yizhan
 
 # ---- Data.
 [ -f "$WORK/country/stations.geojson" ] || "$BENCH" gen --scale country --seed 1 --out "$WORK/country"
