@@ -170,7 +170,7 @@ const SLACK_CHORD: f64 = SLACK_M / crate::geodesy::EARTH_RADIUS_M;
 const F32_CHORD_ERR: f64 = 1e-7;
 
 /// Most points in a leaf of the k-d tree.
-const LEAF: usize = 16;
+const LEAF: usize = 32;
 
 /// Candidates kept on the stack before a query falls back to the heap.
 const STACK_CANDIDATES: usize = 32;
@@ -553,37 +553,38 @@ impl<T: Located> GeoIndex<T> {
     }
 
     /// Depth-first k-nearest search by chord, nearer child first.
-    fn knn_rec(&self, node: u32, q: &[f64; 3], best: &mut Best<'_>, keep: &impl Fn(&T) -> bool) {
-        let kd = self.kd();
+    fn knn_rec(
+        &self,
+        kd: &Kd,
+        node: u32,
+        q: &[f64; 3],
+        best: &mut Best<'_>,
+        keep: &impl Fn(&T) -> bool,
+    ) {
         let n = &kd.nodes[node as usize];
         if n.right == 0 {
             // Nearest first within the leaf, so that `keep` (which may read the item,
             // a cache miss, and evaluate opening hours) runs on as few points as the
-            // tightening bound allows: the points within the bound are gathered
-            // (branch-free), then taken by repeated selection of the minimum, which
-            // stops as soon as the bound has closed in (usually after k + 1 picks on
-            // the first leaf and none on the others).
+            // tightening bound allows.
             let (s, e) = (n.start as usize, n.end as usize);
             let mut near = [(0.0f64, 0u32); LEAF];
             let mut m = 0;
             for (pos, p) in kd.xyz[s..e].iter().enumerate() {
                 let d2 = dist2(p, q);
-                near[m] = (d2, (s + pos) as u32);
-                m += usize::from(d2 <= best.prune2);
-            }
-            while m > 0 {
-                let mut bi = 0;
-                for i in 1..m {
-                    if near[i].0 < near[bi].0 {
-                        bi = i;
+                if d2 <= best.prune2 {
+                    let mut i = m;
+                    while i > 0 && near[i - 1].0 > d2 {
+                        near[i] = near[i - 1];
+                        i -= 1;
                     }
+                    near[i] = (d2, (s + pos) as u32);
+                    m += 1;
                 }
-                let (d2, pos) = near[bi];
+            }
+            for &(d2, pos) in &near[..m] {
                 if d2 > best.prune2 {
                     break;
                 }
-                m -= 1;
-                near[bi] = near[m];
                 if keep(&self.items[kd.perm[pos as usize] as usize]) {
                     best.push(d2, pos);
                     if best.overflow {
@@ -602,25 +603,24 @@ impl<T: Located> GeoIndex<T> {
             (b, db, a, da)
         };
         if df <= best.prune2 {
-            self.knn_rec(first, q, best, keep);
+            self.knn_rec(kd, first, q, best, keep);
             if best.overflow {
                 return;
             }
         }
         if ds <= best.prune2 {
-            self.knn_rec(second, q, best, keep);
+            self.knn_rec(kd, second, q, best, keep);
         }
     }
 
     /// Visit every point (tree position) with f32 squared chord ≤ `r2`.
     fn radius_rec(
-        &self,
+        kd: &Kd,
         node: u32,
         q: &[f64; 3],
         r2: f64,
         f: &mut impl FnMut(usize) -> bool,
     ) -> bool {
-        let kd = self.kd();
         let n = &kd.nodes[node as usize];
         if n.dist2(q) > r2 {
             return true;
@@ -634,7 +634,7 @@ impl<T: Located> GeoIndex<T> {
             }
             return true;
         }
-        self.radius_rec(node + 1, q, r2, f) && self.radius_rec(n.right, q, r2, f)
+        Self::radius_rec(kd, node + 1, q, r2, f) && Self::radius_rec(kd, n.right, q, r2, f)
     }
 
     /// The `k` nearest items accepted by `keep`, no farther than `max_m` metres,
@@ -671,7 +671,7 @@ impl<T: Located> GeoIndex<T> {
                 prune2,
                 overflow: false,
             };
-            self.knn_rec(0, &q.xyz, &mut best, &keep);
+            self.knn_rec(kd, 0, &q.xyz, &mut best, &keep);
             if !best.overflow {
                 let len = best.len;
                 break (best.buf, len);
@@ -740,10 +740,22 @@ impl<T: Located> GeoIndex<T> {
                 out
             })
             .collect();
+        // Back to the order given: each thread owns a range of the output and picks
+        // its answers out of the whole list (sequential reads, random writes spread
+        // over all cores).
         let mut out = vec![None; points.len()];
-        for (&(_, i, _), a) in order.iter().zip(answers) {
-            out[i as usize] = a;
-        }
+        let span = points
+            .len()
+            .div_ceil(rayon::current_num_threads().max(1))
+            .max(1);
+        out.par_chunks_mut(span).enumerate().for_each(|(c, part)| {
+            let lo = c * span;
+            for (&(_, i, _), a) in order.iter().zip(&answers) {
+                if let Some(slot) = (i as usize).checked_sub(lo).and_then(|j| part.get_mut(j)) {
+                    *slot = *a;
+                }
+            }
+        });
         out
     }
 
@@ -790,7 +802,7 @@ impl<T: Located> GeoIndex<T> {
             prune2: lim * lim,
             overflow: false,
         };
-        self.knn_rec(0, &c, &mut best, keep);
+        self.knn_rec(kd, 0, &c, &mut best, keep);
         if best.len == 0 {
             // No accepted item within rb + max of the centre: none within max of any point.
             out.extend(qs.iter().map(|_| None));
@@ -809,7 +821,7 @@ impl<T: Located> GeoIndex<T> {
         // of the centre.
         let r = rb + (rb + dc).min(cmax) + err;
         cand.clear();
-        self.radius_rec(0, &c, r * r, &mut |pos| {
+        Self::radius_rec(kd, 0, &c, r * r, &mut |pos| {
             if keep(&self.items[kd.perm[pos] as usize]) {
                 // Offsets from the centre, small numbers: f32 keeps them to ~1e-12.
                 let p = kd.xyz[pos];
@@ -917,7 +929,7 @@ impl<T: Located> GeoIndex<T> {
         }
         let q = Query::new(at);
         let c = chord_for_distance(radius_m) + SLACK_CHORD + F32_CHORD_ERR;
-        self.radius_rec(0, &q.xyz, c * c, &mut |pos| {
+        Self::radius_rec(kd, 0, &q.xyz, c * c, &mut |pos| {
             let d = q.haversine_m(&kd.geo[pos]);
             if d <= radius_m {
                 let idx = kd.perm[pos] as usize;
@@ -939,7 +951,7 @@ impl<T: Located> GeoIndex<T> {
         let q = Query::new(at);
         let c = chord_for_distance(radius_m) + SLACK_CHORD + F32_CHORD_ERR;
         let mut found = false;
-        self.radius_rec(0, &q.xyz, c * c, &mut |pos| {
+        Self::radius_rec(kd, 0, &q.xyz, c * c, &mut |pos| {
             found =
                 q.haversine_m(&kd.geo[pos]) <= radius_m && keep(&self.items[kd.perm[pos] as usize]);
             !found

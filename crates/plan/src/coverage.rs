@@ -286,9 +286,10 @@ where
 {
     let max = (!beyond_cutoff).then_some(cutoff_m);
     // The core visits the points along a Z-order curve on all cores (cache-friendly).
+    use rayon::prelude::*;
     stations
         .nearest_each(points, max, keep)
-        .into_iter()
+        .into_par_iter()
         .map(|hit| match hit {
             Some((station, d)) => Nearest {
                 station: Some(station),
