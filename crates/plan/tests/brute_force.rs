@@ -3,13 +3,10 @@
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use yizhan_plan::{solve, DemandPoint, Model, Problem, SiteInfo, SiteParams};
+mod common;
 
-struct Inst {
-    prob: Problem,
-    d: Vec<Vec<f64>>,
-    w: Vec<f64>,
-}
+use common::{instance_of, site_idx, subsets, Inst};
+use yizhan_plan::{solve, DemandPoint, Model, Problem, SiteInfo, SiteParams};
 
 fn instance(seed: u64, n: usize, m: usize) -> Inst {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -20,47 +17,7 @@ fn instance(seed: u64, n: usize, m: usize) -> Inst {
         .map(|_| (rng.random_range(0.0..5000.0), rng.random_range(0.0..5000.0)))
         .collect();
     let w: Vec<f64> = (0..n).map(|_| rng.random_range(1..20) as f64).collect();
-    let d: Vec<Vec<f64>> = pts
-        .iter()
-        .map(|a| {
-            sites
-                .iter()
-                .map(|b| ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt().round())
-                .collect()
-        })
-        .collect();
-    let demand = (0..n)
-        .map(|i| DemandPoint {
-            id: format!("d{i}"),
-            weight: w[i],
-        })
-        .collect();
-    let s = (0..m)
-        .map(|j| SiteInfo {
-            id: format!("s{j}"),
-            capacity: None,
-        })
-        .collect();
-    Inst {
-        prob: Problem::from_dense(demand, s, &d).unwrap(),
-        d,
-        w,
-    }
-}
-
-fn subsets(items: &[usize], k: usize) -> Vec<Vec<usize>> {
-    if k == 0 {
-        return vec![vec![]];
-    }
-    if items.len() < k {
-        return vec![];
-    }
-    let mut out = subsets(&items[1..], k - 1);
-    for s in &mut out {
-        s.insert(0, items[0]);
-    }
-    out.extend(subsets(&items[1..], k));
-    out
+    instance_of(&pts, &sites, w)
 }
 
 fn nearest(inst: &Inst, open: &[usize], i: usize) -> f64 {
@@ -80,10 +37,6 @@ fn value(inst: &Inst, model: Model, open: &[usize], r: f64) -> f64 {
         Model::PCenter => (0..n).map(|i| nearest(inst, open, i)).fold(0.0, f64::max),
         _ => unreachable!(),
     }
-}
-
-fn site_idx(ids: &[String]) -> Vec<usize> {
-    ids.iter().map(|s| s[1..].parse().unwrap()).collect()
 }
 
 #[test]

@@ -4,13 +4,10 @@
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use yizhan_plan::{solve, DemandPoint, ExactSolver, Model, Problem, SiteInfo, SiteParams};
+mod common;
 
-struct Inst {
-    prob: Problem,
-    d: Vec<Vec<f64>>,
-    w: Vec<f64>,
-}
+use common::{instance_of, site_idx, subsets, Inst};
+use yizhan_plan::{solve, ExactSolver, Model, SiteParams};
 
 /// Demand in a few clusters, several points per spot (identical coverage sets), sites
 /// near the clusters; integral or fractional weights.
@@ -45,47 +42,7 @@ fn instance(seed: u64, n: usize, m: usize, integral: bool) -> Inst {
             }
         })
         .collect();
-    let d: Vec<Vec<f64>> = pts
-        .iter()
-        .map(|a| {
-            sites
-                .iter()
-                .map(|b| ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt().round())
-                .collect()
-        })
-        .collect();
-    let demand = (0..n)
-        .map(|i| DemandPoint {
-            id: format!("d{i}"),
-            weight: w[i],
-        })
-        .collect();
-    let s = (0..m)
-        .map(|j| SiteInfo {
-            id: format!("s{j}"),
-            capacity: None,
-        })
-        .collect();
-    Inst {
-        prob: Problem::from_dense(demand, s, &d).unwrap(),
-        d,
-        w,
-    }
-}
-
-fn subsets(items: &[usize], k: usize) -> Vec<Vec<usize>> {
-    if k == 0 {
-        return vec![vec![]];
-    }
-    if items.len() < k {
-        return vec![];
-    }
-    let mut out = subsets(&items[1..], k - 1);
-    for s in &mut out {
-        s.insert(0, items[0]);
-    }
-    out.extend(subsets(&items[1..], k));
-    out
+    instance_of(&pts, &sites, w)
 }
 
 fn covered(inst: &Inst, open: &[usize], r: f64) -> f64 {
@@ -93,10 +50,6 @@ fn covered(inst: &Inst, open: &[usize], r: f64) -> f64 {
         .filter(|&i| open.iter().any(|&j| inst.d[i][j] <= r))
         .map(|i| inst.w[i])
         .sum()
-}
-
-fn site_idx(ids: &[String]) -> Vec<usize> {
-    ids.iter().map(|s| s[1..].parse().unwrap()).collect()
 }
 
 fn check(seed: u64, solver: ExactSolver) {

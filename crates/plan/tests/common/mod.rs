@@ -1,0 +1,66 @@
+//! Shared by the brute-force integration tests: a seeded instance as a dense matrix
+//! (planar distances in metres, rounded) and the enumeration of p-subsets.
+
+use yizhan_plan::{DemandPoint, Problem, SiteInfo};
+
+/// A problem and the data the brute force reads.
+pub struct Inst {
+    pub prob: Problem,
+    /// `d[i][j]`: distance from demand point `i` to site `j`.
+    pub d: Vec<Vec<f64>>,
+    /// Demand weights.
+    pub w: Vec<f64>,
+}
+
+/// The instance of demand points `pts` (weights `w`) and candidate sites `sites`.
+pub fn instance_of(pts: &[(f64, f64)], sites: &[(f64, f64)], w: Vec<f64>) -> Inst {
+    let d: Vec<Vec<f64>> = pts
+        .iter()
+        .map(|a| {
+            sites
+                .iter()
+                .map(|b| ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt().round())
+                .collect()
+        })
+        .collect();
+    let demand = w
+        .iter()
+        .enumerate()
+        .map(|(i, &weight)| DemandPoint {
+            id: format!("d{i}"),
+            weight,
+        })
+        .collect();
+    let s = (0..sites.len())
+        .map(|j| SiteInfo {
+            id: format!("s{j}"),
+            capacity: None,
+        })
+        .collect();
+    Inst {
+        prob: Problem::from_dense(demand, s, &d).unwrap(),
+        d,
+        w,
+    }
+}
+
+/// Every `k`-subset of `items`, in lexicographic order.
+pub fn subsets(items: &[usize], k: usize) -> Vec<Vec<usize>> {
+    if k == 0 {
+        return vec![vec![]];
+    }
+    if items.len() < k {
+        return vec![];
+    }
+    let mut out = subsets(&items[1..], k - 1);
+    for s in &mut out {
+        s.insert(0, items[0]);
+    }
+    out.extend(subsets(&items[1..], k));
+    out
+}
+
+/// Site indices from ids `s{j}`.
+pub fn site_idx(ids: &[String]) -> Vec<usize> {
+    ids.iter().map(|s| s[1..].parse().unwrap()).collect()
+}
