@@ -14,6 +14,8 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use serde_json::{json, Value};
 use yizhan_tests::{require_tool, run_yizhan as yizhan, sample_data, yizhan_ok as ok, Server};
 
@@ -260,22 +262,6 @@ fn writes_over_http_land_in_a_store_that_gdal_opens() {
     );
 }
 
-/// A small deterministic generator (splitmix64), so a failing run can be replayed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
-
 /// One write as the client and the history both describe it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Write {
@@ -289,8 +275,8 @@ enum Write {
 fn client(
     s: &Server,
     token: &str,
-    mut rng: Rng,
-    make: impl Fn(&mut Rng, usize) -> Write,
+    mut rng: ChaCha8Rng,
+    make: impl Fn(&mut ChaCha8Rng, usize) -> Write,
     acked: &Mutex<Vec<Write>>,
 ) -> Result<(), String> {
     for i in 0..1_000_000 {
@@ -303,8 +289,8 @@ fn client(
                 Some(&format!("{{\"occupied\":{occupied}}}")),
             ),
             Write::Create { station } => {
-                let lon = 118.44 + rng.below(600) as f64 / 10_000.0;
-                let lat = 24.69 + rng.below(600) as f64 / 10_000.0;
+                let lon = 118.44 + rng.random_range(0..600) as f64 / 10_000.0;
+                let lat = 24.69 + rng.random_range(0..600) as f64 / 10_000.0;
                 s.try_send(
                     "POST",
                     "/api/v1/stations",
@@ -388,7 +374,7 @@ fn sigkill_loses_no_acknowledged_write() {
                 .map_or(1, |d| d.as_nanos() as u64)
         });
     eprintln!("sigkill test: {rounds} rounds, YIZHAN_KILL_SEED={seed}");
-    let mut rng = Rng(seed);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let dir = tempfile::tempdir().unwrap();
     let store_path = dir.path().join("kill.gpkg");
     import(&store_path);
@@ -410,17 +396,17 @@ fn sigkill_loses_no_acknowledged_write() {
                 Arc::clone(&acked_occ),
                 Arc::clone(&stations),
             );
-            let r = Rng(rng.next());
+            let r = ChaCha8Rng::seed_from_u64(rng.random());
             std::thread::spawn(move || {
                 client(
                     &s,
                     &t,
                     r,
                     |rng, _| {
-                        let (id, cap) = &stations[rng.below(stations.len() as u64) as usize];
+                        let (id, cap) = &stations[rng.random_range(0..stations.len())];
                         Write::Occupancy {
                             station: id.clone(),
-                            occupied: rng.below(cap + 1),
+                            occupied: rng.random_range(0..=*cap),
                         }
                     },
                     &acked,
@@ -429,7 +415,7 @@ fn sigkill_loses_no_acknowledged_write() {
         };
         let new_thread = {
             let (s, t, acked) = (Arc::clone(&server), planner.clone(), Arc::clone(&acked_new));
-            let r = Rng(rng.next());
+            let r = ChaCha8Rng::seed_from_u64(rng.random());
             std::thread::spawn(move || {
                 client(
                     &s,
@@ -455,7 +441,7 @@ fn sigkill_loses_no_acknowledged_write() {
             }
             std::thread::sleep(Duration::from_millis(5));
         }
-        std::thread::sleep(Duration::from_millis(50 + rng.below(1200)));
+        std::thread::sleep(Duration::from_millis(50 + rng.random_range(0..1200)));
         let pid = server.pid();
         let status = Command::new("kill")
             .args(["-KILL", &pid.to_string()])

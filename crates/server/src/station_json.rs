@@ -278,35 +278,12 @@ mod tests {
 
     use crate::routes::stations::station_out;
     use crate::routes::GeoJson;
-
-    /// SplitMix64: a seeded generator, so a failure replays.
-    struct Rng(u64);
-
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^ (z >> 31)
-        }
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
-        }
-        fn chance(&mut self, per_cent: u64) -> bool {
-            self.below(100) < per_cent
-        }
-        fn unit(&mut self) -> f64 {
-            (self.next() >> 11) as f64 / (1u64 << 53) as f64
-        }
-        fn pick<T: Copy>(&mut self, v: &[T]) -> T {
-            v[self.below(v.len() as u64) as usize]
-        }
-    }
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
 
     /// Text with what JSON must escape (quotes, backslashes, every control
     /// character), what it must not (DEL, U+2028, CJK, emoji) and plain ASCII.
-    fn text(r: &mut Rng) -> String {
+    fn text(r: &mut ChaCha8Rng) -> String {
         const PIECES: &[&str] = &[
             "\"",
             "\\",
@@ -327,25 +304,27 @@ mod tests {
             "№ 5",
             "\u{10ffff}",
         ];
-        let n = r.below(12);
+        let n = r.random_range(0..12_u64);
         let mut s = String::new();
         for _ in 0..n {
-            if r.chance(30) {
-                s.push(char::from(r.below(0x20) as u8));
-            } else if r.chance(10) {
-                s.push(char::from_u32(r.below(0x11_0000) as u32).unwrap_or('\u{fffd}'));
+            if r.random_bool(0.3) {
+                s.push(char::from(r.random_range(0..0x20_u64) as u8));
+            } else if r.random_bool(0.1) {
+                s.push(
+                    char::from_u32(r.random_range(0..0x11_0000_u64) as u32).unwrap_or('\u{fffd}'),
+                );
             } else {
-                s.push_str(r.pick(PIECES));
+                s.push_str(PIECES[r.random_range(..PIECES.len())]);
             }
         }
         s
     }
 
-    fn opt_text(r: &mut Rng) -> Option<String> {
-        r.chance(50).then(|| text(r))
+    fn opt_text(r: &mut ChaCha8Rng) -> Option<String> {
+        r.random_bool(0.5).then(|| text(r))
     }
 
-    fn station(r: &mut Rng, now: DateTime<Utc>) -> Station {
+    fn station(r: &mut ChaCha8Rng, now: DateTime<Utc>) -> Station {
         const HOURS: &[&str] = &[
             "24/7",
             "08:00-20:00",
@@ -355,57 +334,65 @@ mod tests {
             "Sa 00:00-24:00",
             "Mo-Su 07:30-09:00,17:00-22:30",
         ];
-        let amenities: AmenitySet = Amenity::ALL.into_iter().filter(|_| r.chance(50)).collect();
-        let capacity = match r.below(4) {
+        let amenities: AmenitySet = Amenity::ALL
+            .into_iter()
+            .filter(|_| r.random_bool(0.5))
+            .collect();
+        let capacity = match r.random_range(0..4_u64) {
             0 => 0,
             1 => u32::MAX,
-            _ => r.below(60) as u32,
+            _ => r.random_range(0..60_u64) as u32,
         };
-        let occupancy = r.chance(50).then(|| Occupancy {
-            occupied: if r.chance(20) {
+        let occupancy = r.random_bool(0.5).then(|| Occupancy {
+            occupied: if r.random_bool(0.2) {
                 u32::MAX
             } else {
-                r.below(80) as u32
+                r.random_range(0..80_u64) as u32
             },
             // From the future (clock skew) to days old; some with sub-second parts.
-            reported_at: now - Duration::seconds(r.below(4 * 86_400) as i64 - 3_600)
-                + Duration::nanoseconds(if r.chance(30) {
-                    r.below(1_000_000_000) as i64
+            reported_at: now - Duration::seconds(r.random_range(0..4 * 86_400_u64) as i64 - 3_600)
+                + Duration::nanoseconds(if r.random_bool(0.3) {
+                    r.random_range(0..1_000_000_000_u64) as i64
                 } else {
                     0
                 }),
         });
         Station {
-            id: if r.chance(80) {
-                format!("CN-ST-{:06}", r.below(1_000_000))
+            id: if r.random_bool(0.8) {
+                format!("CN-ST-{:06}", r.random_range(0..1_000_000_u64))
             } else {
                 text(r)
             },
             name: text(r),
             name_zh: opt_text(r),
-            kind: r.pick(&StationKind::ALL),
-            location: LonLat::new(r.unit() * 360.0 - 180.0, r.unit() * 180.0 - 90.0)
-                .expect("in range"),
+            kind: StationKind::ALL[r.random_range(..StationKind::ALL.len())],
+            location: LonLat::new(
+                r.random::<f64>() * 360.0 - 180.0,
+                r.random::<f64>() * 180.0 - 90.0,
+            )
+            .expect("in range"),
             amenities,
             capacity,
             occupancy,
-            opening_hours: r.pick(HOURS).parse::<OpeningHours>().expect("valid hours"),
+            opening_hours: HOURS[r.random_range(..HOURS.len())]
+                .parse::<OpeningHours>()
+                .expect("valid hours"),
             grid_unit: r
-                .chance(50)
-                .then(|| format!("{:012}", r.below(1_000_000_000_000))),
+                .random_bool(0.5)
+                .then(|| format!("{:012}", r.random_range(0..1_000_000_000_000_u64))),
             operator: opt_text(r),
             address: opt_text(r),
         }
     }
 
-    fn distance(r: &mut Rng) -> Option<f64> {
-        match r.below(6) {
+    fn distance(r: &mut ChaCha8Rng) -> Option<f64> {
+        match r.random_range(0..6_u64) {
             0 => None,
             1 => Some(0.0),
-            2 => Some(r.below(5_000) as f64),
-            3 => Some(r.unit() * 20_037_509.0),
-            4 => Some(r.unit() * 1e-3),
-            _ => Some(r.unit() * 2_000.0),
+            2 => Some(r.random_range(0..5_000_u64) as f64),
+            3 => Some(r.random::<f64>() * 20_037_509.0),
+            4 => Some(r.random::<f64>() * 1e-3),
+            _ => Some(r.random::<f64>() * 2_000.0),
         }
     }
 
@@ -419,16 +406,21 @@ mod tests {
     /// same bytes too.
     #[test]
     fn writer_matches_the_value_path() {
-        let mut r = Rng(0x5EED_2026_0007);
+        let mut r = ChaCha8Rng::seed_from_u64(0x5EED_2026_0007);
         let now = Utc::now();
         for round in 0..400 {
             let fresh = Freshness {
                 now,
-                max_age: std::time::Duration::from_secs(r.below(4 * 3600)),
+                max_age: std::time::Duration::from_secs(r.random_range(0..4 * 3600_u64)),
             };
-            let crs = if r.chance(25) { Crs::Gcj02 } else { Crs::Wgs84 };
-            let at = (now + Duration::minutes(r.below(14 * 24 * 60) as i64)).naive_utc();
-            let n = r.below(if round % 10 == 9 { 40 } else { 8 }) as usize;
+            let crs = if r.random_bool(0.25) {
+                Crs::Gcj02
+            } else {
+                Crs::Wgs84
+            };
+            let at =
+                (now + Duration::minutes(r.random_range(0..14 * 24 * 60_u64) as i64)).naive_utc();
+            let n = r.random_range(0..if round % 10 == 9 { 40 } else { 8 });
             let stations: Vec<Station> = (0..n).map(|_| station(&mut r, now)).collect();
             let dists: Vec<Option<f64>> = (0..n).map(|_| distance(&mut r)).collect();
 
