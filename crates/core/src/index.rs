@@ -226,6 +226,9 @@ fn dist2_f64(a: &[f64; 3], b: &[f64; 3]) -> f64 {
 /// along the Z-order curve).
 const EACH_CHUNK: usize = 512;
 
+/// Candidates scanned together per step of [`GeoIndex::nearest_each`]'s per-point scan.
+const LANES: usize = 8;
+
 /// Most query points sharing one candidate list in [`GeoIndex::nearest_each`].
 const EACH_BLOCK: usize = 32;
 
@@ -243,6 +246,9 @@ struct Candidates {
     z: Vec<f32>,
     pos: Vec<u32>,
     d2: Vec<f32>,
+    /// The item nearest to the previous block's centre (tree position) and that
+    /// chord: an upper bound of the next block's, one tree walk fewer.
+    hint: Option<(u32, f64)>,
 }
 
 impl Candidates {
@@ -254,21 +260,256 @@ impl Candidates {
     }
 }
 
-/// Position along a Z-order (Morton) curve of a 32 × 32-bit lon/lat grid (≈ 1 cm):
-/// fine enough that runs of consecutive points are tight clusters even where
-/// thousands of points share a square kilometre.
-fn z_order(p: LonLat) -> u64 {
-    fn spread(v: u64) -> u64 {
-        let mut x = v & 0xffff_ffff;
-        x = (x | (x << 16)) & 0x0000_ffff_0000_ffff;
-        x = (x | (x << 8)) & 0x00ff_00ff_00ff_00ff;
-        x = (x | (x << 4)) & 0x0f0f_0f0f_0f0f_0f0f;
-        x = (x | (x << 2)) & 0x3333_3333_3333_3333;
-        (x | (x << 1)) & 0x5555_5555_5555_5555
+/// The bounding box of a batch of points, for Z-order keys that spend their bits on
+/// the area the points cover.
+struct ZFrame {
+    lon0: f64,
+    lat0: f64,
+    sx: f64,
+    sy: f64,
+}
+
+impl ZFrame {
+    /// Bits per axis of [`ZFrame::key`].
+    const BITS: u32 = 24;
+
+    fn of(points: &[LonLat]) -> Self {
+        use rayon::prelude::*;
+        let (w, s, e, n) = points
+            .par_iter()
+            .fold(
+                || {
+                    (
+                        f64::INFINITY,
+                        f64::INFINITY,
+                        f64::NEG_INFINITY,
+                        f64::NEG_INFINITY,
+                    )
+                },
+                |(w, s, e, n), p| (w.min(p.lon), s.min(p.lat), e.max(p.lon), n.max(p.lat)),
+            )
+            .reduce(
+                || {
+                    (
+                        f64::INFINITY,
+                        f64::INFINITY,
+                        f64::NEG_INFINITY,
+                        f64::NEG_INFINITY,
+                    )
+                },
+                |a, b| (a.0.min(b.0), a.1.min(b.1), a.2.max(b.2), a.3.max(b.3)),
+            );
+        let cells = f64::from((1u32 << Self::BITS) - 1);
+        let scale = |lo: f64, hi: f64| if hi > lo { cells / (hi - lo) } else { 0.0 };
+        Self {
+            lon0: w,
+            lat0: s,
+            sx: scale(w, e),
+            sy: scale(s, n),
+        }
     }
-    let x = ((p.lon + 180.0) / 360.0 * 4_294_967_295.0) as u64;
-    let y = ((p.lat + 90.0) / 180.0 * 4_294_967_295.0) as u64;
-    spread(x) | (spread(y) << 1)
+
+    /// Position of `p` along a Z-order (Morton) curve of a 2²⁴ × 2²⁴ grid over the
+    /// frame (≈ 1 m over a country): runs of consecutive points are tight clusters.
+    fn key(&self, p: LonLat) -> u64 {
+        fn spread(v: u64) -> u64 {
+            let mut x = v & 0xff_ffff;
+            x = (x | (x << 16)) & 0x0000_ffff_0000_ffff;
+            x = (x | (x << 8)) & 0x00ff_00ff_00ff_00ff;
+            x = (x | (x << 4)) & 0x0f0f_0f0f_0f0f_0f0f;
+            x = (x | (x << 2)) & 0x3333_3333_3333_3333;
+            (x | (x << 1)) & 0x5555_5555_5555_5555
+        }
+        let x = ((p.lon - self.lon0) * self.sx) as u64;
+        let y = ((p.lat - self.lat0) * self.sy) as u64;
+        spread(x) | (spread(y) << 1)
+    }
+}
+
+/// Bits of the bucket number of [`Slots::sorted`]: 2¹⁶ buckets, a 256 × 256 grid
+/// over the points' bounding box.
+const BUCKET_BITS: u32 = 16;
+
+/// The query points of [`GeoIndex::nearest_each`] in Z-order, three words each:
+/// `[key | index, lon bits, lat bits]` until answered, `[index | item << 32, metres
+/// bits, _]` after (words, so that a fresh buffer is zeroed memory the kernel hands
+/// out page by page as it is first written).
+struct Slots {
+    slots: Vec<[u64; 3]>,
+    /// Mask of the index bits of the first word.
+    idx_mask: u64,
+}
+
+impl Slots {
+    /// The points sorted by their [`ZFrame`] keys: a counting sort into 2¹⁶ buckets
+    /// (the top bits of the key), then each bucket sorted on its own (in cache), all
+    /// on all cores; a fraction of a comparison sort of the whole batch.
+    fn sorted(points: &[LonLat]) -> Self {
+        use rayon::prelude::*;
+        let n = points.len();
+        let frame = ZFrame::of(points);
+        // The index in the low bits, the key above it: one u64 sort key.
+        let idx_bits = (usize::BITS - n.saturating_sub(1).leading_zeros()).max(1);
+        let axis_bits = ((64 - idx_bits) / 2).min(ZFrame::BITS);
+        let coarse = 2 * (ZFrame::BITS - axis_bits);
+        let keys: Vec<u64> = points
+            .par_iter()
+            .enumerate()
+            .map(|(i, p)| (frame.key(*p) >> coarse << idx_bits) | i as u64)
+            .collect();
+        let shift = idx_bits + 2 * axis_bits - BUCKET_BITS;
+        let bucket = move |k: u64| (k >> shift) as usize;
+        let nb = 1usize << BUCKET_BITS;
+        let counts = keys
+            .par_chunks(1 << 16)
+            .fold(
+                || vec![0u32; nb],
+                |mut h, ks| {
+                    for &k in ks {
+                        h[bucket(k)] += 1;
+                    }
+                    h
+                },
+            )
+            .reduce(
+                || vec![0u32; nb],
+                |mut a, b| {
+                    a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
+                    a
+                },
+            );
+        let mut start = Vec::with_capacity(nb + 1);
+        let mut acc = 0usize;
+        for &c in &counts {
+            start.push(acc);
+            acc += c as usize;
+        }
+        start.push(acc);
+        // Parts of about equal size, cut at bucket boundaries: each thread scans all
+        // keys and places those of its buckets in its own part of the buffer.
+        let threads = rayon::current_num_threads().max(1);
+        let mut cuts = vec![0usize];
+        for t in 1..threads {
+            let b = start.partition_point(|&s| s < t * n / threads).min(nb);
+            cuts.push(b.max(*cuts.last().unwrap_or(&0)));
+        }
+        cuts.push(nb);
+        let mut slots = vec![[0u64; 3]; n];
+        let mut parts = Vec::with_capacity(threads);
+        let mut rest = slots.as_mut_slice();
+        for w in cuts.windows(2) {
+            let (part, tail) = rest.split_at_mut(start[w[1]] - start[w[0]]);
+            parts.push((w[0], w[1], part));
+            rest = tail;
+        }
+        let idx_mask = (1u64 << idx_bits) - 1;
+        parts.into_par_iter().for_each(|(b0, b1, part)| {
+            let base = start[b0];
+            let mut next: Vec<usize> = start[b0..b1].iter().map(|s| s - base).collect();
+            for &k in &keys {
+                let b = bucket(k);
+                if (b0..b1).contains(&b) {
+                    let p = points[(k & idx_mask) as usize];
+                    part[next[b - b0]] = [k, p.lon.to_bits(), p.lat.to_bits()];
+                    next[b - b0] += 1;
+                }
+            }
+        });
+        drop(keys);
+        let mut buckets = Vec::new();
+        let mut rest = slots.as_mut_slice();
+        for &c in &counts {
+            let (b, tail) = rest.split_at_mut(c as usize);
+            if b.len() > 1 {
+                buckets.push(b);
+            }
+            rest = tail;
+        }
+        buckets
+            .into_par_iter()
+            .for_each(|b| b.sort_unstable_by_key(|s| s[0]));
+        Self { slots, idx_mask }
+    }
+
+    /// The answers back in the order given, each through `f`. In two cache-friendly
+    /// passes rather than one random write per answer: the answers are first grouped
+    /// by ranges of 2¹⁴ or more consecutive indices (a few hundred sequential
+    /// streams), then each group fills its range of the output (in cache).
+    fn unsort<R: Clone + Send + Sync>(
+        slots: &[[u64; 3]],
+        f: impl Fn(Option<(usize, f64)>) -> R + Sync,
+    ) -> Vec<R> {
+        use rayon::prelude::*;
+        let n = slots.len();
+        let span_bits = (usize::BITS - n.saturating_sub(1).leading_zeros())
+            .saturating_sub(8)
+            .max(14);
+        let groups = n.div_ceil(1 << span_bits).max(1);
+        let index = |s: &[u64; 3]| (s[0] & 0xffff_ffff) as usize;
+        let part = n.div_ceil(rayon::current_num_threads().max(1)).max(1);
+        let hists: Vec<Vec<usize>> = slots
+            .par_chunks(part)
+            .map(|ch| {
+                let mut h = vec![0usize; groups];
+                for s in ch {
+                    h[index(s) >> span_bits] += 1;
+                }
+                h
+            })
+            .collect();
+        // Group-major, part-minor regions: each part writes its own.
+        let mut grouped = vec![[0u64; 2]; n];
+        let mut regions: Vec<Vec<&mut [[u64; 2]]>> =
+            hists.iter().map(|_| Vec::with_capacity(groups)).collect();
+        let mut rest = grouped.as_mut_slice();
+        for g in 0..groups {
+            for (t, h) in hists.iter().enumerate() {
+                let (r, tail) = rest.split_at_mut(h[g]);
+                regions[t].push(r);
+                rest = tail;
+            }
+        }
+        slots
+            .par_chunks(part)
+            .zip(regions.into_par_iter())
+            .for_each(|(ch, mut regs)| {
+                let mut next = vec![0usize; groups];
+                for s in ch {
+                    let g = index(s) >> span_bits;
+                    regs[g][next[g]] = [s[0], s[1]];
+                    next[g] += 1;
+                }
+            });
+        let mut by_group = Vec::with_capacity(groups);
+        let mut rest = grouped.as_slice();
+        for g in 0..groups {
+            let (a, tail) = rest.split_at(hists.iter().map(|h| h[g]).sum());
+            by_group.push(a);
+            rest = tail;
+        }
+        // Filled on all cores (the first write of each page is a page fault).
+        let mut out = Vec::with_capacity(n);
+        out.par_extend(rayon::iter::repeat_n(f(None), n));
+        let low = (1usize << span_bits) - 1;
+        out.par_chunks_mut(1 << span_bits)
+            .zip(by_group.into_par_iter())
+            .for_each(|(o, group)| {
+                for s in group {
+                    let item = (s[0] >> 32) as u32;
+                    o[(s[0] & 0xffff_ffff) as usize & low] =
+                        f((item != u32::MAX).then(|| (item as usize, f64::from_bits(s[1]))));
+                }
+            });
+        out
+    }
+
+    /// The point of a slot (before it is answered).
+    fn at(s: &[u64; 3]) -> LonLat {
+        LonLat {
+            lon: f64::from_bits(s[1]),
+            lat: f64::from_bits(s[2]),
+        }
+    }
 }
 
 /// A query point with what the haversine formula needs of it, computed once.
@@ -290,6 +531,32 @@ impl Query {
         }
     }
 
+    /// As [`Query::new`], with the unit vector from `near`'s sines and cosines by the
+    /// angle-addition formulas (a few ulps from `sin_cos`, far inside every slack of
+    /// the chord bounds; the haversine inputs are exactly those of `new`). `near` moves
+    /// to `at` when it is more than ~1° away.
+    fn near(at: LonLat, near: &mut Angles) -> Self {
+        let lat_rad = at.lat.to_radians();
+        let cos_lat = lat_rad.cos();
+        let lon_rad = at.lon.to_radians();
+        let (dlat, dlon) = (lat_rad - near.lat, lon_rad - near.lon);
+        if dlat.abs() > Angles::REACH || dlon.abs() > Angles::REACH {
+            *near = Angles::of(at);
+            return Self::new(at);
+        }
+        let (sa, ca) = small_sin_cos(dlat);
+        let (so, co) = small_sin_cos(dlon);
+        let slat = near.slat * ca + near.clat * sa;
+        let slon = near.slon * co + near.clon * so;
+        let clon = near.clon * co - near.slon * so;
+        Self {
+            at,
+            xyz: [cos_lat * clon, cos_lat * slon, slat],
+            lat_rad,
+            cos_lat,
+        }
+    }
+
     /// [`haversine_m`](crate::geodesy::haversine_m) from the query to a point, with the point's cos(latitude)
     /// precomputed: the very same operations in the same order, so bit-identical.
     #[inline(always)]
@@ -302,6 +569,47 @@ impl Query {
         let h = s1 * s1 + self.cos_lat * p.cos_lat * s2 * s2;
         2.0 * crate::geodesy::EARTH_RADIUS_M * h.sqrt().min(1.0).asin()
     }
+}
+
+/// Sines and cosines of a point's latitude and longitude, for [`Query::near`].
+struct Angles {
+    lat: f64,
+    lon: f64,
+    slat: f64,
+    clat: f64,
+    slon: f64,
+    clon: f64,
+}
+
+impl Angles {
+    /// Largest angle (radians, ≈ 0.9°) [`small_sin_cos`] is used for.
+    const REACH: f64 = 1.0 / 64.0;
+
+    fn of(at: LonLat) -> Self {
+        let (lat, lon) = (at.lat.to_radians(), at.lon.to_radians());
+        let (slat, clat) = lat.sin_cos();
+        let (slon, clon) = lon.sin_cos();
+        Self {
+            lat,
+            lon,
+            slat,
+            clat,
+            slon,
+            clon,
+        }
+    }
+}
+
+/// Sine and cosine of |x| ≤ [`Angles::REACH`] by their Taylor series, to within an
+/// ulp (the first omitted terms are below 1e-20).
+#[inline(always)]
+fn small_sin_cos(x: f64) -> (f64, f64) {
+    let x2 = x * x;
+    let s = x * (1.0 - x2 * (1.0 / 6.0) * (1.0 - x2 * (1.0 / 20.0) * (1.0 - x2 * (1.0 / 42.0))));
+    let c = 1.0
+        - x2 * 0.5
+            * (1.0 - x2 * (1.0 / 12.0) * (1.0 - x2 * (1.0 / 30.0) * (1.0 - x2 * (1.0 / 56.0))));
+    (s, c)
 }
 
 /// Where a point is, in the form the haversine formula uses (tree order).
@@ -715,48 +1023,68 @@ impl<T: Located> GeoIndex<T> {
     where
         T: Sync,
     {
+        self.nearest_each_map(points, max_m, keep, |a| a)
+    }
+
+    /// [`GeoIndex::nearest_each`], each answer passed through `f` on its way into the
+    /// result (one vector of the caller's records instead of two).
+    pub fn nearest_each_map<R: Clone + Send + Sync>(
+        &self,
+        points: &[LonLat],
+        max_m: Option<f64>,
+        keep: impl Fn(&T) -> bool + Sync,
+        f: impl Fn(Option<(usize, f64)>) -> R + Sync,
+    ) -> Vec<R>
+    where
+        T: Sync,
+    {
         use rayon::prelude::*;
-        if self.items.is_empty() {
-            return vec![None; points.len()];
+        let n = points.len();
+        if self.items.is_empty() || n == 0 {
+            return vec![f(None); n];
         }
         let max_m = max_m.filter(|m| !m.is_nan()).unwrap_or(f64::INFINITY);
-        // Each point travels with its key: reading `points` in curve order would be a
-        // cache (and TLB) miss per point.
-        let mut order: Vec<(u64, u32, LonLat)> = points
-            .par_iter()
-            .enumerate()
-            .map(|(i, p)| (z_order(*p), i as u32, *p))
-            .collect();
-        order.par_sort_unstable_by_key(|&(z, _, _)| z);
-        let answers: Vec<Option<(usize, f64)>> = order
-            .par_chunks(EACH_CHUNK)
-            .flat_map_iter(|chunk| {
-                let qs: Vec<Query> = chunk.iter().map(|&(_, _, p)| Query::new(p)).collect();
-                let mut out = Vec::with_capacity(qs.len());
-                let mut scratch = Candidates::default();
+        if n > u32::MAX as usize || self.items.len() >= u32::MAX as usize {
+            // Beyond the batch join's 32-bit indices: one search per point.
+            return points
+                .par_iter()
+                .map(|p| {
+                    let hit = self.nearest(*p, 1, Some(max_m), &keep);
+                    f(hit.first().map(|h| (h.index, h.distance_m)))
+                })
+                .collect();
+        }
+        let mut slots = Slots::sorted(points);
+        let idx_mask = slots.idx_mask;
+        slots.slots.par_chunks_mut(EACH_CHUNK).for_each_init(
+            || {
+                (
+                    Candidates::default(),
+                    Vec::with_capacity(EACH_CHUNK),
+                    Vec::with_capacity(EACH_CHUNK),
+                )
+            },
+            |(scratch, qs, out), chunk| {
+                qs.clear();
+                out.clear();
+                // Each chunk starts afresh: the same work whichever thread runs it.
+                scratch.hint = None;
+                let mut near: Option<Angles> = None;
+                qs.extend(chunk.iter().map(|s| {
+                    let at = Slots::at(s);
+                    Query::near(at, near.get_or_insert_with(|| Angles::of(at)))
+                }));
                 for block in qs.chunks(EACH_BLOCK) {
-                    self.nearest_block(block, max_m, &keep, &mut scratch, &mut out);
+                    self.nearest_block(block, max_m, &keep, scratch, out);
                 }
-                out
-            })
-            .collect();
-        // Back to the order given: each thread owns a range of the output and picks
-        // its answers out of the whole list (sequential reads, random writes spread
-        // over all cores).
-        let mut out = vec![None; points.len()];
-        let span = points
-            .len()
-            .div_ceil(rayon::current_num_threads().max(1))
-            .max(1);
-        out.par_chunks_mut(span).enumerate().for_each(|(c, part)| {
-            let lo = c * span;
-            for (&(_, i, _), a) in order.iter().zip(&answers) {
-                if let Some(slot) = (i as usize).checked_sub(lo).and_then(|j| part.get_mut(j)) {
-                    *slot = *a;
+                // The answer takes the point's place: (index | item << 32, metres).
+                for (s, a) in chunk.iter_mut().zip(out.iter()) {
+                    let (item, d) = a.map_or((u32::MAX, 0.0), |(i, d)| (i as u32, d));
+                    *s = [(s[0] & idx_mask) | u64::from(item) << 32, d.to_bits(), 0];
                 }
-            }
-        });
-        out
+            },
+        );
+        Slots::unsort(&slots.slots, f)
     }
 
     /// [`GeoIndex::nearest_each`] for one block of neighbouring query points: appends
@@ -792,31 +1120,45 @@ impl<T: Located> GeoIndex<T> {
         let err = 2.0 * SLACK_CHORD + 8.0 * F32_CHORD_ERR;
         let cmax = chord_for_distance(max_m);
         // The nearest accepted item to the centre bounds every point's answer:
-        // nearest(p) ≤ |p − c| + |c − s_c| ≤ rb + d_c.
-        let lim = rb + cmax + err;
-        let mut buf = [(0.0, 0u32); STACK_CANDIDATES];
-        let mut best = Best {
-            buf: &mut buf,
-            len: 0,
-            k: 1,
-            prune2: lim * lim,
-            overflow: false,
+        // nearest(p) ≤ |p − c| + |c − s_c| ≤ rb + d_c; any accepted item s at d ≥ d_c
+        // from the centre bounds it as well, if less tightly. The previous block's
+        // nearest item, when that block was close by, spares a tree walk.
+        let hinted = cand.hint.and_then(|(pos, prev)| {
+            let d = dist2(&kd.xyz[pos as usize], &c).sqrt();
+            (d <= cmax && d <= 2.0 * (prev + rb) && rb <= SPLIT * d).then_some(d)
+        });
+        let dc = match hinted {
+            Some(d) => d,
+            None => {
+                let lim = rb + cmax + err;
+                let mut buf = [(0.0, 0u32); STACK_CANDIDATES];
+                let mut best = Best {
+                    buf: &mut buf,
+                    len: 0,
+                    k: 1,
+                    prune2: lim * lim,
+                    overflow: false,
+                };
+                self.knn_rec(kd, 0, &c, &mut best, keep);
+                if best.len == 0 {
+                    // No accepted item within rb + max of the centre: none within max of
+                    // any point.
+                    out.extend(qs.iter().map(|_| None));
+                    return;
+                }
+                let dc = best.buf[0].0.sqrt();
+                if qs.len() > 1 && rb > SPLIT * dc.min(cmax) + 1e-5 {
+                    // A block spread wider than its answers are far (a jump of the
+                    // Z-order curve, or a dense area): its candidate list would be long,
+                    // so halve it.
+                    let (a, b) = qs.split_at(qs.len() / 2);
+                    self.nearest_block(a, max_m, keep, cand, out);
+                    self.nearest_block(b, max_m, keep, cand, out);
+                    return;
+                }
+                dc
+            }
         };
-        self.knn_rec(kd, 0, &c, &mut best, keep);
-        if best.len == 0 {
-            // No accepted item within rb + max of the centre: none within max of any point.
-            out.extend(qs.iter().map(|_| None));
-            return;
-        }
-        let dc = best.buf[0].0.sqrt();
-        if qs.len() > 1 && rb > SPLIT * dc.min(cmax) + 1e-5 {
-            // A block spread wider than its answers are far (a jump of the Z-order curve,
-            // or a dense area): its candidate list would be long, so halve it.
-            let (a, b) = qs.split_at(qs.len() / 2);
-            self.nearest_block(a, max_m, keep, cand, out);
-            self.nearest_block(b, max_m, keep, cand, out);
-            return;
-        }
         // Any item that can be some point's answer (or in its tie window) lies within R
         // of the centre.
         let r = rb + (rb + dc).min(cmax) + err;
@@ -833,24 +1175,61 @@ impl<T: Located> GeoIndex<T> {
             true
         });
         let n = cand.pos.len();
-        cand.d2.resize(n, 0.0);
+        // The next block's hint: the candidate nearest to this centre (the list holds
+        // it: it is within d_c ≤ R).
+        cand.hint = cand
+            .x
+            .iter()
+            .zip(&cand.y)
+            .zip(&cand.z)
+            .map(|((&x, &y), &z)| x * x + y * y + z * z)
+            .enumerate()
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(j, d2)| (cand.pos[j], f64::from(d2).sqrt()));
+        // Padded to whole lanes with far-away candidates (their squared chord is
+        // infinite), so that the scan below runs in whole vectors.
+        let padded = n.div_ceil(LANES) * LANES;
+        cand.x.resize(padded, f32::INFINITY);
+        cand.y.resize(padded, f32::INFINITY);
+        cand.z.resize(padded, f32::INFINITY);
+        cand.d2.resize(padded, 0.0);
         for q in qs {
+            if n == 0 {
+                out.push(None);
+                continue;
+            }
             let (qx, qy, qz) = (
                 (q.xyz[0] - c[0]) as f32,
                 (q.xyz[1] - c[1]) as f32,
                 (q.xyz[2] - c[2]) as f32,
             );
-            for (((d2, &x), &y), &z) in cand.d2.iter_mut().zip(&cand.x).zip(&cand.y).zip(&cand.z) {
-                let (dx, dy, dz) = (x - qx, y - qy, z - qz);
-                *d2 = dx * dx + dy * dy + dz * dz;
+            // Squared chords and their minimum in one pass, lane by lane (`if v < m`
+            // compiles to a vector minimum, `f32::min` would not).
+            let mut lane = [f32::INFINITY; LANES];
+            for (((d2, x), y), z) in cand
+                .d2
+                .chunks_exact_mut(LANES)
+                .zip(cand.x.chunks_exact(LANES))
+                .zip(cand.y.chunks_exact(LANES))
+                .zip(cand.z.chunks_exact(LANES))
+            {
+                for l in 0..LANES {
+                    let (dx, dy, dz) = (x[l] - qx, y[l] - qy, z[l] - qz);
+                    let v = dx * dx + dy * dy + dz * dz;
+                    d2[l] = v;
+                    lane[l] = if v < lane[l] { v } else { lane[l] };
+                }
             }
-            // Non-negative floats order as their bit patterns: an integer minimum
-            // (vectorises, unlike a float one).
-            let m = cand.d2.iter().map(|d| d.to_bits()).min();
-            let Some(m) = m else {
+            let m = lane
+                .iter()
+                .fold(f32::INFINITY, |a, &b| if b < a { b } else { a })
+                .to_bits();
+            if f64::from(f32::from_bits(m)).sqrt() > cmax + SLACK_CHORD + 4.0 * F32_CHORD_ERR {
+                // Even the nearest candidate is beyond the cutoff (its chord, less every
+                // rounding error, is longer than the cutoff's): no haversine needed.
                 out.push(None);
                 continue;
-            };
+            }
             // The tie window of `Best` (plus the f32 rounding of the offsets), then
             // the haversine distance decides (ties by id).
             let w = f64::from(f32::from_bits(m)).sqrt() * (1.0 + 1e-6)
@@ -1414,6 +1793,56 @@ mod tests {
             .nearest_each(&pts, None, |_| true)
             .iter()
             .all(Option::is_none));
+    }
+
+    #[test]
+    fn nearest_each_of_a_large_batch_matches_nearest() {
+        // Enough points for several index groups when the answers are put back in
+        // order (2¹⁴ each) and for one part of the bucket sort per thread; clustered
+        // like towns (one bucket holds thousands), with exact duplicates.
+        let mut rng = ChaCha8Rng::seed_from_u64(16);
+        let stations: Vec<Station> = (0..4000)
+            .map(|i| {
+                let (lon, lat) = (
+                    113.0 + rng.random_range(-0.3..0.3),
+                    23.0 + rng.random_range(-0.3..0.3),
+                );
+                station(format!("T{i:05}"), lon, lat, &mut rng)
+            })
+            .collect();
+        let index = GeoIndex::new(stations);
+        let mut pts: Vec<LonLat> = Vec::new();
+        while pts.len() < 3 * (1 << 14) + 777 {
+            let (clon, clat) = (
+                113.0 + rng.random_range(-0.35..0.35),
+                23.0 + rng.random_range(-0.35..0.35),
+            );
+            for _ in 0..rng.random_range(1..400) {
+                let p = LonLat::new(
+                    clon + rng.random_range(-0.004..0.004),
+                    clat + rng.random_range(-0.004..0.004),
+                )
+                .unwrap();
+                pts.push(p);
+                if rng.random_bool(0.05) {
+                    pts.push(p);
+                }
+            }
+        }
+        for max_m in [Some(500.0), None] {
+            let each = index.nearest_each(&pts, max_m, |_| true);
+            assert_eq!(each.len(), pts.len());
+            let mapped = index.nearest_each_map(&pts, max_m, |_| true, |a| a.map(|(i, _)| i));
+            for ((p, got), m) in pts.iter().zip(&each).zip(&mapped) {
+                let want = index
+                    .nearest(*p, 1, max_m, |_| true)
+                    .first()
+                    .map(|h| (h.index, h.distance_m));
+                assert_eq!(*got, want, "at {p:?} max {max_m:?}");
+                assert_eq!(*m, want.map(|w| w.0));
+            }
+        }
+        assert!(index.nearest_each(&[], None, |_| true).is_empty());
     }
 
     #[test]

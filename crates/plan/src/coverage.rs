@@ -285,24 +285,20 @@ where
     S: yizhan_core::Located + Sync,
 {
     let max = (!beyond_cutoff).then_some(cutoff_m);
-    // The core visits the points along a Z-order curve on all cores (cache-friendly).
-    use rayon::prelude::*;
-    stations
-        .nearest_each(points, max, keep)
-        .into_par_iter()
-        .map(|hit| match hit {
-            Some((station, d)) => Nearest {
-                station: Some(station),
-                distance_m: Some(d),
-                covered: d <= cutoff_m,
-            },
-            None => Nearest {
-                station: None,
-                distance_m: None,
-                covered: false,
-            },
-        })
-        .collect()
+    // The core visits the points along a Z-order curve on all cores (cache-friendly)
+    // and writes these records straight into the result.
+    stations.nearest_each_map(points, max, keep, |hit| match hit {
+        Some((station, d)) => Nearest {
+            station: Some(station),
+            distance_m: Some(d),
+            covered: d <= cutoff_m,
+        },
+        None => Nearest {
+            station: None,
+            distance_m: None,
+            covered: false,
+        },
+    })
 }
 
 /// Coverage of `hotspots` by the open stations (`keep`), with per-station load.
