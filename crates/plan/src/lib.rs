@@ -16,6 +16,7 @@
 #![warn(missing_docs)]
 
 pub mod assign;
+mod bnb;
 pub mod coverage;
 pub mod error;
 pub mod milp;

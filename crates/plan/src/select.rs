@@ -55,12 +55,14 @@ use std::cmp::Ordering;
 use std::collections::hash_map::Entry;
 use std::collections::{BinaryHeap, HashMap};
 use std::str::FromStr;
+use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::bnb;
 use crate::error::PlanError;
-use crate::milp::{Cmp, ExactSolver, Milp};
+use crate::milp::{gap_of, Cmp, ExactSolver, Milp};
 use crate::problem::Problem;
 
 /// A site-selection model.
@@ -310,7 +312,10 @@ pub fn solve(prob: &Problem, params: &SiteParams) -> Result<SiteSolution, PlanEr
             let p = need_p(params, &s)?;
             let r = need_radius(params)?;
             let h = mclp_heuristic(prob, &s, &w, r, p);
-            if params.exact {
+            if params.exact && params.solver == ExactSolver::Microlp {
+                // The default exact mode: no MILP solver needed.
+                exact_or_fallback(params, mclp_bnb(prob, &s, &w, r, p, &h.sites, params), h)
+            } else if params.exact {
                 exact_or_fallback(params, mclp_exact(prob, &s, &w, r, p, &h.sites, params), h)
             } else {
                 (h.sites, h.optimal, h.gap, None, "heuristic")
@@ -1435,6 +1440,92 @@ fn mclp_rows(
         }
     }
     rows
+}
+
+/// MCLP exactly without a MILP solver ([`crate::bnb`]: Lagrangian reduction, spatial
+/// decomposition with a knapsack over the components, branch and bound), on the reduced
+/// rows of [`mclp_rows`], warm-started with the heuristic answer. Stops at
+/// `params.time_limit_s` with the best answer and the proven gap.
+fn mclp_bnb(
+    prob: &Problem,
+    s: &Setup,
+    w: &[f64],
+    r: f64,
+    p: usize,
+    warm: &[usize],
+    params: &SiteParams,
+) -> Exact {
+    let rows = mclp_rows(prob, s, w, r, true);
+    let integral = rows.iter().all(|(_, wi)| wi.fract() == 0.0 && *wi < 1e15);
+    let mut pos = vec![u32::MAX; prob.n_sites()];
+    for (k, &j) in s.free.iter().enumerate() {
+        pos[j] = k as u32;
+    }
+    let rows: Vec<(Vec<u32>, f64)> = rows
+        .into_iter()
+        .map(|(c, wi)| (c.iter().map(|&j| pos[j as usize]).collect(), wi))
+        .collect();
+    let warm_local: Vec<usize> = warm
+        .iter()
+        .filter(|&&j| pos[j] != u32::MAX)
+        .map(|&j| pos[j] as usize)
+        .collect();
+    let start = Instant::now();
+    let deadline = Duration::try_from_secs_f64(params.time_limit_s)
+        .ok()
+        .and_then(|d| start.checked_add(d))
+        .unwrap_or_else(|| start + Duration::from_secs(365 * 86_400));
+    let a = bnb::solve(s.free.len(), rows, p, &warm_local, integral, deadline);
+    let mut chosen: Vec<usize> = a.sites.iter().map(|&k| s.free[k]).collect();
+    // Fewer than p sites can be optimal (nothing left to cover): pad with unused ones.
+    let mut used = vec![false; prob.n_sites()];
+    for &j in &chosen {
+        used[j] = true;
+    }
+    for &j in &s.free {
+        if chosen.len() >= p {
+            break;
+        }
+        if !used[j] {
+            used[j] = true;
+            chosen.push(j);
+        }
+    }
+    let fixed_part: f64 = {
+        let mut c = vec![false; prob.n_demand()];
+        for &j in &s.fixed {
+            for &i in prob.col_within(j, r).0 {
+                c[i as usize] = true;
+            }
+        }
+        (0..c.len()).filter(|&i| c[i]).map(|i| w[i].max(0.0)).sum()
+    };
+    let (optimal, gap) = if a.optimal {
+        (true, Some(0.0))
+    } else {
+        gap_of(
+            a.value + fixed_part,
+            a.bound + fixed_part,
+            true,
+            integral && fixed_part.fract() == 0.0,
+        )
+    };
+    let note = format!(
+        "{} by branch and bound with spatial decomposition (no MILP solver): {} of {} \
+         candidates left by the Lagrangian reduction, in {} independent components; \
+         {} nodes, {:.2} s",
+        if optimal {
+            "proven optimal"
+        } else {
+            "time limit reached"
+        },
+        a.kept,
+        s.free.len(),
+        a.components,
+        a.nodes,
+        start.elapsed().as_secs_f64()
+    );
+    Ok(Some((chosen, optimal, gap, Some(note))))
 }
 
 /// MCLP (Church & ReVelle 1974): max Σ wᵢ zᵢ, zᵢ ≤ Σ_{j ∈ Nᵢ} yⱼ, Σ yⱼ = p, on the
