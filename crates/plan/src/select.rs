@@ -599,7 +599,9 @@ impl Shaker {
         } else if size <= 200_000 {
             40
         } else if size <= 4_000_000 {
-            6
+            // 20,000 × 1,000, p = 10 (≈ 2.3 M): ≈ 0.25 s, 0.3 % more demand covered
+            // than 6 restarts (BENCHMARKS.md).
+            50
         } else {
             0
         };
