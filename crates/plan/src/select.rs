@@ -573,8 +573,15 @@ fn mclp_heuristic(prob: &Problem, s: &Setup, w: &[f64], r: f64, p: usize) -> Heu
     let covered_of = |cnt: &[u32]| -> f64 { (0..n).filter(|&i| cnt[i] > 0).map(|i| w[i]).sum() };
     let (mut chosen, mut cnt, mut open) = mclp_swap(prob, s, w, r, chosen);
     let mut best = covered_of(&cnt);
-    let mut rng = Shaker::new(prob, s, p);
-    while let Some(start) = rng.shake(&chosen, &s.free) {
+    // Restarts draw their new sites from the candidates that cover most on their
+    // own (a random one of all would nearly always be swapped straight back out).
+    let mut pool: Vec<(f64, usize)> = gains.iter().copied().zip(s.free.iter().copied()).collect();
+    pool.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    pool.truncate((10 * p).max(1));
+    let pool: Vec<usize> = pool.into_iter().map(|(_, j)| j).collect();
+    // Up to p − 1 sites replaced: the greedy answer's basin is deep.
+    let mut rng = Shaker::new(prob, s, p).with_span(p);
+    while let Some(start) = rng.shake(&chosen, &pool) {
         let (c2, cnt2, open2) = mclp_swap(prob, s, w, r, start);
         let v = covered_of(&cnt2);
         if v > best + tol(best) {
@@ -589,6 +596,8 @@ fn mclp_heuristic(prob: &Problem, s: &Setup, w: &[f64], r: f64, p: usize) -> Heu
 struct Shaker {
     state: u64,
     left: usize,
+    /// Most sites replaced by one shake.
+    span: usize,
 }
 
 impl Shaker {
@@ -599,8 +608,7 @@ impl Shaker {
         } else if size <= 200_000 {
             40
         } else if size <= 4_000_000 {
-            // 20,000 × 1,000, p = 10 (≈ 2.3 M): ≈ 0.25 s, 0.3 % more demand covered
-            // than 6 restarts (BENCHMARKS.md).
+            // 20,000 × 1,000, p = 10 (≈ 2.3 M): ≈ 0.35 s (BENCHMARKS.md).
             50
         } else {
             0
@@ -608,7 +616,13 @@ impl Shaker {
         Self {
             state: 0x9E37_79B9_7F4A_7C15,
             left,
+            span: 3,
         }
+    }
+    /// Shakes replacing up to `span` sites (at least one).
+    fn with_span(mut self, span: usize) -> Self {
+        self.span = span.max(1);
+        self
     }
     fn next(&mut self) -> u64 {
         // xorshift64*
@@ -617,14 +631,15 @@ impl Shaker {
         self.state ^= self.state >> 27;
         self.state.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
-    /// A copy of `chosen` with one to three sites replaced by random free ones.
+    /// A copy of `chosen` with one to `span` sites (and one fewer than all) replaced
+    /// by random ones of `free`.
     fn shake(&mut self, chosen: &[usize], free: &[usize]) -> Option<Vec<usize>> {
         if self.left == 0 || chosen.is_empty() {
             return None;
         }
         self.left -= 1;
         let mut t = chosen.to_vec();
-        let k = 1 + (self.left % 3).min(chosen.len() - 1);
+        let k = 1 + (self.left % self.span).min(chosen.len() - 1);
         for _ in 0..k {
             let pos = (self.next() % t.len() as u64) as usize;
             for _ in 0..16 {
