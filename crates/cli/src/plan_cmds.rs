@@ -221,7 +221,8 @@ pub struct SiteArgs {
     /// Solve the integer program (proves optimality or reports the gap).
     #[arg(long)]
     exact: bool,
-    /// MILP solver for --exact: microlp, or highs (if built with it).
+    /// Solver for --exact: microlp (for MCLP, yizhan's own branch and bound), or highs
+    /// (the integer program; if built with it).
     #[arg(long, default_value = "microlp")]
     solver: String,
     /// Time limit of the exact solver, seconds.

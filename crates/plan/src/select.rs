@@ -1459,6 +1459,24 @@ fn mclp_rows(
     rows
 }
 
+/// Fills `chosen` up to `p` sites with the first free sites not in it: fewer can be
+/// optimal (nothing left to cover, or a tie), and the answer still names p.
+fn pad_to_p(prob: &Problem, s: &Setup, chosen: &mut Vec<usize>, p: usize) {
+    let mut open = vec![false; prob.n_sites()];
+    for &j in s.fixed.iter().chain(chosen.iter()) {
+        open[j] = true;
+    }
+    for &j in &s.free {
+        if chosen.len() >= p {
+            break;
+        }
+        if !open[j] {
+            open[j] = true;
+            chosen.push(j);
+        }
+    }
+}
+
 /// MCLP exactly without a MILP solver ([`crate::bnb`]: Lagrangian reduction, spatial
 /// decomposition with a knapsack over the components, branch and bound), on the reduced
 /// rows of [`mclp_rows`], warm-started with the heuristic answer. Stops at
@@ -1494,20 +1512,7 @@ fn mclp_bnb(
         .unwrap_or_else(|| start + Duration::from_secs(365 * 86_400));
     let a = bnb::solve(s.free.len(), rows, p, &warm_local, integral, deadline);
     let mut chosen: Vec<usize> = a.sites.iter().map(|&k| s.free[k]).collect();
-    // Fewer than p sites can be optimal (nothing left to cover): pad with unused ones.
-    let mut used = vec![false; prob.n_sites()];
-    for &j in &chosen {
-        used[j] = true;
-    }
-    for &j in &s.free {
-        if chosen.len() >= p {
-            break;
-        }
-        if !used[j] {
-            used[j] = true;
-            chosen.push(j);
-        }
-    }
+    pad_to_p(prob, s, &mut chosen, p);
     let fixed_part: f64 = {
         let mut c = vec![false; prob.n_demand()];
         for &j in &s.fixed {
@@ -1847,22 +1852,7 @@ fn pcenter_exact(
             lo = mid + 1;
         }
     }
-    // Use exactly p sites: add free sites greedily by p-median gain if fewer.
-    if best.len() < p {
-        let mut open = vec![false; prob.n_sites()];
-        for &j in s.fixed.iter().chain(&best) {
-            open[j] = true;
-        }
-        for &j in &s.free {
-            if best.len() >= p {
-                break;
-            }
-            if !open[j] {
-                open[j] = true;
-                best.push(j);
-            }
-        }
-    }
+    pad_to_p(prob, s, &mut best, p);
     Ok(Some((
         best,
         all_optimal,

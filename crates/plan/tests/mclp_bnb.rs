@@ -8,7 +8,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 mod common;
 
-use common::{instance_of, site_idx, subsets, Inst};
+use common::{covered, instance_of, site_idx, subsets, weights, Inst};
 use yizhan_plan::{solve, Model, SiteParams};
 
 /// `clusters` groups of demand and sites, 20 km apart (farther than twice the radius).
@@ -33,23 +33,8 @@ fn instance(seed: u64, clusters: usize, n: usize, m: usize, integral: bool) -> I
     let sites: Vec<(f64, f64)> = (0..m)
         .map(|j| near(&mut rng, j % clusters, 2000.0))
         .collect();
-    let w: Vec<f64> = (0..n)
-        .map(|_| {
-            if integral {
-                rng.random_range(1..30) as f64
-            } else {
-                rng.random_range(0.1..9.9)
-            }
-        })
-        .collect();
+    let w = weights(&mut rng, n, integral);
     instance_of(&pts, &sites, w)
-}
-
-fn covered(inst: &Inst, open: &[usize], r: f64) -> f64 {
-    (0..inst.w.len())
-        .filter(|&i| open.iter().any(|&j| inst.d[i][j] <= r))
-        .map(|i| inst.w[i])
-        .sum()
 }
 
 #[test]

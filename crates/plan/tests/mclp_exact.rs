@@ -6,7 +6,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 mod common;
 
-use common::{instance_of, site_idx, subsets, Inst};
+use common::{covered, instance_of, site_idx, subsets, weights, Inst};
 use yizhan_plan::{solve, ExactSolver, Model, SiteParams};
 
 /// Demand in a few clusters, several points per spot (identical coverage sets), sites
@@ -33,23 +33,8 @@ fn instance(seed: u64, n: usize, m: usize, integral: bool) -> Inst {
         }
     }
     let sites: Vec<(f64, f64)> = (0..m).map(|_| near(&mut rng, 2000.0)).collect();
-    let w: Vec<f64> = (0..n)
-        .map(|_| {
-            if integral {
-                rng.random_range(1..30) as f64
-            } else {
-                rng.random_range(0.1..9.9)
-            }
-        })
-        .collect();
+    let w = weights(&mut rng, n, integral);
     instance_of(&pts, &sites, w)
-}
-
-fn covered(inst: &Inst, open: &[usize], r: f64) -> f64 {
-    (0..inst.w.len())
-        .filter(|&i| open.iter().any(|&j| inst.d[i][j] <= r))
-        .map(|i| inst.w[i])
-        .sum()
 }
 
 fn check(seed: u64, solver: ExactSolver) {

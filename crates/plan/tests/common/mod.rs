@@ -64,3 +64,26 @@ pub fn subsets(items: &[usize], k: usize) -> Vec<Vec<usize>> {
 pub fn site_idx(ids: &[String]) -> Vec<usize> {
     ids.iter().map(|s| s[1..].parse().unwrap()).collect()
 }
+
+/// Seeded demand weights: whole numbers 1–29 (`integral`), or fractions 0.1–9.9.
+#[allow(dead_code)] // not every test binary uses every helper
+pub fn weights(rng: &mut impl rand::Rng, n: usize, integral: bool) -> Vec<f64> {
+    (0..n)
+        .map(|_| {
+            if integral {
+                rng.random_range(1..30) as f64
+            } else {
+                rng.random_range(0.1..9.9)
+            }
+        })
+        .collect()
+}
+
+/// The demand within `r` of some site of `open`: the MCLP objective, by brute force.
+#[allow(dead_code)]
+pub fn covered(inst: &Inst, open: &[usize], r: f64) -> f64 {
+    (0..inst.w.len())
+        .filter(|&i| open.iter().any(|&j| inst.d[i][j] <= r))
+        .map(|i| inst.w[i])
+        .sum()
+}
