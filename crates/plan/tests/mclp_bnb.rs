@@ -8,7 +8,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 mod common;
 
-use common::{covered, instance_of, site_idx, subsets, weights, Inst};
+use common::{best_cover, covered, instance_of, site_idx, weights, Inst};
 use yizhan_plan::{solve, Model, SiteParams};
 
 /// `clusters` groups of demand and sites, 20 km apart (farther than twice the radius).
@@ -56,13 +56,7 @@ fn exact_mclp_on_several_components_agrees_with_enumeration() {
             .collect();
         let r = 1100.0 + 100.0 * (seed % 4) as f64;
         for p in (1..=4usize).chain([free.len() - 1, free.len()]) {
-            let best = subsets(&free, p)
-                .into_iter()
-                .map(|s| {
-                    let open: Vec<usize> = fixed.iter().chain(&s).copied().collect();
-                    covered(&inst, &open, r)
-                })
-                .fold(f64::NEG_INFINITY, f64::max);
+            let best = best_cover(&inst, &free, &fixed, p, r);
             let mut sp = SiteParams::new(Model::Mclp);
             sp.p = Some(p);
             sp.radius_m = Some(r);

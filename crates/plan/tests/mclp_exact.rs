@@ -6,7 +6,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 mod common;
 
-use common::{covered, instance_of, site_idx, subsets, weights, Inst};
+use common::{best_cover, covered, instance_of, site_idx, weights, Inst};
 use yizhan_plan::{solve, ExactSolver, Model, SiteParams};
 
 /// Demand in a few clusters, several points per spot (identical coverage sets), sites
@@ -48,13 +48,7 @@ fn check(seed: u64, solver: ExactSolver) {
         .collect();
     let r = 1200.0;
     for p in 1..=4usize {
-        let best = subsets(&free, p)
-            .into_iter()
-            .map(|s| {
-                let open: Vec<usize> = fixed.iter().chain(&s).copied().collect();
-                covered(&inst, &open, r)
-            })
-            .fold(f64::NEG_INFINITY, f64::max);
+        let best = best_cover(&inst, &free, &fixed, p, r);
         let mut sp = SiteParams::new(Model::Mclp);
         sp.p = Some(p);
         sp.radius_m = Some(r);

@@ -87,3 +87,15 @@ pub fn covered(inst: &Inst, open: &[usize], r: f64) -> f64 {
         .map(|i| inst.w[i])
         .sum()
 }
+
+/// The best MCLP objective over every `p`-subset of `free`, `fixed` open too.
+#[allow(dead_code)]
+pub fn best_cover(inst: &Inst, free: &[usize], fixed: &[usize], p: usize, r: f64) -> f64 {
+    subsets(free, p)
+        .into_iter()
+        .map(|s| {
+            let open: Vec<usize> = fixed.iter().chain(&s).copied().collect();
+            covered(inst, &open, r)
+        })
+        .fold(f64::NEG_INFINITY, f64::max)
+}
