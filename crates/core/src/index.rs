@@ -223,7 +223,7 @@ fn dist2_f64(a: &[f64; 3], b: &[f64; 3]) -> f64 {
 }
 
 /// Query points per parallel work unit of [`GeoIndex::nearest_each`] (consecutive
-/// along the Z-order curve).
+/// along the Hilbert curve).
 const EACH_CHUNK: usize = 512;
 
 /// Candidates scanned together per step of [`GeoIndex::nearest_each`]'s per-point scan.
@@ -260,17 +260,17 @@ impl Candidates {
     }
 }
 
-/// The bounding box of a batch of points, for Z-order keys that spend their bits on
+/// The bounding box of a batch of points, for Hilbert-curve keys that spend their bits on
 /// the area the points cover.
-struct ZFrame {
+struct CurveFrame {
     lon0: f64,
     lat0: f64,
     sx: f64,
     sy: f64,
 }
 
-impl ZFrame {
-    /// Bits per axis of [`ZFrame::key`].
+impl CurveFrame {
+    /// Bits per axis of [`CurveFrame::key`].
     const BITS: u32 = 24;
 
     fn of(points: &[LonLat]) -> Self {
@@ -309,20 +309,12 @@ impl ZFrame {
         }
     }
 
-    /// Position of `p` along a Z-order (Morton) curve of a 2²⁴ × 2²⁴ grid over the
+    /// Position of `p` along a Hilbert curve (Hilbert 1891) of a 2²⁴ × 2²⁴ grid over the
     /// frame (≈ 1 m over a country): runs of consecutive points are tight clusters.
     fn key(&self, p: LonLat) -> u64 {
-        fn spread(v: u64) -> u64 {
-            let mut x = v & 0xff_ffff;
-            x = (x | (x << 16)) & 0x0000_ffff_0000_ffff;
-            x = (x | (x << 8)) & 0x00ff_00ff_00ff_00ff;
-            x = (x | (x << 4)) & 0x0f0f_0f0f_0f0f_0f0f;
-            x = (x | (x << 2)) & 0x3333_3333_3333_3333;
-            (x | (x << 1)) & 0x5555_5555_5555_5555
-        }
-        let x = ((p.lon - self.lon0) * self.sx) as u64;
-        let y = ((p.lat - self.lat0) * self.sy) as u64;
-        spread(x) | (spread(y) << 1)
+        let x = ((p.lon - self.lon0) * self.sx) as u32;
+        let y = ((p.lat - self.lat0) * self.sy) as u32;
+        fast_hilbert::xy2h(x, y, Self::BITS as u8)
     }
 }
 
@@ -330,7 +322,7 @@ impl ZFrame {
 /// over the points' bounding box.
 const BUCKET_BITS: u32 = 16;
 
-/// The query points of [`GeoIndex::nearest_each`] in Z-order, three words each:
+/// The query points of [`GeoIndex::nearest_each`] in curve order, three words each:
 /// `[key | index, lon bits, lat bits]` until answered, `[index | item << 32, metres
 /// bits, _]` after (words, so that a fresh buffer is zeroed memory the kernel hands
 /// out page by page as it is first written).
@@ -341,17 +333,17 @@ struct Slots {
 }
 
 impl Slots {
-    /// The points sorted by their [`ZFrame`] keys: a counting sort into 2¹⁶ buckets
+    /// The points sorted by their [`CurveFrame`] keys: a counting sort into 2¹⁶ buckets
     /// (the top bits of the key), then each bucket sorted on its own (in cache), all
     /// on all cores; a fraction of a comparison sort of the whole batch.
     fn sorted(points: &[LonLat]) -> Self {
         use rayon::prelude::*;
         let n = points.len();
-        let frame = ZFrame::of(points);
+        let frame = CurveFrame::of(points);
         // The index in the low bits, the key above it: one u64 sort key.
         let idx_bits = (usize::BITS - n.saturating_sub(1).leading_zeros()).max(1);
-        let axis_bits = ((64 - idx_bits) / 2).min(ZFrame::BITS);
-        let coarse = 2 * (ZFrame::BITS - axis_bits);
+        let axis_bits = ((64 - idx_bits) / 2).min(CurveFrame::BITS);
+        let coarse = 2 * (CurveFrame::BITS - axis_bits);
         let keys: Vec<u64> = points
             .par_iter()
             .enumerate()
@@ -1007,7 +999,7 @@ impl<T: Located> GeoIndex<T> {
     /// `p`, computed on all cores.
     ///
     /// A batch join rather than one search per point: the points are sorted along a
-    /// Z-order curve and cut into small blocks of neighbours; each block asks the tree
+    /// Hilbert curve and cut into small blocks of neighbours; each block asks the tree
     /// once for the items that can be the nearest of any of its points (by the
     /// triangle inequality on chords: within `2 r + d` of the block's centre, `r` the
     /// block's radius and `d` the centre's nearest item, or within `r + max` when a
@@ -1149,7 +1141,7 @@ impl<T: Located> GeoIndex<T> {
                 let dc = best.buf[0].0.sqrt();
                 if qs.len() > 1 && rb > SPLIT * dc.min(cmax) + 1e-5 {
                     // A block spread wider than its answers are far (a jump of the
-                    // Z-order curve, or a dense area): its candidate list would be long,
+                    // curve, or a dense area): its candidate list would be long,
                     // so halve it.
                     let (a, b) = qs.split_at(qs.len() / 2);
                     self.nearest_block(a, max_m, keep, cand, out);
