@@ -342,7 +342,7 @@ fn core(country: &Path, city: &Path, export: &Path, quick: bool) -> Result<()> {
         cov_z,
         "s",
         &format!(
-            "same, with core GeoIndex::nearest_each (queries in Z-order, {threads} threads); covered {covered_z} (= {covered})"
+            "same, with core GeoIndex::nearest_each (queries in Hilbert-curve order, {threads} threads); covered {covered_z} (= {covered})"
         ),
     );
     std::fs::write(export.join("coverage_covered.txt"), covered.to_string())?;
