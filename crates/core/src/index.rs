@@ -275,30 +275,22 @@ impl CurveFrame {
 
     fn of(points: &[LonLat]) -> Self {
         use rayon::prelude::*;
+        let empty = || {
+            (
+                f64::INFINITY,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                f64::NEG_INFINITY,
+            )
+        };
         let (w, s, e, n) = points
             .par_iter()
-            .fold(
-                || {
-                    (
-                        f64::INFINITY,
-                        f64::INFINITY,
-                        f64::NEG_INFINITY,
-                        f64::NEG_INFINITY,
-                    )
-                },
-                |(w, s, e, n), p| (w.min(p.lon), s.min(p.lat), e.max(p.lon), n.max(p.lat)),
-            )
-            .reduce(
-                || {
-                    (
-                        f64::INFINITY,
-                        f64::INFINITY,
-                        f64::NEG_INFINITY,
-                        f64::NEG_INFINITY,
-                    )
-                },
-                |a, b| (a.0.min(b.0), a.1.min(b.1), a.2.max(b.2), a.3.max(b.3)),
-            );
+            .fold(empty, |(w, s, e, n), p| {
+                (w.min(p.lon), s.min(p.lat), e.max(p.lon), n.max(p.lat))
+            })
+            .reduce(empty, |a, b| {
+                (a.0.min(b.0), a.1.min(b.1), a.2.max(b.2), a.3.max(b.3))
+            });
         let cells = f64::from((1u32 << Self::BITS) - 1);
         let scale = |lo: f64, hi: f64| if hi > lo { cells / (hi - lo) } else { 0.0 };
         Self {
@@ -437,14 +429,15 @@ impl Slots {
             .saturating_sub(8)
             .max(14);
         let groups = n.div_ceil(1 << span_bits).max(1);
-        let index = |s: &[u64; 3]| (s[0] & 0xffff_ffff) as usize;
+        // The index in an answered slot's (or grouped pair's) first word.
+        let index = |w: u64| (w & 0xffff_ffff) as usize;
         let part = n.div_ceil(rayon::current_num_threads().max(1)).max(1);
         let hists: Vec<Vec<usize>> = slots
             .par_chunks(part)
             .map(|ch| {
                 let mut h = vec![0usize; groups];
                 for s in ch {
-                    h[index(s) >> span_bits] += 1;
+                    h[index(s[0]) >> span_bits] += 1;
                 }
                 h
             })
@@ -467,7 +460,7 @@ impl Slots {
             .for_each(|(ch, mut regs)| {
                 let mut next = vec![0usize; groups];
                 for s in ch {
-                    let g = index(s) >> span_bits;
+                    let g = index(s[0]) >> span_bits;
                     regs[g][next[g]] = [s[0], s[1]];
                     next[g] += 1;
                 }
@@ -488,7 +481,7 @@ impl Slots {
             .for_each(|(o, group)| {
                 for s in group {
                     let item = (s[0] >> 32) as u32;
-                    o[(s[0] & 0xffff_ffff) as usize & low] =
+                    o[index(s[0]) & low] =
                         f((item != u32::MAX).then(|| (item as usize, f64::from_bits(s[1]))));
                 }
             });
@@ -526,16 +519,18 @@ impl Query {
     /// As [`Query::new`], with the unit vector from `near`'s sines and cosines by the
     /// angle-addition formulas (a few ulps from `sin_cos`, far inside every slack of
     /// the chord bounds; the haversine inputs are exactly those of `new`). `near` moves
-    /// to `at` when it is more than ~1° away.
+    /// to `at` when it is more than ~1° away (its own sines and cosines, exactly).
     fn near(at: LonLat, near: &mut Angles) -> Self {
         let lat_rad = at.lat.to_radians();
         let cos_lat = lat_rad.cos();
         let lon_rad = at.lon.to_radians();
         let (dlat, dlon) = (lat_rad - near.lat, lon_rad - near.lon);
-        if dlat.abs() > Angles::REACH || dlon.abs() > Angles::REACH {
+        let (dlat, dlon) = if dlat.abs() > Angles::REACH || dlon.abs() > Angles::REACH {
             *near = Angles::of(at);
-            return Self::new(at);
-        }
+            (0.0, 0.0)
+        } else {
+            (dlat, dlon)
+        };
         let (sa, ca) = small_sin_cos(dlat);
         let (so, co) = small_sin_cos(dlon);
         let slat = near.slat * ca + near.clat * sa;
@@ -1061,11 +1056,8 @@ impl<T: Located> GeoIndex<T> {
                 out.clear();
                 // Each chunk starts afresh: the same work whichever thread runs it.
                 scratch.hint = None;
-                let mut near: Option<Angles> = None;
-                qs.extend(chunk.iter().map(|s| {
-                    let at = Slots::at(s);
-                    Query::near(at, near.get_or_insert_with(|| Angles::of(at)))
-                }));
+                let mut near = Angles::of(Slots::at(&chunk[0]));
+                qs.extend(chunk.iter().map(|s| Query::near(Slots::at(s), &mut near)));
                 for block in qs.chunks(EACH_BLOCK) {
                     self.nearest_block(block, max_m, &keep, scratch, out);
                 }
