@@ -271,7 +271,7 @@ struct CurveFrame {
 
 impl CurveFrame {
     /// Bits per axis of [`CurveFrame::key`].
-    const BITS: u32 = 24;
+    const BITS: u32 = 16;
 
     fn of(points: &[LonLat]) -> Self {
         use rayon::prelude::*;
@@ -301,11 +301,12 @@ impl CurveFrame {
         }
     }
 
-    /// Position of `p` along a Hilbert curve (Hilbert 1891) of a 2²⁴ × 2²⁴ grid over the
-    /// frame (≈ 1 m over a country): runs of consecutive points are tight clusters.
-    fn key(&self, p: LonLat) -> u64 {
-        let x = ((p.lon - self.lon0) * self.sx) as u32;
-        let y = ((p.lat - self.lat0) * self.sy) as u32;
+    /// Position of `p` along a Hilbert curve (Hilbert 1891) of a 2¹⁶ × 2¹⁶ grid over the
+    /// frame (cells of ≈ 20 m over a country of 1,500 km; points of one cell keep their
+    /// given order): runs of consecutive points are tight clusters.
+    fn key(&self, p: LonLat) -> u32 {
+        let x = ((p.lon - self.lon0) * self.sx) as u16;
+        let y = ((p.lat - self.lat0) * self.sy) as u16;
         fast_hilbert::xy2h(x, y, Self::BITS as u8)
     }
 }
@@ -314,35 +315,37 @@ impl CurveFrame {
 /// over the points' bounding box.
 const BUCKET_BITS: u32 = 16;
 
+/// The index bits of a slot's first word.
+const INDEX_MASK: u64 = 0xffff_ffff;
+
+/// Runs [`Slots::refine`] sorts by comparison rather than by counting.
+const SMALL_RUN: usize = 48;
+
 /// The query points of [`GeoIndex::nearest_each`] in curve order, three words each:
 /// `[key | index, lon bits, lat bits]` until answered, `[index | item << 32, metres
 /// bits, _]` after (words, so that a fresh buffer is zeroed memory the kernel hands
 /// out page by page as it is first written).
 struct Slots {
     slots: Vec<[u64; 3]>,
-    /// Mask of the index bits of the first word.
-    idx_mask: u64,
 }
 
 impl Slots {
-    /// The points sorted by their [`CurveFrame`] keys: a counting sort into 2¹⁶ buckets
-    /// (the top bits of the key), then each bucket sorted on its own (in cache), all
-    /// on all cores; a fraction of a comparison sort of the whole batch.
+    /// The points sorted by their [`CurveFrame`] keys, all on all cores: a counting sort
+    /// into 2¹⁶ buckets by the key's top two bytes, then each bucket ordered by the next
+    /// two bytes with counting sorts of its own (in cache; short runs by comparison).
+    /// Every pass is stable and the index breaks ties, so the order is that of a sort of
+    /// `key << 32 | index`.
     fn sorted(points: &[LonLat]) -> Self {
         use rayon::prelude::*;
         let n = points.len();
         let frame = CurveFrame::of(points);
-        // The index in the low bits, the key above it: one u64 sort key.
-        let idx_bits = (usize::BITS - n.saturating_sub(1).leading_zeros()).max(1);
-        let axis_bits = ((64 - idx_bits) / 2).min(CurveFrame::BITS);
-        let coarse = 2 * (CurveFrame::BITS - axis_bits);
+        // The index in the low half, the key above it: one u64 sort key.
         let keys: Vec<u64> = points
             .par_iter()
             .enumerate()
-            .map(|(i, p)| (frame.key(*p) >> coarse << idx_bits) | i as u64)
+            .map(|(i, p)| u64::from(frame.key(*p)) << 32 | i as u64)
             .collect();
-        let shift = idx_bits + 2 * axis_bits - BUCKET_BITS;
-        let bucket = move |k: u64| (k >> shift) as usize;
+        let bucket = |k: u64| (k >> (64 - BUCKET_BITS)) as usize;
         let nb = 1usize << BUCKET_BITS;
         let counts = keys
             .par_chunks(1 << 16)
@@ -386,14 +389,13 @@ impl Slots {
             parts.push((w[0], w[1], part));
             rest = tail;
         }
-        let idx_mask = (1u64 << idx_bits) - 1;
         parts.into_par_iter().for_each(|(b0, b1, part)| {
             let base = start[b0];
             let mut next: Vec<usize> = start[b0..b1].iter().map(|s| s - base).collect();
             for &k in &keys {
                 let b = bucket(k);
                 if (b0..b1).contains(&b) {
-                    let p = points[(k & idx_mask) as usize];
+                    let p = points[(k & INDEX_MASK) as usize];
                     part[next[b - b0]] = [k, p.lon.to_bits(), p.lat.to_bits()];
                     next[b - b0] += 1;
                 }
@@ -411,8 +413,51 @@ impl Slots {
         }
         buckets
             .into_par_iter()
-            .for_each(|b| b.sort_unstable_by_key(|s| s[0]));
-        Self { slots, idx_mask }
+            .for_each_init(Vec::new, |scratch, b| {
+                Self::refine(b, 64 - BUCKET_BITS - 8, scratch)
+            });
+        Self { slots }
+    }
+
+    /// Orders a run of slots with equal key bits above `shift + 8` by the key byte at
+    /// `shift` (a stable counting sort through `scratch`), then each run of equal bytes
+    /// by the next byte, down to the key's last; runs of at most [`SMALL_RUN`] slots are
+    /// sorted by comparison of the whole first word instead.
+    fn refine(run: &mut [[u64; 3]], shift: u32, scratch: &mut Vec<[u64; 3]>) {
+        if run.len() <= SMALL_RUN {
+            run.sort_unstable_by_key(|s| s[0]);
+            return;
+        }
+        let digit = |s: &[u64; 3]| ((s[0] >> shift) & 0xff) as usize;
+        let mut next = [0usize; 256];
+        for s in run.iter() {
+            next[digit(s)] += 1;
+        }
+        let mut ends = [0usize; 256];
+        let mut acc = 0;
+        for (c, e) in next.iter_mut().zip(ends.iter_mut()) {
+            let len = *c;
+            *c = acc;
+            acc += len;
+            *e = acc;
+        }
+        scratch.clear();
+        scratch.resize(run.len(), [0; 3]);
+        for s in run.iter() {
+            let d = digit(s);
+            scratch[next[d]] = *s;
+            next[d] += 1;
+        }
+        run.copy_from_slice(scratch);
+        if shift > 32 {
+            let mut from = 0;
+            for &end in &ends {
+                if end - from > 1 {
+                    Self::refine(&mut run[from..end], shift - 8, scratch);
+                }
+                from = end;
+            }
+        }
     }
 
     /// The answers back in the order given, each through `f`. In two cache-friendly
@@ -1042,7 +1087,6 @@ impl<T: Located> GeoIndex<T> {
                 .collect();
         }
         let mut slots = Slots::sorted(points);
-        let idx_mask = slots.idx_mask;
         slots.slots.par_chunks_mut(EACH_CHUNK).for_each_init(
             || {
                 (
@@ -1064,7 +1108,7 @@ impl<T: Located> GeoIndex<T> {
                 // The answer takes the point's place: (index | item << 32, metres).
                 for (s, a) in chunk.iter_mut().zip(out.iter()) {
                     let (item, d) = a.map_or((u32::MAX, 0.0), |(i, d)| (i as u32, d));
-                    *s = [(s[0] & idx_mask) | u64::from(item) << 32, d.to_bits(), 0];
+                    *s = [(s[0] & INDEX_MASK) | u64::from(item) << 32, d.to_bits(), 0];
                 }
             },
         );
@@ -1827,6 +1871,42 @@ mod tests {
             }
         }
         assert!(index.nearest_each(&[], None, |_| true).is_empty());
+    }
+
+    #[test]
+    fn slots_are_sorted_by_key_then_index() {
+        // Clustered so that buckets hold thousands (several levels of refinement),
+        // with duplicates (equal keys: the index decides) and a few far points.
+        let mut rng = ChaCha8Rng::seed_from_u64(17);
+        let mut pts: Vec<LonLat> = Vec::new();
+        while pts.len() < 200_000 {
+            let (clon, clat) = (rng.random_range(100.0..125.0), rng.random_range(20.0..45.0));
+            let spread = [0.0001, 0.01, 0.2][rng.random_range(0..3)];
+            for _ in 0..rng.random_range(1..20_000) {
+                let p = LonLat::new(
+                    clon + rng.random_range(-spread..spread),
+                    clat + rng.random_range(-spread..spread),
+                )
+                .unwrap();
+                pts.push(p);
+                if rng.random_bool(0.1) {
+                    pts.push(p);
+                }
+            }
+        }
+        let frame = CurveFrame::of(&pts);
+        let mut want: Vec<u64> = pts
+            .iter()
+            .enumerate()
+            .map(|(i, p)| u64::from(frame.key(*p)) << 32 | i as u64)
+            .collect();
+        want.sort_unstable();
+        let slots = Slots::sorted(&pts).slots;
+        let got: Vec<u64> = slots.iter().map(|s| s[0]).collect();
+        assert!(got == want, "not in key-then-index order");
+        for s in &slots {
+            assert_eq!(Slots::at(s), pts[(s[0] & INDEX_MASK) as usize]);
+        }
     }
 
     #[test]
