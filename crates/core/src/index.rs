@@ -246,6 +246,8 @@ struct Candidates {
     z: Vec<f32>,
     pos: Vec<u32>,
     d2: Vec<f32>,
+    /// The block's points whose tie window holds one candidate: (point, candidate).
+    single: Vec<(u32, u32)>,
     /// The item nearest to the previous block's centre (tree position) and that
     /// chord: an upper bound of the next block's, one tree walk fewer.
     hint: Option<(u32, f64)>,
@@ -1221,7 +1223,9 @@ impl<T: Located> GeoIndex<T> {
         cand.y.resize(padded, f32::INFINITY);
         cand.z.resize(padded, f32::INFINITY);
         cand.d2.resize(padded, 0.0);
-        for q in qs {
+        let base = out.len();
+        cand.single.clear();
+        for (i, q) in qs.iter().enumerate() {
             if n == 0 {
                 out.push(None);
                 continue;
@@ -1241,11 +1245,21 @@ impl<T: Located> GeoIndex<T> {
                 .zip(cand.y.chunks_exact(LANES))
                 .zip(cand.z.chunks_exact(LANES))
             {
+                let (Ok(x), Ok(y), Ok(z)) = (
+                    <&[f32; LANES]>::try_from(x),
+                    <&[f32; LANES]>::try_from(y),
+                    <&[f32; LANES]>::try_from(z),
+                ) else {
+                    continue;
+                };
+                let mut v = [0f32; LANES];
                 for l in 0..LANES {
                     let (dx, dy, dz) = (x[l] - qx, y[l] - qy, z[l] - qz);
-                    let v = dx * dx + dy * dy + dz * dz;
-                    d2[l] = v;
-                    lane[l] = if v < lane[l] { v } else { lane[l] };
+                    v[l] = dx * dx + dy * dy + dz * dz;
+                }
+                d2.copy_from_slice(&v);
+                for l in 0..LANES {
+                    lane[l] = if v[l] < lane[l] { v[l] } else { lane[l] };
                 }
             }
             let m = lane
@@ -1265,15 +1279,29 @@ impl<T: Located> GeoIndex<T> {
                 + 3.0 * F32_CHORD_ERR;
             let w2 = (w * w) as f32 * (1.0 + 1e-6);
             let mut answer: Option<(usize, f64)> = None;
-            // Nearly always the window holds the minimum alone: count (vectorised),
-            // then only that one is measured.
-            let in_window = cand.d2.iter().filter(|&&d2| d2 <= w2).count();
-            let start = if in_window == 1 {
-                cand.d2.iter().position(|d2| d2.to_bits() == m).unwrap_or(0)
-            } else {
-                0
-            };
-            for (j, &d2) in cand.d2.iter().enumerate().skip(start) {
+            // Nearly always the window holds the minimum alone: count the window and sum
+            // its positions in one vectorised pass (the sum is the position when the
+            // count is one), then only that one is measured.
+            let (mut count, mut sum) = ([0u32; LANES], [0u32; LANES]);
+            for (k, d2) in cand.d2.chunks_exact(LANES).enumerate() {
+                let Ok(d2) = <&[f32; LANES]>::try_from(d2) else {
+                    continue;
+                };
+                for l in 0..LANES {
+                    let hit = u32::from(d2[l] <= w2);
+                    count[l] += hit;
+                    sum[l] += hit * (k * LANES + l) as u32;
+                }
+            }
+            let in_window: u32 = count.iter().sum();
+            if in_window == 1 {
+                // Measured below, with the block's other such points: independent
+                // haversines, which the processor overlaps.
+                cand.single.push((i as u32, sum.iter().sum()));
+                out.push(None);
+                continue;
+            }
+            for (j, &d2) in cand.d2.iter().enumerate() {
                 if d2 > w2 {
                     continue;
                 }
@@ -1293,11 +1321,15 @@ impl<T: Located> GeoIndex<T> {
                 if better {
                     answer = Some((idx, d));
                 }
-                if in_window == 1 {
-                    break;
-                }
             }
             out.push(answer);
+        }
+        for &(i, j) in &cand.single {
+            let pos = cand.pos[j as usize] as usize;
+            let d = qs[i as usize].haversine_m(&kd.geo[pos]);
+            if d <= max_m {
+                out[base + i as usize] = Some((kd.perm[pos] as usize, d));
+            }
         }
     }
 

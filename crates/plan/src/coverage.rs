@@ -285,7 +285,7 @@ where
     S: yizhan_core::Located + Sync,
 {
     let max = (!beyond_cutoff).then_some(cutoff_m);
-    // The core visits the points along a Z-order curve on all cores (cache-friendly)
+    // The core visits the points along a Hilbert curve on all cores (cache-friendly)
     // and writes these records straight into the result.
     stations.nearest_each_map(points, max, keep, |hit| match hit {
         Some((station, d)) => Nearest {
