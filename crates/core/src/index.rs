@@ -23,6 +23,7 @@ use rstar::{RTree, RTreeObject, AABB};
 
 use crate::geodesy::{chord_for_distance, CoordError, LonLat};
 use crate::model::{AmenitySet, Candidate, GridCell, Hotspot, Station, StationKind};
+use crate::scratch::Scratch;
 
 /// Anything with an id and a position can be indexed.
 pub trait Located {
@@ -328,7 +329,7 @@ const SMALL_RUN: usize = 48;
 /// bits, _]` after (words, so that a fresh buffer is zeroed memory the kernel hands
 /// out page by page as it is first written).
 struct Slots {
-    slots: Vec<[u64; 3]>,
+    slots: Scratch<[u64; 3]>,
 }
 
 impl Slots {
@@ -342,11 +343,11 @@ impl Slots {
         let n = points.len();
         let frame = CurveFrame::of(points);
         // The index in the low half, the key above it: one u64 sort key.
-        let keys: Vec<u64> = points
-            .par_iter()
+        let mut keys = Scratch::<u64>::zeroed(n);
+        keys.par_iter_mut()
+            .zip(points.par_iter())
             .enumerate()
-            .map(|(i, p)| u64::from(frame.key(*p)) << 32 | i as u64)
-            .collect();
+            .for_each(|(i, (k, p))| *k = u64::from(frame.key(*p)) << 32 | i as u64);
         let bucket = |k: u64| (k >> (64 - BUCKET_BITS)) as usize;
         let nb = 1usize << BUCKET_BITS;
         let counts = keys
@@ -383,9 +384,9 @@ impl Slots {
             cuts.push(b.max(*cuts.last().unwrap_or(&0)));
         }
         cuts.push(nb);
-        let mut slots = vec![[0u64; 3]; n];
+        let mut slots = Scratch::<[u64; 3]>::zeroed(n);
         let mut parts = Vec::with_capacity(threads);
-        let mut rest = slots.as_mut_slice();
+        let mut rest = &mut slots[..];
         for w in cuts.windows(2) {
             let (part, tail) = rest.split_at_mut(start[w[1]] - start[w[0]]);
             parts.push((w[0], w[1], part));
@@ -394,7 +395,7 @@ impl Slots {
         parts.into_par_iter().for_each(|(b0, b1, part)| {
             let base = start[b0];
             let mut next: Vec<usize> = start[b0..b1].iter().map(|s| s - base).collect();
-            for &k in &keys {
+            for &k in keys.iter() {
                 let b = bucket(k);
                 if (b0..b1).contains(&b) {
                     let p = points[(k & INDEX_MASK) as usize];
@@ -405,7 +406,7 @@ impl Slots {
         });
         drop(keys);
         let mut buckets = Vec::new();
-        let mut rest = slots.as_mut_slice();
+        let mut rest = &mut slots[..];
         for &c in &counts {
             let (b, tail) = rest.split_at_mut(c as usize);
             if b.len() > 1 {
@@ -490,10 +491,10 @@ impl Slots {
             })
             .collect();
         // Group-major, part-minor regions: each part writes its own.
-        let mut grouped = vec![[0u64; 2]; n];
+        let mut grouped = Scratch::<[u64; 2]>::zeroed(n);
         let mut regions: Vec<Vec<&mut [[u64; 2]]>> =
             hists.iter().map(|_| Vec::with_capacity(groups)).collect();
-        let mut rest = grouped.as_mut_slice();
+        let mut rest = &mut grouped[..];
         for g in 0..groups {
             for (t, h) in hists.iter().enumerate() {
                 let (r, tail) = rest.split_at_mut(h[g]);
@@ -513,7 +514,7 @@ impl Slots {
                 }
             });
         let mut by_group = Vec::with_capacity(groups);
-        let mut rest = grouped.as_slice();
+        let mut rest = &grouped[..];
         for g in 0..groups {
             let (a, tail) = rest.split_at(hists.iter().map(|h| h[g]).sum());
             by_group.push(a);
@@ -1936,7 +1937,7 @@ mod tests {
         let slots = Slots::sorted(&pts).slots;
         let got: Vec<u64> = slots.iter().map(|s| s[0]).collect();
         assert!(got == want, "not in key-then-index order");
-        for s in &slots {
+        for s in slots.iter() {
             assert_eq!(Slots::at(s), pts[(s[0] & INDEX_MASK) as usize]);
         }
     }

@@ -33,6 +33,7 @@ pub mod hours;
 pub mod index;
 pub mod io;
 pub mod model;
+mod scratch;
 pub mod synth;
 
 pub use dataset::{Dataset, LoadError};
