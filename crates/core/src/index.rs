@@ -463,10 +463,11 @@ impl Slots {
         }
     }
 
-    /// The answers back in the order given, each through `f`. In two cache-friendly
-    /// passes rather than one random write per answer: the answers are first grouped
-    /// by ranges of 2¹⁴ or more consecutive indices (a few hundred sequential
-    /// streams), then each group fills its range of the output (in cache).
+    /// The answers back in the order given, each through `f`. In cache-friendly passes
+    /// rather than one random write per answer: the answers are first grouped by ranges
+    /// of 2¹⁴ or more consecutive indices (a few hundred sequential streams), each group
+    /// is then put in index order in cache, and the whole is mapped through `f` in
+    /// order (the result written once, sequentially).
     fn unsort<R: Clone + Send + Sync>(
         slots: &[[u64; 3]],
         f: impl Fn(Option<(usize, f64)>) -> R + Sync,
@@ -513,26 +514,27 @@ impl Slots {
                     next[g] += 1;
                 }
             });
-        let mut by_group = Vec::with_capacity(groups);
-        let mut rest = &grouped[..];
-        for g in 0..groups {
-            let (a, tail) = rest.split_at(hists.iter().map(|h| h[g]).sum());
-            by_group.push(a);
-            rest = tail;
-        }
-        // Filled on all cores (the first write of each page is a page fault).
-        let mut out = Vec::with_capacity(n);
-        out.par_extend(rayon::iter::repeat_n(f(None), n));
+        // Each group now holds the answers of exactly its 2^span_bits indices: put them
+        // in index order (in cache), then map the whole in order into the result.
         let low = (1usize << span_bits) - 1;
-        out.par_chunks_mut(1 << span_bits)
-            .zip(by_group.into_par_iter())
-            .for_each(|(o, group)| {
-                for s in group {
-                    let item = (s[0] >> 32) as u32;
-                    o[index(s[0]) & low] =
-                        f((item != u32::MAX).then(|| (item as usize, f64::from_bits(s[1]))));
+        grouped
+            .par_chunks_mut(1 << span_bits)
+            .for_each_init(Vec::new, |tmp, group| {
+                tmp.clear();
+                tmp.resize(group.len(), [0u64; 2]);
+                for s in group.iter() {
+                    tmp[index(s[0]) & low] = *s;
                 }
+                group.copy_from_slice(tmp);
             });
+        let mut out = Vec::with_capacity(n);
+        grouped
+            .par_iter()
+            .map(|s| {
+                let item = (s[0] >> 32) as u32;
+                f((item != u32::MAX).then(|| (item as usize, f64::from_bits(s[1]))))
+            })
+            .collect_into_vec(&mut out);
         out
     }
 
