@@ -330,6 +330,8 @@ const SMALL_RUN: usize = 48;
 /// out page by page as it is first written).
 struct Slots {
     slots: Scratch<[u64; 3]>,
+    /// A buffer of two words per point for [`Slots::unsort`].
+    spare: Scratch<[u64; 2]>,
 }
 
 impl Slots {
@@ -342,8 +344,10 @@ impl Slots {
         use rayon::prelude::*;
         let n = points.len();
         let frame = CurveFrame::of(points);
-        // The index in the low half, the key above it: one u64 sort key.
-        let mut keys = Scratch::<u64>::zeroed(n);
+        // The index in the low half, the key above it: one u64 sort key. In the first
+        // half of a buffer that later holds the grouped answers of `unsort`.
+        let mut spare = Scratch::<[u64; 2]>::zeroed(n);
+        let keys = &mut bytemuck::cast_slice_mut::<[u64; 2], u64>(&mut spare)[..n];
         keys.par_iter_mut()
             .zip(points.par_iter())
             .enumerate()
@@ -404,7 +408,6 @@ impl Slots {
                 }
             }
         });
-        drop(keys);
         let mut buckets = Vec::new();
         let mut rest = &mut slots[..];
         for &c in &counts {
@@ -419,7 +422,7 @@ impl Slots {
             .for_each_init(Vec::new, |scratch, b| {
                 Self::refine(b, 64 - BUCKET_BITS - 8, scratch)
             });
-        Self { slots }
+        Self { slots, spare }
     }
 
     /// Orders a run of slots with equal key bits above `shift + 8` by the key byte at
@@ -469,10 +472,14 @@ impl Slots {
     /// is then put in index order in cache, and the whole is mapped through `f` in
     /// order (the result written once, sequentially).
     fn unsort<R: Clone + Send + Sync>(
-        slots: &[[u64; 3]],
+        self,
         f: impl Fn(Option<(usize, f64)>) -> R + Sync,
     ) -> Vec<R> {
         use rayon::prelude::*;
+        let Self {
+            slots,
+            spare: mut grouped,
+        } = self;
         let n = slots.len();
         let span_bits = (usize::BITS - n.saturating_sub(1).leading_zeros())
             .saturating_sub(8)
@@ -492,7 +499,6 @@ impl Slots {
             })
             .collect();
         // Group-major, part-minor regions: each part writes its own.
-        let mut grouped = Scratch::<[u64; 2]>::zeroed(n);
         let mut regions: Vec<Vec<&mut [[u64; 2]]>> =
             hists.iter().map(|_| Vec::with_capacity(groups)).collect();
         let mut rest = &mut grouped[..];
@@ -1117,7 +1123,7 @@ impl<T: Located> GeoIndex<T> {
                 }
             },
         );
-        Slots::unsort(&slots.slots, f)
+        slots.unsort(f)
     }
 
     /// [`GeoIndex::nearest_each`] for one block of neighbouring query points: appends
