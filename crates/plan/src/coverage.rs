@@ -270,19 +270,22 @@ pub struct CoverageReport {
     pub uncovered_hotspots: Vec<String>,
 }
 
-/// Nearest open station of each point (parallel R-tree queries): the core of coverage at
-/// scale. `keep` decides which stations are open. With `beyond_cutoff` false the search
+/// Nearest open station of each point (the core's batch join,
+/// [`GeoIndex::nearest_each_map`], on all cores): the core of coverage at scale. `keep`
+/// decides which stations are open (a closure is called directly, a `dyn Fn` through
+/// its vtable). With `beyond_cutoff` false the search
 /// stops at the cutoff (much faster for sparse regions; `distance_m` is then None for
 /// uncovered points).
-pub fn nearest_stations<S>(
+pub fn nearest_stations<S, K>(
     stations: &GeoIndex<S>,
     points: &[LonLat],
     cutoff_m: f64,
     beyond_cutoff: bool,
-    keep: &(dyn Fn(&S) -> bool + Sync),
+    keep: &K,
 ) -> Vec<Nearest>
 where
     S: yizhan_core::Located + Sync,
+    K: Fn(&S) -> bool + Sync + ?Sized,
 {
     let max = (!beyond_cutoff).then_some(cutoff_m);
     // The core visits the points along a Hilbert curve on all cores (cache-friendly)

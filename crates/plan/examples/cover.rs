@@ -1,0 +1,74 @@
+//! Timing harness for the plan crate's coverage join, `coverage::nearest_stations`, as
+//! `yizhan-bench core` times it (nearest open station of every point and the count of
+//! points within the cutoff):
+//! `cargo run --release -p yizhan-plan --example cover -- STATIONS.f64 POINTS.f64 [RUNS] [CUTOFF_M]`.
+//!
+//! The inputs are raw little-endian f64 (lon, lat) rows, as `yizhan-bench core` exports
+//! them (`stations.f64`, `hotspots.f64`). Prints wall time per run and a checksum.
+
+use std::time::Instant;
+
+use yizhan_core::index::Located;
+use yizhan_core::{GeoIndex, LonLat};
+use yizhan_plan::coverage::nearest_stations;
+
+struct Site {
+    id: String,
+    at: LonLat,
+}
+
+impl Located for Site {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn location(&self) -> LonLat {
+        self.at
+    }
+}
+
+fn read(path: &str) -> Vec<LonLat> {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    bytes
+        .chunks_exact(16)
+        .filter_map(|c| {
+            let f = |b: &[u8]| f64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
+            LonLat::new(f(&c[..8]), f(&c[8..])).ok()
+        })
+        .collect()
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (Some(st), Some(pts)) = (args.first(), args.get(1)) else {
+        eprintln!("usage: cover STATIONS.f64 POINTS.f64 [RUNS] [CUTOFF_M]");
+        std::process::exit(2);
+    };
+    let runs: usize = args.get(2).and_then(|r| r.parse().ok()).unwrap_or(5);
+    let cutoff: f64 = args.get(3).and_then(|r| r.parse().ok()).unwrap_or(500.0);
+    let sites: Vec<Site> = read(st)
+        .into_iter()
+        .enumerate()
+        .map(|(i, at)| Site {
+            id: format!("S{i:07}"),
+            at,
+        })
+        .collect();
+    let index = GeoIndex::new(sites);
+    let points = read(pts);
+    let keep = |_: &Site| true;
+    for _ in 0..runs {
+        let t = Instant::now();
+        let near = nearest_stations(&index, &points, cutoff, false, &keep);
+        let covered = near.iter().filter(|n| n.covered).count();
+        let wall = t.elapsed().as_secs_f64();
+        let sum: f64 = near
+            .iter()
+            .filter_map(|n| Some(n.station? as f64 + n.distance_m?))
+            .sum();
+        println!(
+            "nearest_stations: {} points, {} stations within {cutoff} m in {wall:.3} s; {covered} covered, checksum {sum:.6}",
+            points.len(),
+            index.len()
+        );
+    }
+}
