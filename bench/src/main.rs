@@ -450,13 +450,22 @@ fn mclp(city: &Path, export: &Path) -> Result<()> {
     });
     let heur = heur.context("no run")??;
     params.exact = true;
-    params.time_limit_s = 30.0;
+    // The exact runs' time limit: 30 s unless YIZHAN_BENCH_MCLP_LIMIT_S says otherwise
+    // (a longer HiGHS run for the certificate of the optimum).
+    params.time_limit_s = std::env::var("YIZHAN_BENCH_MCLP_LIMIT_S")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(30.0);
     // Exact with every method this build has: the default (yizhan's own branch and bound,
     // `mclp_exact_bnb`, which the `mclp_exact` / `mclp_end_to_end` figures report) and,
     // when built with `--features highs`, the integer program through HiGHS.
     let mut solvers = vec![ExactSolver::Microlp];
     if cfg!(feature = "highs") {
         solvers.push(ExactSolver::Highs);
+    }
+    // YIZHAN_BENCH_MCLP_ONLY_HIGHS=1: the HiGHS run alone.
+    if std::env::var("YIZHAN_BENCH_MCLP_ONLY_HIGHS").is_ok() {
+        solvers.retain(|&s| s == ExactSolver::Highs);
     }
     // For MCLP the default solver setting means the branch and bound, not microlp.
     let label = |s: ExactSolver| match s {

@@ -1930,6 +1930,71 @@ mod tests {
         (0..c.len()).filter(|&i| c[i]).map(|i| w[i]).sum()
     }
 
+    /// Writes the aggregated MCLP rows of the bench instance (`yizhan-bench mclp
+    /// --export DIR`, radius 800 m) for the offline certificate of
+    /// `crates/plan/tools/mclp_certificate.py`: `YZ_EXPORT=DIR YZ_OUT=FILE cargo test
+    /// --release -p yizhan-plan --lib dump_bench_rows -- --ignored`. One line per row:
+    /// weight, then the covering sites.
+    #[test]
+    #[ignore]
+    fn dump_bench_rows() {
+        let dir = std::path::PathBuf::from(std::env::var("YZ_EXPORT").expect("YZ_EXPORT"));
+        let read = |name: &str, k: usize| -> Vec<Vec<f64>> {
+            let b = std::fs::read(dir.join(name)).unwrap();
+            b.chunks_exact(8 * k)
+                .map(|r| {
+                    r.chunks_exact(8)
+                        .map(|x| f64::from_le_bytes(x.try_into().unwrap()))
+                        .collect()
+                })
+                .collect()
+        };
+        let d = read("mclp_demand.f64", 3);
+        let st = read("mclp_sites.f64", 2);
+        let prob = Problem::from_points(
+            d.iter()
+                .enumerate()
+                .map(|(i, r)| DemandPoint {
+                    id: format!("D{i}"),
+                    weight: r[2],
+                })
+                .collect(),
+            &d.iter()
+                .map(|r| yizhan_core::LonLat {
+                    lon: r[0],
+                    lat: r[1],
+                })
+                .collect::<Vec<_>>(),
+            (0..st.len())
+                .map(|j| SiteInfo {
+                    id: format!("s{j}"),
+                    capacity: None,
+                })
+                .collect(),
+            &st.iter()
+                .map(|r| yizhan_core::LonLat {
+                    lon: r[0],
+                    lat: r[1],
+                })
+                .collect::<Vec<_>>(),
+            Some(800.0),
+        )
+        .unwrap();
+        let sp = params(10, 800.0, &[]);
+        let s = setup(&prob, &sp).unwrap();
+        let w: Vec<f64> = prob.demand().iter().map(|d| d.weight).collect();
+        let rows = mclp_rows(&prob, &s, &w, 800.0, true);
+        let mut out = format!("{} {}\n", prob.n_sites(), rows.len());
+        for (c, wi) in &rows {
+            out.push_str(&format!("{wi}"));
+            for j in c {
+                out.push_str(&format!(" {}", s.free[*j as usize]));
+            }
+            out.push('\n');
+        }
+        std::fs::write(std::env::var("YZ_OUT").unwrap(), out).unwrap();
+    }
+
     /// The reduced (aggregated) model and the one-row-per-point model have the same
     /// optimum; the reduced one is smaller on clustered demand.
     #[test]
