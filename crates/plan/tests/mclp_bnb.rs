@@ -8,8 +8,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 mod common;
 
-use common::{best_cover, covered, instance_of, site_idx, weights, Inst};
-use yizhan_plan::{solve, Model, SiteParams};
+use common::{best_cover, covered, instance_of, mclp_params, site_idx, weights, Inst};
+use yizhan_plan::solve;
 
 /// `clusters` groups of demand and sites, 20 km apart (farther than twice the radius).
 fn instance(seed: u64, clusters: usize, n: usize, m: usize, integral: bool) -> Inst {
@@ -57,12 +57,8 @@ fn exact_mclp_on_several_components_agrees_with_enumeration() {
         let r = 1100.0 + 100.0 * (seed % 4) as f64;
         for p in (1..=4usize).chain([free.len() - 1, free.len()]) {
             let best = best_cover(&inst, &free, &fixed, p, r);
-            let mut sp = SiteParams::new(Model::Mclp);
-            sp.p = Some(p);
-            sp.radius_m = Some(r);
+            let mut sp = mclp_params(p, r, &fixed, &excluded);
             sp.exact = true;
-            sp.fixed = fixed.iter().map(|j| format!("s{j}")).collect();
-            sp.excluded = excluded.iter().map(|j| format!("s{j}")).collect();
             let ctx = format!("seed {seed} clusters {clusters} n {n} m {m} p {p}");
             let e = solve(&inst.prob, &sp).unwrap();
             assert_eq!(e.method, "exact", "{ctx}: {:?}", e.note);
@@ -96,9 +92,7 @@ fn exact_mclp_on_several_components_agrees_with_enumeration() {
 #[test]
 fn exact_mclp_reports_an_honest_gap() {
     let inst = instance(99, 3, 400, 60, true);
-    let mut sp = SiteParams::new(Model::Mclp);
-    sp.p = Some(6);
-    sp.radius_m = Some(1300.0);
+    let mut sp = mclp_params(6, 1300.0, &[], &[]);
     sp.exact = true;
     let full = solve(&inst.prob, &sp).unwrap();
     assert!(full.optimal, "{:?}", full.note);

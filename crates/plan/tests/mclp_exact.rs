@@ -6,8 +6,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 mod common;
 
-use common::{best_cover, covered, instance_of, site_idx, weights, Inst};
-use yizhan_plan::{solve, ExactSolver, Model, SiteParams};
+use common::{best_cover, covered, instance_of, mclp_params, site_idx, weights, Inst};
+use yizhan_plan::{solve, ExactSolver};
 
 /// Demand in a few clusters, several points per spot (identical coverage sets), sites
 /// near the clusters; integral or fractional weights.
@@ -49,12 +49,8 @@ fn check(seed: u64, solver: ExactSolver) {
     let r = 1200.0;
     for p in 1..=4usize {
         let best = best_cover(&inst, &free, &fixed, p, r);
-        let mut sp = SiteParams::new(Model::Mclp);
-        sp.p = Some(p);
-        sp.radius_m = Some(r);
+        let mut sp = mclp_params(p, r, &fixed, &excluded);
         sp.solver = solver;
-        sp.fixed = fixed.iter().map(|j| format!("s{j}")).collect();
-        sp.excluded = excluded.iter().map(|j| format!("s{j}")).collect();
         let ctx = format!("seed {seed} n {n} m {m} p {p} integral {integral}");
         // Heuristic: its reported gap is against a proven upper bound.
         let h = solve(&inst.prob, &sp).unwrap();
@@ -112,9 +108,7 @@ fn highs_without_the_feature_falls_back_to_the_heuristic() {
     for seed in 0..8 {
         let inst = instance(seed, 60, 12, seed % 2 == 0);
         for p in 1..=4 {
-            let mut sp = SiteParams::new(Model::Mclp);
-            sp.p = Some(p);
-            sp.radius_m = Some(1200.0);
+            let mut sp = mclp_params(p, 1200.0, &[], &[]);
             sp.exact = true;
             sp.solver = ExactSolver::Highs;
             let s = solve(&inst.prob, &sp).unwrap();

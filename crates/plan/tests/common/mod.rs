@@ -1,7 +1,7 @@
 //! Shared by the brute-force integration tests: a seeded instance as a dense matrix
 //! (planar distances in metres, rounded) and the enumeration of p-subsets.
 
-use yizhan_plan::{DemandPoint, Problem, SiteInfo};
+use yizhan_plan::{DemandPoint, Model, Problem, SiteInfo, SiteParams};
 
 /// A problem and the data the brute force reads.
 pub struct Inst {
@@ -98,4 +98,16 @@ pub fn best_cover(inst: &Inst, free: &[usize], fixed: &[usize], p: usize, r: f64
             covered(inst, &open, r)
         })
         .fold(f64::NEG_INFINITY, f64::max)
+}
+
+/// MCLP parameters for `p` new sites within `r` metres, with the sites `s{j}` of `fixed`
+/// kept open and those of `excluded` left out (heuristic mode, default solver).
+#[allow(dead_code)]
+pub fn mclp_params(p: usize, r: f64, fixed: &[usize], excluded: &[usize]) -> SiteParams {
+    let mut sp = SiteParams::new(Model::Mclp);
+    sp.p = Some(p);
+    sp.radius_m = Some(r);
+    sp.fixed = fixed.iter().map(|j| format!("s{j}")).collect();
+    sp.excluded = excluded.iter().map(|j| format!("s{j}")).collect();
+    sp
 }
