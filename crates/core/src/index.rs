@@ -326,8 +326,7 @@ const SMALL_RUN: usize = 48;
 
 /// The query points of [`GeoIndex::nearest_each`] in curve order, three words each:
 /// `[key | index, lon bits, lat bits]` until answered, `[index | item << 32, metres
-/// bits, _]` after (words, so that a fresh buffer is zeroed memory the kernel hands
-/// out page by page as it is first written).
+/// bits, _]` after (plain words: a zeroed [`Scratch`] array, on huge pages when large).
 struct Slots {
     slots: Scratch<[u64; 3]>,
     /// A buffer of two words per point for [`Slots::unsort`].
@@ -471,10 +470,7 @@ impl Slots {
     /// of 2¹⁴ or more consecutive indices (a few hundred sequential streams), each group
     /// is then put in index order in cache, and the whole is mapped through `f` in
     /// order (the result written once, sequentially).
-    fn unsort<R: Clone + Send + Sync>(
-        self,
-        f: impl Fn(Option<(usize, f64)>) -> R + Sync,
-    ) -> Vec<R> {
+    fn unsort<R: Send>(self, f: impl Fn(Option<(usize, f64)>) -> R + Sync) -> Vec<R> {
         use rayon::prelude::*;
         let Self {
             slots,
@@ -486,7 +482,7 @@ impl Slots {
             .max(14);
         let groups = n.div_ceil(1 << span_bits).max(1);
         // The index in an answered slot's (or grouped pair's) first word.
-        let index = |w: u64| (w & 0xffff_ffff) as usize;
+        let index = |w: u64| (w & INDEX_MASK) as usize;
         let part = n.div_ceil(rayon::current_num_threads().max(1)).max(1);
         let hists: Vec<Vec<usize>> = slots
             .par_chunks(part)
@@ -533,7 +529,7 @@ impl Slots {
                 }
                 group.copy_from_slice(tmp);
             });
-        let mut out = Vec::with_capacity(n);
+        let mut out = Vec::new();
         grouped
             .par_iter()
             .map(|s| {
