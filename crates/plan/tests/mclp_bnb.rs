@@ -8,7 +8,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 mod common;
 
-use common::{best_cover, covered, instance_of, mclp_params, site_idx, weights, Inst};
+use common::{assert_proven_optimum, best_cover, instance_of, mclp_params, weights, Inst};
 use yizhan_plan::solve;
 
 /// `clusters` groups of demand and sites, 20 km apart (farther than twice the radius).
@@ -61,25 +61,8 @@ fn exact_mclp_on_several_components_agrees_with_enumeration() {
             sp.exact = true;
             let ctx = format!("seed {seed} clusters {clusters} n {n} m {m} p {p}");
             let e = solve(&inst.prob, &sp).unwrap();
-            assert_eq!(e.method, "exact", "{ctx}: {:?}", e.note);
-            assert!(e.optimal, "{ctx}: {:?}", e.note);
-            assert_eq!(e.gap, Some(0.0), "{ctx}");
             assert_eq!(e.solver, None, "{ctx}: no MILP solver is used");
-            assert_eq!(e.new_sites.len(), p, "{ctx}");
-            let open = site_idx(&e.sites);
-            let mut dedup = open.clone();
-            dedup.sort_unstable();
-            dedup.dedup();
-            assert_eq!(dedup.len(), open.len(), "{ctx}: a site twice");
-            for j in &fixed {
-                assert!(open.contains(j), "{ctx}");
-            }
-            for j in &excluded {
-                assert!(!open.contains(j), "{ctx}");
-            }
-            let v = covered(&inst, &open, r);
-            assert!((v - e.objective).abs() < 1e-6, "{ctx}");
-            assert!((v - best).abs() < 1e-6, "{ctx}: exact {v} vs brute {best}");
+            assert_proven_optimum(&inst, &e, p, r, &fixed, &excluded, best, &ctx);
             cases += 1;
         }
     }

@@ -6,7 +6,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 mod common;
 
-use common::{best_cover, covered, instance_of, mclp_params, site_idx, weights, Inst};
+use common::{
+    assert_proven_optimum, best_cover, covered, instance_of, mclp_params, site_idx, weights, Inst,
+};
 use yizhan_plan::{solve, ExactSolver};
 
 /// Demand in a few clusters, several points per spot (identical coverage sets), sites
@@ -70,20 +72,7 @@ fn check(seed: u64, solver: ExactSolver) {
         // Exact: the optimum, proven.
         sp.exact = true;
         let e = solve(&inst.prob, &sp).unwrap();
-        assert_eq!(e.method, "exact", "{ctx}: {:?}", e.note);
-        assert!(e.optimal, "{ctx}");
-        assert_eq!(e.gap, Some(0.0), "{ctx}");
-        assert_eq!(e.new_sites.len(), p, "{ctx}");
-        let open = site_idx(&e.sites);
-        for j in &fixed {
-            assert!(open.contains(j), "{ctx}");
-        }
-        for j in &excluded {
-            assert!(!open.contains(j), "{ctx}");
-        }
-        let v = covered(&inst, &open, r);
-        assert!((v - e.objective).abs() < 1e-6, "{ctx}");
-        assert!((v - best).abs() < 1e-6, "{ctx}: exact {v} vs brute {best}");
+        assert_proven_optimum(&inst, &e, p, r, &fixed, &excluded, best, &ctx);
     }
 }
 

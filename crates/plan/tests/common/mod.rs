@@ -1,7 +1,7 @@
 //! Shared by the brute-force integration tests: a seeded instance as a dense matrix
 //! (planar distances in metres, rounded) and the enumeration of p-subsets.
 
-use yizhan_plan::{DemandPoint, Model, Problem, SiteInfo, SiteParams};
+use yizhan_plan::{DemandPoint, Model, Problem, SiteInfo, SiteParams, SiteSolution};
 
 /// A problem and the data the brute force reads.
 pub struct Inst {
@@ -110,4 +110,38 @@ pub fn mclp_params(p: usize, r: f64, fixed: &[usize], excluded: &[usize]) -> Sit
     sp.fixed = fixed.iter().map(|j| format!("s{j}")).collect();
     sp.excluded = excluded.iter().map(|j| format!("s{j}")).collect();
     sp
+}
+
+/// Asserts that `e` is a proven MCLP optimum of `p` new sites within `r` metres: exact,
+/// gap 0, each site once, `fixed` open and `excluded` not, its objective what its sites
+/// cover, and that equal to `best` (the brute force's).
+#[allow(dead_code, clippy::too_many_arguments)]
+pub fn assert_proven_optimum(
+    inst: &Inst,
+    e: &SiteSolution,
+    p: usize,
+    r: f64,
+    fixed: &[usize],
+    excluded: &[usize],
+    best: f64,
+    ctx: &str,
+) {
+    assert_eq!(e.method, "exact", "{ctx}: {:?}", e.note);
+    assert!(e.optimal, "{ctx}: {:?}", e.note);
+    assert_eq!(e.gap, Some(0.0), "{ctx}");
+    assert_eq!(e.new_sites.len(), p, "{ctx}");
+    let open = site_idx(&e.sites);
+    let mut dedup = open.clone();
+    dedup.sort_unstable();
+    dedup.dedup();
+    assert_eq!(dedup.len(), open.len(), "{ctx}: a site twice");
+    for j in fixed {
+        assert!(open.contains(j), "{ctx}");
+    }
+    for j in excluded {
+        assert!(!open.contains(j), "{ctx}");
+    }
+    let v = covered(inst, &open, r);
+    assert!((v - e.objective).abs() < 1e-6, "{ctx}");
+    assert!((v - best).abs() < 1e-6, "{ctx}: exact {v} vs brute {best}");
 }
