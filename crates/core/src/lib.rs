@@ -28,12 +28,12 @@
 pub mod crs;
 pub mod dataset;
 mod fastjson;
+pub mod filter;
 pub mod geodesy;
 pub mod hours;
 pub mod index;
 pub mod io;
 pub mod model;
-mod scratch;
 pub mod synth;
 
 pub use dataset::{Dataset, LoadError};

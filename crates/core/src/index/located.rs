@@ -1,0 +1,39 @@
+//! What can be indexed, and what a query answers.
+
+use crate::geodesy::LonLat;
+use crate::model::{Candidate, GridCell, Hotspot, Station};
+
+/// Anything with an id and a position can be indexed.
+pub trait Located {
+    /// Stable id (ties in distance are broken by it).
+    fn id(&self) -> &str;
+    /// Position (WGS 84).
+    fn location(&self) -> LonLat;
+}
+
+/// `Located` for model types with an `id: String` and a `LonLat` field.
+macro_rules! located {
+    ($($t:ty => $at:ident),* $(,)?) => {$(
+        impl Located for $t {
+            fn id(&self) -> &str {
+                &self.id
+            }
+            fn location(&self) -> LonLat {
+                self.$at
+            }
+        }
+    )*};
+}
+
+located!(Station => location, Hotspot => location, GridCell => centroid, Candidate => location);
+
+/// One answer of a query: the item and its great-circle distance from the query point.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Hit<'a, T> {
+    /// The item.
+    pub item: &'a T,
+    /// Index of the item in [`GeoIndex::items`](super::GeoIndex::items).
+    pub index: usize,
+    /// Haversine distance in metres (0 for bbox / polygon queries without a point).
+    pub distance_m: f64,
+}
