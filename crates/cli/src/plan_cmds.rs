@@ -7,12 +7,11 @@ use anyhow::{bail, Context as _, Result};
 use clap::{Args, Subcommand};
 use serde_json::json;
 use yizhan_core::io;
-use yizhan_core::{Candidate, Dataset, Station, StationFilter, StationKind};
-use yizhan_plan::coverage::{
-    self, CoverageParams, CoverageReport, Cutoff, Decay, GapWeights, Nearest, TravelMode,
-};
+use yizhan_core::{Candidate, Dataset, StationFilter, StationKind};
+use yizhan_plan::coverage::{CoverageParams, Cutoff, Decay, TravelMode};
+use yizhan_plan::workflow::{self, Analysis, CandidateSource, GapsReport};
 use yizhan_plan::{
-    assign, select, ExactSolver, MatrixCsv, Model, Problem, SiteInfo, SiteParams, TownSites,
+    assign, select, ExactSolver, MatrixCsv, Model, PlanError, Problem, SiteInfo, SiteParams,
     WeightsCsv,
 };
 
@@ -38,7 +37,7 @@ pub enum PlanCommand {
 #[derive(Debug, Args)]
 pub struct CutoffArgs {
     /// Cutoff distance in metres.
-    #[arg(long, default_value_t = 1000.0, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = workflow::DEFAULT_CUTOFF_M, allow_hyphen_values = true)]
     cutoff_m: f64,
     /// Cutoff as travel time in minutes instead (with --mode / --speed-kmh).
     #[arg(long, allow_hyphen_values = true)]
@@ -56,7 +55,7 @@ pub struct CutoffArgs {
     #[arg(long, default_value_t = 1.0)]
     beta: f64,
     /// Share of workers wanting a seat at the same time (load = workers × share).
-    #[arg(long, default_value_t = coverage::DEFAULT_PEAK_SHARE)]
+    #[arg(long, default_value_t = workflow::DEFAULT_PEAK_SHARE)]
     peak_share: f64,
     /// Count only stations open at this local time, YYYY-MM-DDTHH:MM.
     #[arg(long)]
@@ -79,7 +78,6 @@ impl CutoffArgs {
                 metres: self.cutoff_m,
             },
         };
-        cutoff.metres()?;
         let decay = match self.decay.as_deref() {
             None => None,
             Some("linear") => Some(Decay::Linear),
@@ -87,19 +85,28 @@ impl CutoffArgs {
             Some("exponential") | Some("exp") => Some(Decay::Exponential { beta: self.beta }),
             Some(o) => bail!("--decay {o:?}: expected linear, power or exponential"),
         };
-        Ok(CoverageParams {
+        let params = CoverageParams {
             cutoff,
             decay,
             peak_share: self.peak_share,
-        })
+        };
+        workflow::check_coverage_params(&params).map_err(flag_error)?;
+        Ok(params)
     }
 
+    /// The station filter (the workflow defaults the kind to rest stations).
     fn filter(&self) -> Result<StationFilter> {
-        Ok(coverage::worker_filter(StationFilter {
+        Ok(StationFilter {
             kind: self.kind,
             open_at: self.open_at.as_deref().map(parse_local_time).transpose()?,
             ..StationFilter::default()
-        }))
+        })
+    }
+
+    fn analyse(&self, ds: &Dataset) -> Result<(CoverageParams, Analysis)> {
+        let params = self.params()?;
+        let a = workflow::analyse(ds, &params, self.filter()?)?;
+        Ok((params, a))
     }
 }
 
@@ -127,10 +134,10 @@ pub struct GapsArgs {
 #[derive(Debug, Args)]
 pub struct AssignArgs {
     /// Farthest a worker is sent, metres.
-    #[arg(long, default_value_t = 1000.0, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = workflow::DEFAULT_CUTOFF_M, allow_hyphen_values = true)]
     cutoff_m: f64,
     /// Share of workers wanting a seat at the same time (demand = round(workers × share)).
-    #[arg(long, default_value_t = coverage::DEFAULT_PEAK_SHARE)]
+    #[arg(long, default_value_t = workflow::DEFAULT_PEAK_SHARE)]
     peak_share: f64,
     #[command(flatten)]
     matrix: MatrixArgs,
@@ -263,25 +270,25 @@ fn f1(x: f64) -> String {
     format!("{x:.1}")
 }
 
-fn analyse(
-    ds: &Dataset,
-    a: &CutoffArgs,
-) -> Result<(CoverageParams, StationFilter, CoverageReport, Vec<Nearest>)> {
-    let params = a.params()?;
-    let filter = a.filter()?;
-    let keep = |s: &Station| filter.accepts(s);
-    let (report, near) = coverage::coverage(&ds.stations, ds.hotspots.items(), &params, &keep)?;
-    Ok((params, filter, report, near))
+/// A workflow's range error named as the flag is spelt (`--cutoff-m`).
+fn flag_error(e: PlanError) -> anyhow::Error {
+    match e {
+        PlanError::OutOfRange { what, .. } => {
+            anyhow::anyhow!("--{}: {e}", what.replace('_', "-"))
+        }
+        e => e.into(),
+    }
 }
 
 fn run_coverage(ctx: &Ctx, a: CoverageArgs) -> Result<()> {
     let ds = ctx.load()?;
-    let (_, filter, r, _) = analyse(&ds, &a.cutoff)?;
+    let (_, an) = a.cutoff.analyse(&ds)?;
+    let r = &an.report;
     let mut t = Table::new(&[
         "station", "name", "seats", "hotspots", "workers", "load", "use", "over",
     ]);
     // Stations the filter left out (other kinds, closed) serve no one: not listed.
-    let counted = ds.stations.items().iter().map(|s| filter.accepts(s));
+    let counted = ds.stations.items().iter().map(|s| an.counts(s));
     for (l, _) in r.stations.iter().zip(counted).filter(|(_, c)| *c) {
         t.rows.push(vec![
             l.id.clone(),
@@ -328,7 +335,7 @@ fn run_coverage(ctx: &Ctx, a: CoverageArgs) -> Result<()> {
             Ok(io::station_feature(s, ctx.crs, extra))
         })
         .collect::<Result<Vec<_>>>()?;
-    emit(fmt, &serde_json::to_value(&r)?, Some(features), &t)
+    emit(fmt, &serde_json::to_value(r)?, Some(features), &t)
 }
 
 fn run_gaps(ctx: &Ctx, a: GapsArgs) -> Result<()> {
@@ -336,34 +343,14 @@ fn run_gaps(ctx: &Ctx, a: GapsArgs) -> Result<()> {
     if ds.cells.is_empty() {
         bail!("dataset {} has no cells.geojson", ctx.data.display());
     }
-    let (_, filter, r, near) = analyse(&ds, &a.cutoff)?;
-    let keep = |s: &Station| filter.accepts(s);
-    let cells = coverage::gaps(&ds, &r, &near, &GapWeights::default(), &keep);
-    let units = coverage::unit_coverage(&cells, r.cutoff_m);
-    let uncovered: Vec<_> = units.iter().filter(|u| !u.covered).collect();
-    let all_covered = uncovered.is_empty();
+    let (_, an) = a.cutoff.analyse(&ds)?;
+    let mut g = GapsReport::of(&ds, &an);
     if let Some(out) = &a.out {
-        let by_id: std::collections::HashMap<&str, &coverage::CellGap> =
-            cells.iter().map(|g| (g.id.as_str(), g)).collect();
-        let features: Vec<_> = ds
-            .cells
-            .items()
-            .iter()
-            .map(|c| {
-                let g = by_id[c.id.as_str()];
-                let mut extra = geojson::JsonObject::new();
-                extra.insert("uncovered_demand".into(), json!(g.uncovered_demand));
-                extra.insert("nearest_station_m".into(), json!(g.nearest_station_m));
-                extra.insert("pressure".into(), json!(g.pressure));
-                extra.insert("score".into(), json!(g.score));
-                extra.insert("rank".into(), json!(g.rank));
-                io::cell_feature(c, ctx.crs, extra)
-            })
-            .collect();
-        std::fs::write(out, io::to_string_lines(&features))
+        std::fs::write(out, io::to_string_lines(&g.features(&ds, ctx.crs)))
             .with_context(|| format!("cannot write {}", out.display()))?;
     }
-    let top: Vec<_> = cells.iter().take(a.top).collect();
+    let features = g.worst_features(&ds, a.top, ctx.crs);
+    g.cells.truncate(a.top);
     let mut t = Table::new(&[
         "rank",
         "cell",
@@ -374,36 +361,36 @@ fn run_gaps(ctx: &Ctx, a: GapsArgs) -> Result<()> {
         "pressure",
         "score",
     ]);
-    for g in &top {
+    for c in &g.cells {
         t.rows.push(vec![
-            g.rank.to_string(),
-            g.id.clone(),
-            g.unit_name
+            c.rank.to_string(),
+            c.id.clone(),
+            c.unit_name
                 .clone()
-                .or(g.grid_unit.clone())
+                .or(c.grid_unit.clone())
                 .unwrap_or_default(),
-            f1(g.demand),
-            f1(g.uncovered_demand),
-            g.nearest_station_m.map_or("-".into(), f1),
-            f1(g.pressure),
-            format!("{:.3}", g.score),
+            f1(c.demand),
+            f1(c.uncovered_demand),
+            c.nearest_station_m.map_or("-".into(), f1),
+            f1(c.pressure),
+            format!("{:.3}", c.score),
         ]);
     }
     let fmt = ctx.format();
     if fmt == crate::common::Format::Table {
-        if all_covered {
+        if g.all_units_covered {
             println!(
                 "every grid unit ({}) has a station within {:.0} m",
-                units.len(),
-                r.cutoff_m
+                g.units.len(),
+                g.cutoff_m
             );
         } else {
             println!(
                 "{} of {} grid units have no station within {:.0} m: {}",
-                uncovered.len(),
-                units.len(),
-                r.cutoff_m,
-                uncovered
+                g.uncovered_units.len(),
+                g.units.len(),
+                g.cutoff_m,
+                g.uncovered_units
                     .iter()
                     .map(|u| u.unit_name.clone().unwrap_or(u.grid_unit.clone()))
                     .collect::<Vec<_>>()
@@ -411,31 +398,7 @@ fn run_gaps(ctx: &Ctx, a: GapsArgs) -> Result<()> {
             );
         }
     }
-    let json = json!({
-        "cutoff_m": r.cutoff_m,
-        "cells": top,
-        "units": units,
-        "uncovered_units": uncovered,
-        "all_units_covered": all_covered,
-    });
-    let features = top
-        .iter()
-        .filter_map(|g| {
-            ds.cells
-                .items()
-                .iter()
-                .find(|c| c.id == g.id)
-                .map(|c| (c, g))
-        })
-        .map(|(c, g)| {
-            let mut extra = geojson::JsonObject::new();
-            extra.insert("score".into(), json!(g.score));
-            extra.insert("rank".into(), json!(g.rank));
-            extra.insert("uncovered_demand".into(), json!(g.uncovered_demand));
-            io::cell_feature(c, ctx.crs, extra)
-        })
-        .collect();
-    emit(fmt, &json, Some(features), &t)
+    emit(fmt, &serde_json::to_value(&g)?, Some(features), &t)
 }
 
 fn read_capacities(path: &PathBuf) -> Result<std::collections::HashMap<String, f64>> {
@@ -455,10 +418,7 @@ fn read_capacities(path: &PathBuf) -> Result<std::collections::HashMap<String, f
 }
 
 fn run_assign(ctx: &Ctx, a: AssignArgs) -> Result<()> {
-    if !(a.peak_share > 0.0 && a.peak_share.is_finite()) {
-        bail!("--peak-share {} must be a positive number", a.peak_share);
-    }
-    let prob = match a.matrix.problem()? {
+    let (res, json) = match a.matrix.problem()? {
         Some(p) => {
             let caps = a.capacities.as_ref().map(read_capacities).transpose()?;
             let sites: Vec<SiteInfo> = p
@@ -474,19 +434,19 @@ fn run_assign(ctx: &Ctx, a: AssignArgs) -> Result<()> {
                 let (s, c) = p.row(i);
                 trip.extend(s.iter().zip(c).map(|(j, d)| (i, *j as usize, *d)));
             }
-            Problem::from_triplets(p.demand().to_vec(), sites, trip)?
+            let prob = Problem::from_triplets(p.demand().to_vec(), sites, trip)?;
+            let res = assign::assign(&prob, Some(a.cutoff_m))?;
+            let json = serde_json::to_value(&res)?;
+            (res, json)
         }
         None => {
             let ds = ctx.load()?;
-            // Workers (seats wanted at once) to the rest stations' seats.
-            let mut town = TownSites::new(&ds, &[], true);
-            for d in &mut town.demand {
-                d.weight = (d.weight * a.peak_share).round();
-            }
-            town.into_problem(Some(a.cutoff_m))?
+            let town =
+                workflow::town_assignment(&ds, a.cutoff_m, a.peak_share).map_err(flag_error)?;
+            let json = serde_json::to_value(&town)?;
+            (town.assignment, json)
         }
     };
-    let res = assign::assign(&prob, Some(a.cutoff_m))?;
     let mut t = Table::new(&["site", "capacity", "load"]);
     for s in &res.sites {
         t.rows.push(vec![
@@ -504,7 +464,7 @@ fn run_assign(ctx: &Ctx, a: AssignArgs) -> Result<()> {
             res.unassigned_weight
         );
     }
-    emit(ctx.format(), &serde_json::to_value(&res)?, None, &t)
+    emit(ctx.format(), &json, None, &t)
 }
 
 fn load_candidates(
@@ -513,38 +473,32 @@ fn load_candidates(
     file: Option<&PathBuf>,
     cells: bool,
 ) -> Result<Vec<Candidate>> {
-    if cells {
-        if ds.cells.is_empty() {
-            bail!("dataset {} has no cells.geojson", ctx.data.display());
+    let source = match file {
+        _ if cells => {
+            if ds.cells.is_empty() {
+                bail!("dataset {} has no cells.geojson", ctx.data.display());
+            }
+            CandidateSource::Cells
         }
-        return Ok(coverage::cell_candidates(ds.cells.items()));
-    }
-    let c = match file {
-        Some(f) => yizhan_core::dataset::read_candidates_file(f, ctx.crs)
-            .with_context(|| format!("cannot read candidates {}", f.display()))?,
-        None => ds.candidates.items().to_vec(),
+        Some(f) => CandidateSource::Given(
+            yizhan_core::dataset::read_candidates_file(f, ctx.crs)
+                .with_context(|| format!("cannot read candidates {}", f.display()))?,
+        ),
+        None => CandidateSource::Dataset,
     };
-    if c.is_empty() {
-        bail!("no candidate sites: give --candidates FILE or --cells");
-    }
-    let mut seen = std::collections::HashSet::new();
-    for x in &c {
-        if !seen.insert(x.id.as_str()) {
-            bail!("duplicate candidate id {:?}", x.id);
+    workflow::candidate_sites(ds, source).map_err(|e| match e {
+        PlanError::Empty { .. } => {
+            anyhow::anyhow!("no candidate sites: give --candidates FILE or --cells")
         }
-    }
-    Ok(c)
+        e => e.into(),
+    })
 }
 
 fn run_compare(ctx: &Ctx, a: CompareArgs) -> Result<()> {
     let ds = ctx.load()?;
     let cands = load_candidates(ctx, &ds, a.candidates.as_ref(), a.cells)?;
-    let (params, filter, r, near) = analyse(&ds, &a.cutoff)?;
-    let keep = |s: &Station| filter.accepts(s);
-    let cells = coverage::gaps(&ds, &r, &near, &GapWeights::default(), &keep);
-    let units = coverage::unit_coverage(&cells, r.cutoff_m);
-    let scores = coverage::compare(&ds, &cands, &r, &near, &units, params.peak_share);
-    let top: Vec<_> = scores.iter().take(a.top).collect();
+    let params = a.cutoff.params()?;
+    let top = workflow::compare(&ds, &cands, &params, a.cutoff.filter()?, Some(a.top))?.candidates;
     let mut t = Table::new(&[
         "rank",
         "candidate",
@@ -591,9 +545,6 @@ fn run_compare(ctx: &Ctx, a: CompareArgs) -> Result<()> {
     )
 }
 
-/// Largest complete geometric matrix built for p-median / p-center without a radius.
-const MAX_DENSE: usize = 20_000_000;
-
 fn run_site(ctx: &Ctx, a: SiteArgs) -> Result<()> {
     if let Some(r) = a.radius_m {
         if !(r >= 0.0 && r.is_finite()) {
@@ -618,19 +569,15 @@ fn run_site(ctx: &Ctx, a: SiteArgs) -> Result<()> {
         None => {
             let ds = ctx.load()?;
             let cands = load_candidates(ctx, &ds, a.candidates.as_ref(), a.cells)?;
-            let town = TownSites::new(&ds, &cands, a.keep_existing);
-            params.fixed.extend(town.fixed.iter().cloned());
-            let max_m = match a.model {
-                Model::Mclp | Model::Lscp => a.radius_m,
-                _ if town.pairs() <= MAX_DENSE => None,
-                _ => Some(a.radius_m.context(
-                    "too many demand-site pairs for a full matrix: give --radius-m to limit assignment distance",
-                )?),
-            };
-            if max_m.is_none() && matches!(a.model, Model::Mclp | Model::Lscp) {
+            if params.radius_m.is_none() && matches!(a.model, Model::Mclp | Model::Lscp) {
                 bail!("--model {} needs --radius-m", a.model);
             }
-            town.into_problem(max_m)?
+            workflow::town_problem(&ds, &cands, a.keep_existing, &mut params).map_err(
+                |e| match e {
+                    PlanError::TooManyPairs { .. } => anyhow::anyhow!("{e} (--radius-m)"),
+                    e => e.into(),
+                },
+            )?
         }
     };
     let sol = select::solve(&prob, &params)?;

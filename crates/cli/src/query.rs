@@ -50,11 +50,10 @@ impl FilterArgs {
     }
 }
 
-/// Parse `YYYY-MM-DDTHH:MM` (seconds optional) as a local time.
+/// Parse an `--open-at` local time (the core's parser: `YYYY-MM-DDTHH:MM`, seconds
+/// optional, or an RFC 3339 time with an offset).
 pub fn parse_local_time(s: &str) -> Result<NaiveDateTime> {
-    NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M")
-        .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S"))
-        .with_context(|| format!("--open-at {s:?} is not a local time like 2026-07-01T12:30"))
+    yizhan_core::time::parse_local_time(s).map_err(|e| anyhow::anyhow!("--open-at {e}"))
 }
 
 /// Arguments of `yizhan nearest`.

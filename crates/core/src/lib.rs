@@ -35,6 +35,7 @@ pub mod index;
 pub mod io;
 pub mod model;
 pub mod synth;
+pub mod time;
 
 pub use dataset::{Dataset, LoadError};
 pub use geodesy::{haversine_m, LonLat, EARTH_RADIUS_M};

@@ -39,6 +39,36 @@ pub enum PlanError {
         /// The value given.
         value: f64,
     },
+    /// A parameter lies outside the range the planner accepts.
+    #[error("{what} {value} is out of range (must be above {min} and at most {max} {unit})")]
+    OutOfRange {
+        /// Which parameter, spelt as the API spells it (`cutoff_m`, `peak_share`).
+        what: &'static str,
+        /// The unit it is measured in.
+        unit: &'static str,
+        /// The value given.
+        value: f64,
+        /// Values must be above this.
+        min: f64,
+        /// Values must be at most this.
+        max: f64,
+    },
+    /// A candidate site id appears twice in a list of candidates.
+    #[error("duplicate candidate id {id:?} (candidate {index})")]
+    DuplicateCandidate {
+        /// Position (0-based) of the second occurrence in the list.
+        index: usize,
+        /// The id.
+        id: String,
+    },
+    /// A complete demand × site matrix would be too large and no radius limits it.
+    #[error("too many demand-site pairs ({pairs}) for a full matrix (at most {max}): give a service radius to limit assignment distance")]
+    TooManyPairs {
+        /// Pairs a full matrix would hold.
+        pairs: usize,
+        /// The most built without a radius.
+        max: usize,
+    },
     /// The same id appears twice.
     #[error("duplicate {what} id {id:?}")]
     DuplicateId {

@@ -8,7 +8,9 @@
 //! * [`select`]: MCLP, LSCP, p-median, p-center (heuristic and exact);
 //! * [`assign`]: capacitated assignment by min-cost flow;
 //! * [`coverage`]: coverage with cutoffs or distance decay, station load, gaps, grid units,
-//!   candidate comparison.
+//!   candidate comparison;
+//! * [`workflow`]: the planner's analyses from a dataset to a typed answer, with the
+//!   defaults the server and the CLI share.
 //!
 //! Distances are metres (great circle, from `yizhan-core`) unless a cost matrix says
 //! otherwise. No HTTP here: the server calls these functions.
@@ -22,6 +24,7 @@ pub mod error;
 pub mod milp;
 pub mod problem;
 pub mod select;
+pub mod workflow;
 
 pub use error::PlanError;
 pub use milp::ExactSolver;

@@ -150,7 +150,7 @@ impl Params {
         let Some(v) = self.get(name) else {
             return Ok(None);
         };
-        parse_local_time(v.trim()).map(Some).ok_or_else(|| {
+        parse_local_time(v).map(Some).map_err(|_| {
             ApiError::param(
                 name,
                 format!("{v:?} is not a time (expected e.g. 2026-07-01T12:30)"),
@@ -193,24 +193,7 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for PathPar
     }
 }
 
-/// Hours east of UTC of the towns' local time (China Standard Time).
-pub const LOCAL_UTC_OFFSET_H: i32 = 8;
-
-/// Parse a local or offset time.
-pub fn parse_local_time(v: &str) -> Option<NaiveDateTime> {
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(v) {
-        let tz = chrono::FixedOffset::east_opt(LOCAL_UTC_OFFSET_H * 3600)?;
-        return Some(t.with_timezone(&tz).naive_local());
-    }
-    [
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y-%m-%dT%H:%M",
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%d %H:%M",
-    ]
-    .iter()
-    .find_map(|f| NaiveDateTime::parse_from_str(v, f).ok())
-}
+pub use yizhan_core::time::{parse_local_time, LOCAL_UTC_OFFSET_H};
 
 /// The current local time of the towns.
 pub fn local_now() -> NaiveDateTime {
@@ -290,11 +273,11 @@ mod tests {
 
     #[test]
     fn local_times() {
-        assert!(parse_local_time("2026-07-01T12:30").is_some());
-        assert!(parse_local_time("2026-07-01T12:30:05").is_some());
+        assert!(parse_local_time("2026-07-01T12:30").is_ok());
+        assert!(parse_local_time("2026-07-01T12:30:05").is_ok());
         let t = parse_local_time("2026-07-01T04:30:00Z").unwrap();
         assert_eq!(t.format("%H:%M").to_string(), "12:30");
-        assert!(parse_local_time("noon").is_none());
+        assert!(parse_local_time("noon").is_err());
     }
 
     #[test]

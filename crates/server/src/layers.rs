@@ -123,7 +123,7 @@ pub fn build(
 ) -> Result<Vec<Feature>, ApiError> {
     match c.layer() {
         Some(l) => Ok(data.layer_features(l, crs)),
-        None => crate::routes::plan::gap_features(data, cutoff_m, crs),
+        None => Ok(yizhan_plan::workflow::gap_layer(data, cutoff_m, crs)?),
     }
 }
 

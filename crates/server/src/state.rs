@@ -14,8 +14,8 @@ use crate::error::ApiError;
 use crate::layers::Collection;
 use crate::metrics::Metrics;
 
-/// Default walking cutoff for coverage and gaps, in metres.
-pub const DEFAULT_CUTOFF_M: f64 = 500.0;
+/// Default walking cutoff for coverage and gaps, in metres (the planning workflow's).
+pub use yizhan_plan::workflow::DEFAULT_CUTOFF_M;
 
 /// Default age after which an occupancy report is shown as unknown (2 hours).
 pub const DEFAULT_OCCUPANCY_MAX_AGE: Duration = Duration::from_secs(2 * 3600);

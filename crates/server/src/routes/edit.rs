@@ -20,7 +20,7 @@ use yizhan_core::model::Station;
 use crate::auth::{Access, Caller, Route};
 use crate::error::ApiError;
 use crate::extract::{local_now, JsonBody, Params, PathParam};
-use crate::routes::plan::{blocking, body_params, candidates_in, compare_table, CandidateIn};
+use crate::routes::common::{blocking, body_params, candidates_in, CandidateIn};
 use crate::routes::stations::{station_out, Freshness};
 use crate::routes::GeoJson;
 use crate::state::{AppState, LiveEvent, StationChange};
@@ -339,7 +339,9 @@ pub async fn save_scenario(
     let sc = blocking(move || {
         let data = &snap.data;
         let cands = candidates_in(Some(b.candidates), false, data, crs)?;
-        let comparison = compare_table(data, &cands, &params, Crs::Wgs84, None)?;
+        let comparison =
+            yizhan_plan::workflow::compare(data, &cands, &params, Default::default(), None)?
+                .to_json_in(Crs::Wgs84);
         let fc: Vec<geojson::Feature> = cands
             .iter()
             .map(|c| yizhan_core::io::candidate_feature(c, Crs::Wgs84))

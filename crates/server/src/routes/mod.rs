@@ -1,6 +1,7 @@
 //! One module per resource; this one holds the small service routes (health,
 //! metrics, config, OpenAPI) and the shared response types.
 
+pub(crate) mod common;
 pub mod edit;
 pub mod export;
 pub mod live;

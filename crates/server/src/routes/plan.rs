@@ -6,29 +6,24 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use axum::Json;
-use geojson::{Feature, JsonObject};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use yizhan_core::crs::Crs;
-use yizhan_core::geodesy::LonLat;
-use yizhan_core::index::StationFilter;
-use yizhan_core::model::{Candidate, Station};
-use yizhan_core::Dataset;
-use yizhan_plan::coverage::{self, CoverageParams, CoverageReport, GapWeights, Nearest};
-use yizhan_plan::{assign, select, Model, SiteParams, TownSites};
+use yizhan_plan::coverage::CoverageParams;
+use yizhan_plan::workflow;
+use yizhan_plan::{select, Model, SiteParams};
 
 use crate::auth::{Access, Route};
 use crate::error::ApiError;
 use crate::extract::{JsonBody, Params};
+use crate::routes::common::{blocking, body_params, candidates_in, plan_param_error, CandidateIn};
 use crate::routes::GeoJson;
 use crate::state::AppState;
 
-/// Largest cutoff accepted, metres.
-pub const MAX_CUTOFF_M: f64 = 100_000.0;
+/// Largest cutoff accepted, metres (the workflow's).
+pub use yizhan_plan::workflow::MAX_CUTOFF_M;
+
 /// Longest the exact solver may run for one request, seconds.
 pub const MAX_TIME_LIMIT_S: f64 = 30.0;
-/// Largest complete demand × site matrix built without a radius.
-const MAX_DENSE: usize = 5_000_000;
 
 /// The routes of this module.
 /// The analyses only read, so they are public (POST because they take a body).
@@ -42,105 +37,12 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-/// Run CPU-heavy or blocking work off the async threads.
-pub(crate) async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| ApiError::Internal(format!("blocking task failed: {e}")))?
-}
-
-pub(crate) fn check_cutoff(param: &str, m: f64) -> Result<f64, ApiError> {
-    if m.is_finite() && m > 0.0 && m <= MAX_CUTOFF_M {
-        Ok(m)
-    } else {
-        Err(ApiError::param(
-            param,
-            format!("{m} is out of range (must be between 0 and {MAX_CUTOFF_M} metres)"),
-        ))
-    }
-}
-
-/// Coverage of the hotspots by the stations that pass `filter`.
-fn analyse(
-    data: &Dataset,
-    params: &CoverageParams,
-    filter: &StationFilter,
-) -> Result<(CoverageReport, Vec<Nearest>), ApiError> {
-    let keep = |s: &Station| filter.accepts(s);
-    Ok(coverage::coverage(
-        &data.stations,
-        data.hotspots.items(),
-        params,
-        &keep,
-    )?)
-}
-
-/// Grid cells with gap fields at `cutoff_m` (all stations open), in `crs`.
-pub fn gap_features(data: &Dataset, cutoff_m: f64, crs: Crs) -> Result<Vec<Feature>, ApiError> {
-    gap_features_with(
-        data,
-        &CoverageParams {
-            peak_share: coverage::DEFAULT_PEAK_SHARE,
-            ..CoverageParams::metres(cutoff_m)
-        },
-        &coverage::worker_filter(StationFilter::default()),
-        crs,
-    )
-}
-
-fn gap_features_with(
-    data: &Dataset,
-    params: &CoverageParams,
-    filter: &StationFilter,
-    crs: Crs,
-) -> Result<Vec<Feature>, ApiError> {
-    let (report, near) = analyse(data, params, filter)?;
-    let keep = |s: &Station| filter.accepts(s);
-    let gaps = coverage::gaps(data, &report, &near, &GapWeights::default(), &keep);
-    let by_id: std::collections::HashMap<&str, &coverage::CellGap> =
-        gaps.iter().map(|g| (g.id.as_str(), g)).collect();
-    Ok(data
-        .cells
-        .items()
-        .iter()
-        .map(|c| {
-            let mut extra = JsonObject::new();
-            extra.insert("cutoff_m".into(), json!(report.cutoff_m));
-            if let Some(g) = by_id.get(c.id.as_str()) {
-                extra.insert("uncovered_demand".into(), json!(g.uncovered_demand));
-                extra.insert(
-                    "nearest_station_m".into(),
-                    json!(g.nearest_station_m.map(|d| (d * 10.0).round() / 10.0)),
-                );
-                extra.insert("covered".into(), json!(g.uncovered_demand <= 0.0));
-                extra.insert("pressure".into(), json!(g.pressure));
-                extra.insert("score".into(), json!(g.score));
-                extra.insert("rank".into(), json!(g.rank));
-            }
-            yizhan_core::io::cell_feature(c, crs, extra)
-        })
-        .collect())
-}
-
-/// Coverage parameters from the query: `cutoff_m`, `peak_share`.
+/// Coverage parameters from the query: `cutoff_m` (default: the server's),
+/// `peak_share`, checked by the workflow.
 fn coverage_params(p: &Params, default_cutoff: f64) -> Result<CoverageParams, ApiError> {
-    let cutoff = match p.parse::<f64>("cutoff_m")? {
-        Some(m) => check_cutoff("cutoff_m", m)?,
-        None => default_cutoff,
-    };
-    let mut params = CoverageParams {
-        peak_share: coverage::DEFAULT_PEAK_SHARE,
-        ..CoverageParams::metres(cutoff)
-    };
-    if let Some(s) = p.number("peak_share", 0.0, 1.0)? {
-        if s <= 0.0 {
-            return Err(ApiError::param("peak_share", "must be above 0"));
-        }
-        params.peak_share = s;
-    }
-    Ok(params)
+    let cutoff = p.parse::<f64>("cutoff_m")?.unwrap_or(default_cutoff);
+    let share = p.parse::<f64>("peak_share")?;
+    workflow::coverage_params(Some(cutoff), share).map_err(|e| plan_param_error(e, false))
 }
 
 /// Coverage summary and per-station load.
@@ -160,10 +62,9 @@ pub async fn coverage_route(
     p: Params,
 ) -> Result<Json<Value>, ApiError> {
     let params = coverage_params(&p, st.config().default_cutoff_m)?;
-    let filter = coverage::worker_filter(p.station_filter()?);
-    let snap = st.snapshot();
-    let data = Arc::clone(&snap.data);
-    let report = blocking(move || analyse(&data, &params, &filter).map(|(r, _)| r)).await?;
+    let filter = p.station_filter()?;
+    let data = Arc::clone(&st.snapshot().data);
+    let report = blocking(move || Ok(workflow::coverage(&data, &params, filter)?)).await?;
     Ok(Json(json!(report)))
 }
 
@@ -181,73 +82,12 @@ pub async fn coverage_route(
         (status = 400, description = "Bad parameter", content_type = "application/problem+json", body = Object)))]
 pub async fn gaps_route(State(st): State<AppState>, p: Params) -> Result<GeoJson, ApiError> {
     let params = coverage_params(&p, st.config().default_cutoff_m)?;
-    let filter = coverage::worker_filter(p.station_filter()?);
+    let filter = p.station_filter()?;
     let crs = p.crs()?;
-    let snap = st.snapshot();
-    let data = Arc::clone(&snap.data);
-    let feats = blocking(move || gap_features_with(&data, &params, &filter, crs)).await?;
+    let data = Arc::clone(&st.snapshot().data);
+    let feats =
+        blocking(move || Ok(workflow::gaps(&data, &params, filter)?.features(&data, crs))).await?;
     Ok(GeoJson::collection(feats))
-}
-
-/// A candidate site given in a request body (coordinates in the request's `crs`).
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CandidateIn {
-    /// Unique id.
-    pub id: String,
-    /// Name.
-    #[serde(default)]
-    pub name: Option<String>,
-    /// Longitude.
-    pub lon: f64,
-    /// Latitude.
-    pub lat: f64,
-    /// Seats it would offer.
-    #[serde(default)]
-    pub capacity: Option<u32>,
-}
-
-pub(crate) fn candidates_in(
-    given: Option<Vec<CandidateIn>>,
-    cells: bool,
-    data: &Dataset,
-    crs: Crs,
-) -> Result<Vec<Candidate>, ApiError> {
-    let out = match given {
-        Some(list) => {
-            let mut seen = std::collections::HashSet::new();
-            list.into_iter()
-                .enumerate()
-                .map(|(i, c)| {
-                    let at = LonLat::new(c.lon, c.lat).map_err(|e| ApiError::BadBody {
-                        path: Some(format!("candidates[{i}]")),
-                        reason: e.to_string(),
-                    })?;
-                    if !seen.insert(c.id.clone()) {
-                        return Err(ApiError::BadBody {
-                            path: Some(format!("candidates[{i}].id")),
-                            reason: format!("duplicate id {:?}", c.id),
-                        });
-                    }
-                    Ok(Candidate {
-                        id: c.id,
-                        name: c.name,
-                        location: crs.to_wgs84(at),
-                        capacity: c.capacity,
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()?
-        }
-        None if cells => coverage::cell_candidates(data.cells.items()),
-        None => data.candidates.items().to_vec(),
-    };
-    if out.is_empty() {
-        return Err(ApiError::BadBody {
-            path: Some("candidates".into()),
-            reason: "no candidate sites: give candidates, set cells: true, or load a dataset with candidates.geojson".into(),
-        });
-    }
-    Ok(out)
 }
 
 /// Body of `POST /api/v1/plan/compare`.
@@ -286,71 +126,13 @@ pub async fn compare_route(
 ) -> Result<Json<Value>, ApiError> {
     let crs = p.crs()?;
     let params = body_params(&st, b.cutoff_m, b.peak_share)?;
-    let snap = st.snapshot();
-    let data = Arc::clone(&snap.data);
+    let data = Arc::clone(&st.snapshot().data);
     blocking(move || {
         let cands = candidates_in(b.candidates, b.cells, &data, crs)?;
-        compare_table(&data, &cands, &params, crs, b.top).map(Json)
+        let c = workflow::compare(&data, &cands, &params, Default::default(), b.top)?;
+        Ok(Json(c.to_json_in(crs)))
     })
     .await
-}
-
-/// Coverage parameters from a request body: `cutoff_m` (default: the server's) and
-/// `peak_share` (default [`coverage::DEFAULT_PEAK_SHARE`], in (0, 1]).
-pub(crate) fn body_params(
-    st: &AppState,
-    cutoff_m: Option<f64>,
-    peak_share: Option<f64>,
-) -> Result<CoverageParams, ApiError> {
-    let cutoff = check_cutoff("cutoff_m", cutoff_m.unwrap_or(st.config().default_cutoff_m))?;
-    let peak_share = peak_share.unwrap_or(coverage::DEFAULT_PEAK_SHARE);
-    if !(peak_share > 0.0 && peak_share <= 1.0) {
-        return Err(ApiError::BadBody {
-            path: Some("peak_share".into()),
-            reason: format!("{peak_share} must be above 0 and at most 1"),
-        });
-    }
-    Ok(CoverageParams {
-        peak_share,
-        ..CoverageParams::metres(cutoff)
-    })
-}
-
-/// The comparison table of candidate sites (coordinates in `crs`), best first.
-pub(crate) fn compare_table(
-    data: &Dataset,
-    cands: &[Candidate],
-    params: &CoverageParams,
-    crs: Crs,
-    top: Option<usize>,
-) -> Result<Value, ApiError> {
-    let filter = coverage::worker_filter(StationFilter::default());
-    let (report, near) = analyse(data, params, &filter)?;
-    let keep = |s: &Station| filter.accepts(s);
-    let gaps = coverage::gaps(data, &report, &near, &GapWeights::default(), &keep);
-    let units = coverage::unit_coverage(&gaps, report.cutoff_m);
-    let mut scores = coverage::compare(data, cands, &report, &near, &units, params.peak_share);
-    if let Some(t) = top {
-        scores.truncate(t);
-    }
-    let rows: Vec<Value> = scores
-        .iter()
-        .map(|s| {
-            let at = crs.from_wgs84(s.location);
-            let mut v = json!(s);
-            v["lon"] = json!(at.lon);
-            v["lat"] = json!(at.lat);
-            if let Some(o) = v.as_object_mut() {
-                o.remove("location");
-            }
-            v
-        })
-        .collect();
-    Ok(json!({
-        "cutoff_m": report.cutoff_m,
-        "covered_share_now": report.covered_share,
-        "candidates": rows,
-    }))
 }
 
 /// Body of `POST /api/v1/plan/select`.
@@ -405,7 +187,7 @@ pub async fn select_route(
 ) -> Result<Json<Value>, ApiError> {
     let crs = p.crs()?;
     if let Some(r) = b.cutoff_m {
-        check_cutoff("cutoff_m", r)?;
+        workflow::check_cutoff_m(r).map_err(|e| plan_param_error(e, true))?;
     }
     let mut params = SiteParams::new(b.model);
     params.p = b.p;
@@ -429,21 +211,11 @@ pub async fn select_route(
             reason: format!("model {} needs cutoff_m, the service radius", b.model),
         });
     }
-    let snap = st.snapshot();
-    let data = Arc::clone(&snap.data);
+    let data = Arc::clone(&st.snapshot().data);
     blocking(move || {
         let cands = candidates_in(b.candidates, b.cells, &data, crs)?;
-        let town = TownSites::new(&data, &cands, b.keep_existing);
-        params.fixed.extend(town.fixed.iter().cloned());
-        let max_m = match b.model {
-            Model::Mclp | Model::Lscp => b.cutoff_m,
-            _ if town.pairs() <= MAX_DENSE => None,
-            _ => Some(b.cutoff_m.ok_or_else(|| ApiError::BadBody {
-                path: Some("cutoff_m".into()),
-                reason: "too many demand-site pairs for a full matrix: give cutoff_m".into(),
-            })?),
-        };
-        let prob = town.into_problem(max_m)?;
+        let prob = workflow::town_problem(&data, &cands, b.keep_existing, &mut params)
+            .map_err(|e| plan_param_error(e, true))?;
         let sol = select::solve(&prob, &params)?;
         let mut where_: serde_json::Map<String, Value> = serde_json::Map::new();
         for c in &cands {
@@ -493,21 +265,9 @@ pub async fn assign_route(
 ) -> Result<Json<Value>, ApiError> {
     let params = body_params(&st, b.cutoff_m, b.peak_share)?;
     let (cutoff, share) = (params.cutoff.metres()?, params.peak_share);
-    let snap = st.snapshot();
-    let data = Arc::clone(&snap.data);
-    blocking(move || {
-        // Workers (seats wanted at once) to the rest stations' seats.
-        let mut town = TownSites::new(&data, &[], true);
-        for d in &mut town.demand {
-            d.weight = (d.weight * share).round();
-        }
-        let prob = town.into_problem(Some(cutoff))?;
-        let res = assign::assign(&prob, Some(cutoff))?;
-        let mut out = json!(res);
-        out["cutoff_m"] = json!(cutoff);
-        Ok(Json(out))
-    })
-    .await
+    let data = Arc::clone(&st.snapshot().data);
+    let res = blocking(move || Ok(workflow::town_assignment(&data, cutoff, share)?)).await?;
+    Ok(Json(json!(res)))
 }
 
 /// OpenAPI paths of this module.

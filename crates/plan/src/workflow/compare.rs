@@ -1,0 +1,76 @@
+//! Candidate sites ranked by what they would add.
+
+use serde::Serialize;
+use serde_json::{json, Value};
+use yizhan_core::crs::Crs;
+use yizhan_core::{Candidate, Dataset, StationFilter};
+
+use super::{analyse, GapsReport};
+use crate::coverage::{self as cov, CandidateScore, CoverageParams};
+use crate::error::PlanError;
+
+/// A ranked comparison of candidate sites.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Comparison {
+    /// The cutoff, metres.
+    pub cutoff_m: f64,
+    /// Share of demand covered by the stations today.
+    pub covered_share_now: f64,
+    /// The candidates, best first (at most `top` when asked).
+    pub candidates: Vec<CandidateScore>,
+}
+
+/// Score `cands` against the stations that pass `filter` (kind defaulting to rest
+/// stations) at `params`, best first; the first `top` when given.
+pub fn compare(
+    data: &Dataset,
+    cands: &[Candidate],
+    params: &CoverageParams,
+    filter: StationFilter,
+    top: Option<usize>,
+) -> Result<Comparison, PlanError> {
+    let a = analyse(data, params, filter)?;
+    let gaps = GapsReport::of(data, &a);
+    let mut scores = cov::compare(
+        data,
+        cands,
+        &a.report,
+        &a.near,
+        &gaps.units,
+        params.peak_share,
+    );
+    if let Some(t) = top {
+        scores.truncate(t);
+    }
+    Ok(Comparison {
+        cutoff_m: a.report.cutoff_m,
+        covered_share_now: a.report.covered_share,
+        candidates: scores,
+    })
+}
+
+impl Comparison {
+    /// The comparison as the API answers it and scenarios store it: each row with
+    /// `lon` and `lat` in `crs` instead of a WGS 84 `location`.
+    pub fn to_json_in(&self, crs: Crs) -> Value {
+        let rows: Vec<Value> = self
+            .candidates
+            .iter()
+            .map(|s| {
+                let at = crs.from_wgs84(s.location);
+                let mut v = json!(s);
+                if let Some(o) = v.as_object_mut() {
+                    o.remove("location");
+                    o.insert("lon".into(), json!(at.lon));
+                    o.insert("lat".into(), json!(at.lat));
+                }
+                v
+            })
+            .collect();
+        json!({
+            "cutoff_m": self.cutoff_m,
+            "covered_share_now": self.covered_share_now,
+            "candidates": rows,
+        })
+    }
+}

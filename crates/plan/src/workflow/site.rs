@@ -1,0 +1,34 @@
+//! The town's site-selection problem.
+
+use yizhan_core::{Candidate, Dataset};
+
+use super::MAX_DENSE_PAIRS;
+use crate::error::PlanError;
+use crate::problem::{Problem, TownSites};
+use crate::select::{Model, SiteParams};
+
+/// The site-selection problem of `data`'s hotspots against `cands` (after the worker
+/// stations, kept open as fixed sites when `keep_existing`; their ids are added to
+/// `params.fixed`). MCLP and LSCP need `params.radius_m` and keep only pairs within
+/// it; p-median and p-center build the complete matrix up to [`MAX_DENSE_PAIRS`]
+/// pairs, and beyond that need a radius ([`PlanError::TooManyPairs`]).
+pub fn town_problem(
+    data: &Dataset,
+    cands: &[Candidate],
+    keep_existing: bool,
+    params: &mut SiteParams,
+) -> Result<Problem, PlanError> {
+    let town = TownSites::new(data, cands, keep_existing);
+    let max_m = match params.model {
+        Model::Mclp | Model::Lscp => Some(params.radius_m.ok_or(PlanError::MissingRadius {
+            model: params.model.as_str(),
+        })?),
+        _ if town.pairs() <= MAX_DENSE_PAIRS => None,
+        _ => Some(params.radius_m.ok_or(PlanError::TooManyPairs {
+            pairs: town.pairs(),
+            max: MAX_DENSE_PAIRS,
+        })?),
+    };
+    params.fixed.extend(town.fixed.iter().cloned());
+    town.into_problem(max_m)
+}

@@ -1,0 +1,115 @@
+//! HTTP glue shared by the route modules (so that route modules never import each
+//! other): the blocking pool, planning parameters read from a body, candidate sites
+//! given in a body.
+
+use serde::Deserialize;
+use yizhan_core::crs::Crs;
+use yizhan_core::geodesy::LonLat;
+use yizhan_core::model::Candidate;
+use yizhan_core::Dataset;
+use yizhan_plan::coverage::CoverageParams;
+use yizhan_plan::workflow::{self, CandidateSource};
+use yizhan_plan::PlanError;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Run CPU-heavy or blocking work off the async threads.
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::Internal(format!("blocking task failed: {e}")))?
+}
+
+/// A workflow's parameter error, named as the request spells the parameter: a query
+/// parameter (`in_body` false) or a body field.
+pub(crate) fn plan_param_error(e: PlanError, in_body: bool) -> ApiError {
+    match &e {
+        PlanError::OutOfRange { what, .. } if in_body => ApiError::BadBody {
+            path: Some((*what).to_string()),
+            reason: e.to_string(),
+        },
+        PlanError::OutOfRange { what, .. } => ApiError::param(*what, e),
+        PlanError::TooManyPairs { .. } => ApiError::BadBody {
+            path: Some("cutoff_m".into()),
+            reason: e.to_string(),
+        },
+        _ => e.into(),
+    }
+}
+
+/// Coverage parameters from a request body: `cutoff_m` (default: the server's) and
+/// `peak_share` (default [`workflow::DEFAULT_PEAK_SHARE`]), checked by the workflow.
+pub(crate) fn body_params(
+    st: &AppState,
+    cutoff_m: Option<f64>,
+    peak_share: Option<f64>,
+) -> Result<CoverageParams, ApiError> {
+    workflow::coverage_params(
+        Some(cutoff_m.unwrap_or(st.config().default_cutoff_m)),
+        peak_share,
+    )
+    .map_err(|e| plan_param_error(e, true))
+}
+
+/// A candidate site given in a request body (coordinates in the request's `crs`).
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CandidateIn {
+    /// Unique id.
+    pub id: String,
+    /// Name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Longitude.
+    pub lon: f64,
+    /// Latitude.
+    pub lat: f64,
+    /// Seats it would offer.
+    #[serde(default)]
+    pub capacity: Option<u32>,
+}
+
+/// The candidate sites of a request: those given (in `crs`), else every cell's
+/// centroid when `cells`, else the dataset's; checked by the workflow.
+pub(crate) fn candidates_in(
+    given: Option<Vec<CandidateIn>>,
+    cells: bool,
+    data: &Dataset,
+    crs: Crs,
+) -> Result<Vec<Candidate>, ApiError> {
+    let source = match given {
+        Some(list) => CandidateSource::Given(
+            list.into_iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let at = LonLat::new(c.lon, c.lat).map_err(|e| ApiError::BadBody {
+                        path: Some(format!("candidates[{i}]")),
+                        reason: e.to_string(),
+                    })?;
+                    Ok(Candidate {
+                        id: c.id,
+                        name: c.name,
+                        location: crs.to_wgs84(at),
+                        capacity: c.capacity,
+                    })
+                })
+                .collect::<Result<Vec<_>, ApiError>>()?,
+        ),
+        None if cells => CandidateSource::Cells,
+        None => CandidateSource::Dataset,
+    };
+    workflow::candidate_sites(data, source).map_err(|e| match e {
+        PlanError::DuplicateCandidate { index, id } => ApiError::BadBody {
+            path: Some(format!("candidates[{index}].id")),
+            reason: format!("duplicate id {id:?}"),
+        },
+        PlanError::Empty { .. } => ApiError::BadBody {
+            path: Some("candidates".into()),
+            reason: "no candidate sites: give candidates, set cells: true, or load a dataset with candidates.geojson".into(),
+        },
+        e => e.into(),
+    })
+}
