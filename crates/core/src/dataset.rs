@@ -1,12 +1,20 @@
 //! A dataset: the layers of one town, indexed and ready for queries.
+//!
+//! Every layer is shared (`Arc`): cloning a dataset costs a few reference counts, and
+//! a new version made by a write shares every layer the write did not change. The
+//! stations carry an id map, and occupancy reports are a live table over the
+//! stations layer, so that a report copies one small chunk instead of the layer.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::crs::Crs;
 use crate::fastjson;
 use crate::index::GeoIndex;
 use crate::io::{self, Layer, ReadError};
-use crate::model::{Boundary, Candidate, GridCell, Hotspot, Station};
+use crate::model::{Boundary, Candidate, GridCell, Hotspot, Occupancy, Station};
 
 /// Why a dataset folder or file could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -36,19 +44,80 @@ pub enum LoadError {
     },
 }
 
-/// All layers of a town, with R-tree indexes over stations, hotspots, cells and candidates.
+/// All layers of a town, with spatial indexes over stations, hotspots, cells and
+/// candidates. Each layer is shared: a clone is cheap, and [`Dataset::set_occupancy`],
+/// [`Dataset::upsert_station`] and [`Dataset::remove_station`] replace only what
+/// they change.
+///
+/// The occupancy of the items of `stations` is the one the layer was built with;
+/// reports made since live in a table beside it. Read stations through
+/// [`Dataset::station`], [`Dataset::station_at`], [`Dataset::current`] or
+/// [`Dataset::current_stations`] to see them with their current report.
 #[derive(Debug, Clone)]
 pub struct Dataset {
     /// Service stations.
-    pub stations: GeoIndex<Station>,
+    pub stations: Arc<GeoIndex<Station>>,
     /// Outdoor-worker hotspots.
-    pub hotspots: GeoIndex<Hotspot>,
+    pub hotspots: Arc<GeoIndex<Hotspot>>,
     /// Grid cells (indexed by centroid).
-    pub cells: GeoIndex<GridCell>,
+    pub cells: Arc<GeoIndex<GridCell>>,
     /// Candidate sites for new stations.
-    pub candidates: GeoIndex<Candidate>,
+    pub candidates: Arc<GeoIndex<Candidate>>,
     /// The town's outline, if known.
-    pub boundary: Option<Boundary>,
+    pub boundary: Option<Arc<Boundary>>,
+    /// The stations' id map and live occupancy table.
+    keys: StationKeys,
+}
+
+/// Stations per chunk of the occupancy table: a report copies one chunk
+/// (256 reports, 6 KiB) and the list of chunk pointers.
+const OCCUPANCY_CHUNK: usize = 256;
+
+/// [`OCCUPANCY_CHUNK`] stations' reports, shared between versions until one changes.
+type OccupancyChunk = Arc<[Option<Occupancy>]>;
+
+/// The id map and the live occupancy table of one stations layer.
+#[derive(Debug, Clone)]
+struct StationKeys {
+    /// The layer these were made for. They are consulted only while
+    /// [`Dataset::stations`] is this very layer (a caller may assign the field).
+    layer: Arc<GeoIndex<Station>>,
+    /// Position in the layer of each id (the first station with it).
+    ids: Arc<HashMap<String, usize>>,
+    /// Every station's current report, by position, in chunks of
+    /// [`OCCUPANCY_CHUNK`]; `None` until the first report since the layer was built.
+    occupancy: Option<Arc<[OccupancyChunk]>>,
+}
+
+impl StationKeys {
+    fn new(layer: &Arc<GeoIndex<Station>>) -> Self {
+        let mut ids = HashMap::with_capacity(layer.len());
+        for (i, s) in layer.items().iter().enumerate() {
+            ids.entry(s.id.clone()).or_insert(i);
+        }
+        Self {
+            layer: Arc::clone(layer),
+            ids: Arc::new(ids),
+            occupancy: None,
+        }
+    }
+
+    /// Record `o` for the station at position `i`: copies one chunk.
+    fn set(&mut self, i: usize, o: Option<Occupancy>) {
+        let table = self.occupancy.get_or_insert_with(|| {
+            self.layer
+                .items()
+                .chunks(OCCUPANCY_CHUNK)
+                .map(|c| c.iter().map(|s| s.occupancy).collect())
+                .collect()
+        });
+        let (c, k) = (i / OCCUPANCY_CHUNK, i % OCCUPANCY_CHUNK);
+        let mut chunk = table[c].to_vec();
+        chunk[k] = o;
+        let mut chunks = table.to_vec();
+        chunks[c] = chunk.into();
+        *table = chunks.into();
+    }
 }
 
 /// Read a whole file as text, naming the file on error.
@@ -185,12 +254,31 @@ impl Dataset {
         candidates: Vec<Candidate>,
         boundary: Option<Boundary>,
     ) -> Self {
-        Self {
-            stations: GeoIndex::new(stations),
-            hotspots: GeoIndex::new(hotspots),
-            cells: GeoIndex::new(cells),
-            candidates: GeoIndex::new(candidates),
+        Self::from_indexes(
+            GeoIndex::new(stations),
+            GeoIndex::new(hotspots),
+            GeoIndex::new(cells),
+            GeoIndex::new(candidates),
             boundary,
+        )
+    }
+
+    /// Build a dataset from indexed layers.
+    pub fn from_indexes(
+        stations: GeoIndex<Station>,
+        hotspots: GeoIndex<Hotspot>,
+        cells: GeoIndex<GridCell>,
+        candidates: GeoIndex<Candidate>,
+        boundary: Option<Boundary>,
+    ) -> Self {
+        let stations = Arc::new(stations);
+        Self {
+            keys: StationKeys::new(&stations),
+            stations,
+            hotspots: Arc::new(hotspots),
+            cells: Arc::new(cells),
+            candidates: Arc::new(candidates),
+            boundary: boundary.map(Arc::new),
         }
     }
 
@@ -245,18 +333,130 @@ impl Dataset {
         let (stations, cells, candidates, boundary) = rest;
         let stations = stations?;
         let hotspots = hotspots??;
-        Ok(Self {
+        Ok(Self::from_indexes(
             stations,
             hotspots,
-            cells: cells?,
-            candidates: candidates?,
-            boundary: boundary?,
-        })
+            cells?,
+            candidates?,
+            boundary?,
+        ))
     }
 
-    /// Find a station by id.
-    pub fn station(&self, id: &str) -> Option<&Station> {
-        self.stations.items().iter().find(|s| s.id == id)
+    /// The id map and occupancy table, when they belong to the current stations layer.
+    fn keys(&self) -> Option<&StationKeys> {
+        Some(&self.keys).filter(|k| Arc::ptr_eq(&k.layer, &self.stations))
+    }
+
+    /// The position in [`Dataset::stations`] of the station with this id.
+    pub fn station_position(&self, id: &str) -> Option<usize> {
+        match self.keys() {
+            Some(k) => k.ids.get(id).copied(),
+            None => self.stations.items().iter().position(|s| s.id == id),
+        }
+    }
+
+    /// The current occupancy report of the station at position `i` (`None` when
+    /// never reported or out of range).
+    pub fn occupancy_at(&self, i: usize) -> Option<Occupancy> {
+        match self.keys().and_then(|k| k.occupancy.as_ref()) {
+            Some(t) => t
+                .get(i / OCCUPANCY_CHUNK)
+                .and_then(|c| c.get(i % OCCUPANCY_CHUNK).copied().flatten()),
+            None => self.stations.items().get(i).and_then(|s| s.occupancy),
+        }
+    }
+
+    /// `s`, the station at position `i`, with its current report.
+    fn patched<'a>(&'a self, s: &'a Station, i: usize) -> Cow<'a, Station> {
+        let o = self.occupancy_at(i);
+        if o == s.occupancy {
+            Cow::Borrowed(s)
+        } else {
+            Cow::Owned(Station {
+                occupancy: o,
+                ..s.clone()
+            })
+        }
+    }
+
+    /// The station at position `i` of [`Dataset::stations`], with its current report.
+    pub fn station_at(&self, i: usize) -> Option<Cow<'_, Station>> {
+        let s = self.stations.items().get(i)?;
+        Some(self.patched(s, i))
+    }
+
+    /// Find a station by id (with its current report).
+    pub fn station(&self, id: &str) -> Option<Cow<'_, Station>> {
+        self.station_at(self.station_position(id)?)
+    }
+
+    /// `s` as it stands now: with its current report when it is an item of
+    /// [`Dataset::stations`] (as the index hands them to query filters), else `s`.
+    pub fn current<'a>(&'a self, s: &'a Station) -> Cow<'a, Station> {
+        if self.keys().is_none_or(|k| k.occupancy.is_none()) {
+            return Cow::Borrowed(s);
+        }
+        match self.station_position(&s.id) {
+            Some(i) if std::ptr::eq(&self.stations.items()[i], s) => self.patched(s, i),
+            _ => Cow::Borrowed(s),
+        }
+    }
+
+    /// Every station with its current report, in layer order.
+    pub fn current_stations(&self) -> impl Iterator<Item = Cow<'_, Station>> {
+        self.stations
+            .items()
+            .iter()
+            .enumerate()
+            .map(|(i, s)| self.patched(s, i))
+    }
+
+    /// Record an occupancy report (or its absence) for the station with this id.
+    /// Copies one chunk of the occupancy table; every layer and index stays shared.
+    /// Returns whether the station exists.
+    pub fn set_occupancy(&mut self, id: &str, occupancy: Option<Occupancy>) -> bool {
+        if self.keys().is_none() {
+            self.keys = StationKeys::new(&self.stations);
+        }
+        match self.keys.ids.get(id).copied() {
+            Some(i) => {
+                self.keys.set(i, occupancy);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Insert a station, or replace the one with its id. Rebuilds the stations
+    /// layer (current reports folded in) and its id map; the other layers stay shared.
+    pub fn upsert_station(&mut self, station: Station) {
+        let mut all: Vec<Station> = self.current_stations().map(Cow::into_owned).collect();
+        match self.station_position(&station.id) {
+            Some(i) => all[i] = station,
+            None => all.push(station),
+        }
+        self.set_stations(all);
+    }
+
+    /// Remove the station with this id (every one with it). Rebuilds the stations
+    /// layer as [`Dataset::upsert_station`] does. Returns whether one was removed.
+    pub fn remove_station(&mut self, id: &str) -> bool {
+        if self.station_position(id).is_none() {
+            return false;
+        }
+        let all: Vec<Station> = self
+            .current_stations()
+            .filter(|s| s.id != id)
+            .map(Cow::into_owned)
+            .collect();
+        self.set_stations(all);
+        true
+    }
+
+    /// Replace the stations layer (and its id map and occupancy table).
+    pub fn set_stations(&mut self, stations: Vec<Station>) {
+        self.stations = Arc::new(GeoIndex::new(stations));
+        self.keys = StationKeys::new(&self.stations);
     }
 
     /// The features of one layer, as GeoJSON, in `crs`.
@@ -264,10 +464,8 @@ impl Dataset {
         let none = geojson::JsonObject::new;
         match layer {
             Layer::Stations => self
-                .stations
-                .items()
-                .iter()
-                .map(|s| io::station_feature(s, crs, none()))
+                .current_stations()
+                .map(|s| io::station_feature(&s, crs, none()))
                 .collect(),
             Layer::Hotspots => self
                 .hotspots
@@ -293,5 +491,116 @@ impl Dataset {
                 .map(|b| io::boundary_feature(b, crs))
                 .collect(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::geodesy::LonLat;
+    use crate::hours::OpeningHours;
+    use crate::model::{AmenitySet, StationKind};
+
+    fn station(i: usize) -> Station {
+        Station {
+            id: format!("S{i}"),
+            name: format!("station {i}"),
+            name_zh: None,
+            kind: StationKind::RestStation,
+            location: LonLat::new(118.0 + i as f64 * 1e-3, 24.0).unwrap(),
+            amenities: AmenitySet::empty(),
+            capacity: 10,
+            occupancy: None,
+            opening_hours: OpeningHours::always(),
+            grid_unit: None,
+            operator: None,
+            address: None,
+        }
+    }
+
+    fn report(occupied: u32) -> Option<Occupancy> {
+        Some(Occupancy {
+            occupied,
+            reported_at: chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
+        })
+    }
+
+    fn dataset(n: usize) -> Dataset {
+        Dataset::new((0..n).map(station).collect(), vec![], vec![], vec![], None)
+    }
+
+    #[test]
+    fn occupancy_reports_share_the_layers_and_leave_older_versions_alone() {
+        // More than one chunk, so that the report lands in a later one.
+        let old = dataset(3 * OCCUPANCY_CHUNK + 5);
+        let mut new = old.clone();
+        assert!(new.set_occupancy("S600", report(4)));
+        assert!(!new.set_occupancy("nope", report(1)));
+        // The layers (and their indexes) are the same allocations.
+        assert!(Arc::ptr_eq(&old.stations, &new.stations));
+        assert!(Arc::ptr_eq(&old.hotspots, &new.hotspots));
+        // The new version sees the report everywhere, the old one nowhere.
+        assert_eq!(new.station("S600").unwrap().occupancy, report(4));
+        assert_eq!(new.occupancy_at(600), report(4));
+        assert_eq!(old.station("S600").unwrap().occupancy, None);
+        let item = &new.stations.items()[600];
+        assert_eq!(new.current(item).occupancy, report(4));
+        assert_eq!(old.current(item).occupancy, None);
+        let listed: Vec<_> = new
+            .current_stations()
+            .filter(|s| s.occupancy.is_some())
+            .collect();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].id, "S600");
+        // A second report replaces the first; the others stay unreported.
+        assert!(new.set_occupancy("S600", report(7)));
+        assert!(new.set_occupancy("S0", report(1)));
+        assert_eq!(new.occupancy_at(600), report(7));
+        assert_eq!(new.occupancy_at(0), report(1));
+        assert_eq!(new.occupancy_at(601), None);
+        assert_eq!(new.occupancy_at(1_000_000), None);
+    }
+
+    #[test]
+    fn upserts_and_removals_rebuild_the_stations_only_and_keep_reports() {
+        let old = dataset(10);
+        let mut d = old.clone();
+        d.set_occupancy("S3", report(2));
+        let mut moved = station(3);
+        moved.location = LonLat::new(119.0, 25.0).unwrap();
+        moved.occupancy = report(5);
+        d.upsert_station(moved);
+        d.upsert_station(station(42));
+        assert!(!Arc::ptr_eq(&old.stations, &d.stations));
+        assert!(Arc::ptr_eq(&old.cells, &d.cells));
+        assert_eq!(d.stations.len(), 11);
+        assert_eq!(d.station("S3").unwrap().occupancy, report(5));
+        assert_eq!(d.station_position("S42"), Some(10));
+        let near = d
+            .stations
+            .nearest_one(LonLat::new(119.0, 25.0).unwrap(), |_| true)
+            .unwrap();
+        assert_eq!(near.item.id, "S3");
+        // A report made before a rebuild is folded into the new layer.
+        d.set_occupancy("S4", report(6));
+        assert!(d.remove_station("S0"));
+        assert!(!d.remove_station("S0"));
+        assert_eq!(
+            d.stations.items()[d.station_position("S4").unwrap()].occupancy,
+            report(6)
+        );
+        assert!(d.station("S0").is_none());
+        assert_eq!(old.stations.len(), 10);
+    }
+
+    #[test]
+    fn an_assigned_stations_layer_is_read_without_the_old_id_map() {
+        let mut d = dataset(5);
+        d.set_occupancy("S1", report(3));
+        d.stations = Arc::new(GeoIndex::new(vec![station(7), station(1)]));
+        assert_eq!(d.station_position("S1"), Some(1));
+        assert_eq!(d.station("S1").unwrap().occupancy, None);
+        assert!(d.set_occupancy("S7", report(1)));
+        assert_eq!(d.station("S7").unwrap().occupancy, report(1));
     }
 }

@@ -94,6 +94,16 @@ impl Collection {
         }
     }
 
+    /// Whether the features show the stations' occupancy reports.
+    pub fn shows_occupancy(self) -> bool {
+        self == Collection::Stations
+    }
+
+    /// Whether the features change when a station is created, replaced or retired.
+    pub fn reads_stations(self) -> bool {
+        matches!(self, Collection::Stations | Collection::Gaps)
+    }
+
     /// Every id, comma-separated (for error messages).
     pub fn names() -> String {
         Collection::ALL.map(Collection::as_str).join(", ")

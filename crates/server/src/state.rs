@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use axum::http::Method;
 use geojson::Feature;
-use yizhan_core::model::Station;
-use yizhan_core::{Dataset, GeoIndex};
+use yizhan_core::model::{Occupancy, Station};
+use yizhan_core::Dataset;
 use yizhan_store::Store;
 
 use crate::error::ApiError;
@@ -90,7 +90,9 @@ pub enum LiveEvent {
     },
 }
 
-/// One version of the dataset with lazily built, cached WGS 84 features per collection.
+/// One version of the dataset with lazily built, cached WGS 84 features per
+/// collection. A write makes the next version from this one: it shares the
+/// layers and the cached collections the write did not change.
 #[derive(Debug)]
 pub struct Snapshot {
     /// The dataset.
@@ -120,11 +122,24 @@ impl Snapshot {
         let v = Arc::new(build(&self.data)?);
         Ok(Arc::clone(slot.get_or_init(|| v)))
     }
+
+    /// The next version: `data`, with the collections `keep` accepts still cached.
+    fn next(&self, data: Dataset, keep: impl Fn(Collection) -> bool) -> Self {
+        let next = Self::new(Arc::new(data));
+        for c in Collection::ALL {
+            if let Some(v) = self.cache[c as usize].get().filter(|_| keep(c)) {
+                let _ = next.cache[c as usize].set(Arc::clone(v));
+            }
+        }
+        next
+    }
 }
 
 #[derive(Debug)]
 struct Inner {
     snapshot: RwLock<Arc<Snapshot>>,
+    /// Held while a change makes the next snapshot, so changes apply in turn.
+    writer: Mutex<()>,
     config: ServerConfig,
     metrics: Metrics,
     store: Option<Mutex<Store>>,
@@ -139,6 +154,13 @@ pub enum StationChange {
     Upsert(Box<Station>),
     /// Remove the station with this id.
     Remove(String),
+    /// A new occupancy report (its only change) for the station with this id.
+    Occupancy {
+        /// The station.
+        id: String,
+        /// The report.
+        occupancy: Option<Occupancy>,
+    },
 }
 
 /// State shared by every handler. Cheap to clone.
@@ -170,6 +192,7 @@ impl AppState {
         Self {
             inner: Arc::new(Inner {
                 snapshot: RwLock::new(Arc::new(Snapshot::new(Arc::new(data)))),
+                writer: Mutex::new(()),
                 config,
                 metrics: Metrics::default(),
                 store: store.map(Mutex::new),
@@ -217,25 +240,37 @@ impl AppState {
         })
     }
 
-    fn apply(&self, change: StationChange) {
+    /// Patch the served dataset with a change (already committed to the store, if
+    /// any) and swap the snapshot: readers see the whole change or none of it.
+    ///
+    /// The next version shares what the change leaves alone. An occupancy report
+    /// copies one chunk of the occupancy table and drops only the cached stations
+    /// collection; a station created, replaced or retired rebuilds the stations
+    /// layer and drops the collections computed from stations. The hotspots, cells,
+    /// candidates, boundary and their indexes are never copied.
+    pub fn apply(&self, change: StationChange) {
+        let _turn = self
+            .inner
+            .writer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let old = self.snapshot();
-        let mut stations: Vec<Station> = old.data.stations.items().to_vec();
-        match change {
-            StationChange::Upsert(s) => match stations.iter_mut().find(|x| x.id == s.id) {
-                Some(slot) => *slot = *s,
-                None => stations.push(*s),
-            },
-            StationChange::Remove(id) => stations.retain(|x| x.id != id),
-        }
-        let d = &old.data;
-        let data = Dataset {
-            stations: GeoIndex::new(stations),
-            hotspots: d.hotspots.clone(),
-            cells: d.cells.clone(),
-            candidates: d.candidates.clone(),
-            boundary: d.boundary.clone(),
+        let mut data = Dataset::clone(&old.data);
+        let next = match change {
+            StationChange::Occupancy { id, occupancy } => {
+                data.set_occupancy(&id, occupancy);
+                old.next(data, |c| !c.shows_occupancy())
+            }
+            StationChange::Upsert(s) => {
+                data.upsert_station(*s);
+                old.next(data, |c| !c.reads_stations())
+            }
+            StationChange::Remove(id) => {
+                data.remove_station(&id);
+                old.next(data, |c| !c.reads_stations())
+            }
         };
-        self.replace_dataset(data);
+        self.swap(next);
     }
 
     /// Tell `/api/v1/stream` clients about a change (no-op without clients).
@@ -270,13 +305,25 @@ impl AppState {
 
     /// Replace the dataset; requests in flight finish on the old one.
     pub fn replace_dataset(&self, data: Dataset) {
-        let new = Arc::new(Snapshot::new(Arc::new(data)));
+        let _turn = self
+            .inner
+            .writer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.swap(Snapshot::new(Arc::new(data)));
+    }
+
+    fn swap(&self, next: Snapshot) {
+        let new = Arc::new(next);
         let mut g = self
             .inner
             .snapshot
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        *g = new;
+        let old = std::mem::replace(&mut *g, new);
+        drop(g);
+        // The old version is freed (when no request holds it) outside the lock.
+        drop(old);
     }
 
     /// The configuration.
@@ -287,5 +334,82 @@ impl AppState {
     /// Request metrics.
     pub fn metrics(&self) -> &Metrics {
         &self.inner.metrics
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(occupied: u32) -> Option<Occupancy> {
+        Some(Occupancy {
+            occupied,
+            reported_at: chrono::Utc::now(),
+        })
+    }
+
+    fn cache_all(snap: &Snapshot) {
+        for c in Collection::ALL {
+            snap.cached(c, |d| {
+                crate::layers::build(d, c, yizhan_core::crs::Crs::Wgs84, 500.0)
+            })
+            .unwrap();
+        }
+    }
+
+    fn cached(snap: &Snapshot, c: Collection) -> Option<&Arc<Vec<Feature>>> {
+        snap.cache[c as usize].get()
+    }
+
+    #[test]
+    fn a_report_keeps_every_layer_and_cache_but_the_stations_collection() {
+        let st = AppState::new(crate::tests::small_dataset(), ServerConfig::default());
+        let before = st.snapshot();
+        cache_all(&before);
+        let id = before.data.stations.items()[0].id.clone();
+        let occupancy = report(2);
+        st.apply(StationChange::Occupancy {
+            id: id.clone(),
+            occupancy,
+        });
+        let after = st.snapshot();
+        // Readers holding the old version keep it whole; new readers see the report.
+        assert_eq!(before.data.station(&id).unwrap().occupancy, None);
+        assert_eq!(after.data.station(&id).unwrap().occupancy, occupancy);
+        assert!(Arc::ptr_eq(&before.data.stations, &after.data.stations));
+        assert!(Arc::ptr_eq(&before.data.hotspots, &after.data.hotspots));
+        assert!(cached(&after, Collection::Stations).is_none());
+        for c in [
+            Collection::Hotspots,
+            Collection::Cells,
+            Collection::Gaps,
+            Collection::Boundary,
+            Collection::Candidates,
+        ] {
+            let (a, b) = (cached(&before, c).unwrap(), cached(&after, c).unwrap());
+            assert!(Arc::ptr_eq(a, b), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn a_station_change_drops_the_station_collections_only() {
+        let st = AppState::new(crate::tests::small_dataset(), ServerConfig::default());
+        let before = st.snapshot();
+        cache_all(&before);
+        let mut s = before.data.stations.items()[0].clone();
+        s.capacity += 1;
+        st.apply(StationChange::Upsert(Box::new(s.clone())));
+        let after = st.snapshot();
+        assert_eq!(after.data.station(&s.id).unwrap().capacity, s.capacity);
+        assert!(Arc::ptr_eq(&before.data.hotspots, &after.data.hotspots));
+        assert!(cached(&after, Collection::Stations).is_none());
+        assert!(cached(&after, Collection::Gaps).is_none());
+        assert!(cached(&after, Collection::Cells).is_some());
+        st.apply(StationChange::Remove(s.id.clone()));
+        assert!(st.snapshot().data.station(&s.id).is_none());
+        assert_eq!(
+            st.snapshot().data.stations.len(),
+            before.data.stations.len() - 1
+        );
     }
 }

@@ -384,7 +384,7 @@ async fn old_reports_show_as_unknown() {
             occupied: 1,
             reported_at: hours_ago(1),
         });
-        d.stations = yizhan_core::GeoIndex::new(st);
+        d.set_stations(st);
     });
     let p = get(&f.app, "/api/v1/stations/S1").await.json()["properties"].clone();
     assert_eq!(p["free_seats"], Value::Null, "{p}");
@@ -406,7 +406,7 @@ async fn old_reports_show_as_unknown() {
                 occupied: 1,
                 reported_at: chrono::Utc::now() - chrono::Duration::hours(1),
             });
-            d.stations = yizhan_core::GeoIndex::new(st);
+            d.set_stations(st);
         },
     );
     let p = get(&f.app, "/api/v1/stations/S2").await.json()["properties"].clone();

@@ -262,7 +262,11 @@ pub async fn set_occupancy(
     let s = blocking(move || {
         st2.write_stations(|store| {
             let s = store.set_occupancy(&caller.actor(), &id, b.occupied, Utc::now())?;
-            Ok((s.clone(), StationChange::Upsert(Box::new(s))))
+            let change = StationChange::Occupancy {
+                id: s.id.clone(),
+                occupancy: s.occupancy,
+            };
+            Ok((s, change))
         })
     })
     .await?;

@@ -1,5 +1,7 @@
 //! Courier API: nearest stations, stations in a box, one station.
 
+use std::borrow::Cow;
+
 use axum::extract::State;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use geojson::{Feature, JsonObject};
@@ -8,6 +10,7 @@ use yizhan_core::crs::Crs;
 use yizhan_core::index::StationFilter;
 use yizhan_core::io::station_feature;
 use yizhan_core::model::Station;
+use yizhan_core::Dataset;
 
 use crate::auth::{Access, Route};
 use crate::error::ApiError;
@@ -85,10 +88,16 @@ impl Freshness {
 }
 
 /// A station filter whose `min_free` uses current reports only (see
-/// [`Freshness::free_or_capacity`]).
-fn live_filter(mut filter: StationFilter, fresh: Freshness) -> impl Fn(&Station) -> bool {
+/// [`Freshness::free_or_capacity`]) of `data`'s occupancy table.
+fn live_filter(
+    mut filter: StationFilter,
+    fresh: Freshness,
+    data: &Dataset,
+) -> impl Fn(&Station) -> bool + '_ {
     let min_free = filter.min_free.take();
-    move |s| filter.accepts(s) && min_free.is_none_or(|m| fresh.free_or_capacity(s) >= m)
+    move |s| {
+        filter.accepts(s) && min_free.is_none_or(|m| fresh.free_or_capacity(&data.current(s)) >= m)
+    }
 }
 
 /// A station as a feature with the fields a courier needs: distance, open now,
@@ -148,16 +157,21 @@ pub async fn nearest(State(st): State<AppState>, p: Params) -> Result<GeoJson, A
     let now = filter.open_at.unwrap_or_else(local_now);
     let fresh = Freshness::of(&st);
     let snap = st.snapshot();
-    let stations = &snap.data.stations;
+    let data = &snap.data;
     // Without filters, accept every station without reading it: the search then
     // touches only the stations it returns.
     let hits = if filter == StationFilter::default() {
-        stations.nearest(at, k, max_m, |_| true)
+        data.stations.nearest(at, k, max_m, |_| true)
     } else {
-        stations.nearest(at, k, max_m, live_filter(filter, fresh))
+        data.stations
+            .nearest(at, k, max_m, live_filter(filter, fresh, data))
     };
-    let found: Vec<(&Station, Option<f64>)> =
-        hits.iter().map(|h| (h.item, Some(h.distance_m))).collect();
+    let current: Vec<Cow<'_, Station>> = hits.iter().map(|h| data.current(h.item)).collect();
+    let found: Vec<(&Station, Option<f64>)> = current
+        .iter()
+        .zip(&hits)
+        .map(|(s, h)| (&**s, Some(h.distance_m)))
+        .collect();
     let mut out = StationCollection::with_capacity(found.len());
     out.extend(&found, crs, now, &fresh);
     Ok(GeoJson(out.finish()))
@@ -183,22 +197,24 @@ pub async fn list(State(st): State<AppState>, p: Params) -> Result<GeoJson, ApiE
     let filter = p.station_filter()?;
     let now = filter.open_at.unwrap_or_else(local_now);
     let fresh = Freshness::of(&st);
-    let keep = live_filter(filter, fresh);
     let snap = st.snapshot();
-    let stations = &snap.data.stations;
-    let found: Vec<&Station> = match bbox {
-        Some(b) => stations
+    let data = &snap.data;
+    let keep = live_filter(filter, fresh, data);
+    let found: Vec<Cow<'_, Station>> = match bbox {
+        Some(b) => data
+            .stations
             .within_bbox(&b, &keep)
             .into_iter()
-            .map(|h| h.item)
+            .map(|h| data.current(h.item))
             .collect(),
         None => {
-            let mut v: Vec<&Station> = stations.items().iter().filter(|s| keep(s)).collect();
+            let mut v: Vec<Cow<'_, Station>> =
+                data.current_stations().filter(|s| keep(s)).collect();
             v.sort_by(|a, b| a.id.cmp(&b.id));
             v
         }
     };
-    let found: Vec<(&Station, Option<f64>)> = found.into_iter().map(|s| (s, None)).collect();
+    let found: Vec<(&Station, Option<f64>)> = found.iter().map(|s| (&**s, None)).collect();
     let mut out = StationCollection::with_capacity(found.len());
     out.extend(&found, crs, now, &fresh);
     Ok(GeoJson(out.finish()))
@@ -227,7 +243,7 @@ pub async fn one(
         expected: None,
     })?;
     Ok(GeoJson(feature_string(
-        s,
+        &s,
         crs,
         None,
         local_now(),
