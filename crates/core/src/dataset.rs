@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::crs::Crs;
-use crate::fastjson;
 use crate::index::GeoIndex;
 use crate::io::{self, Layer, ReadError};
 use crate::model::{Boundary, Candidate, GridCell, Hotspot, Occupancy, Station};
@@ -166,9 +165,7 @@ fn parse_file<T>(
     crs: Crs,
     read: impl Fn(&str, Crs) -> Result<T, ReadError>,
 ) -> Result<T, LoadError> {
-    let t = std::time::Instant::now();
     let text = read_text(path)?;
-    crate::fastjson::trace("read", t);
     read(&text, crs).map_err(|source| LoadError::Invalid {
         path: path.to_path_buf(),
         source,
@@ -176,22 +173,22 @@ fn parse_file<T>(
 }
 
 /// Read a point layer file: streamed through the fast path when it is written one
-/// feature per line (see [`crate::fastjson`]), else read as text by `generic`.
+/// feature per line (see `io::lines`), else read as text by `generic`.
 fn read_point_file<L>(
     path: &Path,
     layer: L,
     generic: impl FnOnce(&str) -> Result<Vec<L::Item>, ReadError>,
 ) -> Result<Vec<L::Item>, LoadError>
 where
-    L: fastjson::Layer,
-    L::Item: fastjson::HasId,
+    L: io::lines::PointLayer,
+    L::Item: io::HasId,
 {
     let invalid = |source| LoadError::Invalid {
         path: path.to_path_buf(),
         source,
     };
-    if let Ok(Some(outcomes)) = fastjson::read_file_lines(&layer, path) {
-        return io::finish(outcomes, fastjson::HasId::id).map_err(invalid);
+    if let Ok(Some(outcomes)) = io::lines::read_file_lines(&layer, path) {
+        return io::finish(outcomes).map_err(invalid);
     }
     // Not that layout (or unreadable: the generic path names the problem).
     let text = read_text(path)?;
@@ -321,12 +318,9 @@ impl Dataset {
             },
             || {
                 required(Layer::Hotspots).map(|p| {
-                    let t = std::time::Instant::now();
                     // Nothing asks the hotspots for distances at load (coverage asks
                     // the stations, per hotspot): their k-d tree waits for a query.
-                    let h = read_hotspots_file(&p, Crs::Wgs84).map(GeoIndex::new_lazy);
-                    fastjson::trace("hotspots read", t);
-                    h
+                    read_hotspots_file(&p, Crs::Wgs84).map(GeoIndex::new_lazy)
                 })
             },
         );

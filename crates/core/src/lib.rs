@@ -27,7 +27,6 @@
 
 pub mod crs;
 pub mod dataset;
-mod fastjson;
 pub mod filter;
 pub mod geodesy;
 pub mod hours;

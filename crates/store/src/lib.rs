@@ -22,6 +22,7 @@ use geo_types::Point;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 use yizhan_core::hours::OpeningHours;
+use yizhan_core::io::StationProps;
 use yizhan_core::model::{
     AmenitySet, Boundary, Candidate, GridCell, Hotspot, Occupancy, Station, StationKind, WorkerType,
 };
@@ -146,12 +147,23 @@ fn now() -> String {
     Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
+/// A station as the history records it: its GeoJSON properties (the one schema,
+/// [`StationProps`]) and its position.
+#[derive(Serialize)]
+struct StationRecord<'a> {
+    #[serde(flatten)]
+    props: StationProps<'a>,
+    lat: f64,
+    lon: f64,
+}
+
 fn station_json(s: &Station) -> serde_json::Value {
-    let mut props = yizhan_core::io::station_properties(s);
-    props.insert("id".into(), s.id.clone().into());
-    props.insert("lon".into(), s.location.lon.into());
-    props.insert("lat".into(), s.location.lat.into());
-    serde_json::Value::Object(props)
+    serde_json::to_value(StationRecord {
+        props: StationProps::of(s),
+        lat: s.location.lat,
+        lon: s.location.lon,
+    })
+    .unwrap_or_default()
 }
 
 fn amenities_text(a: AmenitySet) -> String {

@@ -4,11 +4,11 @@ use std::borrow::Cow;
 
 use axum::extract::State;
 use chrono::{DateTime, NaiveDateTime, Utc};
-use geojson::{Feature, JsonObject};
+use geojson::Feature;
 use serde_json::json;
 use yizhan_core::crs::Crs;
 use yizhan_core::index::StationFilter;
-use yizhan_core::io::station_feature;
+use yizhan_core::io::{OccupancyReport, PointFeature, StationProps};
 use yizhan_core::model::Station;
 use yizhan_core::Dataset;
 
@@ -100,11 +100,64 @@ fn live_filter(
     }
 }
 
-/// A station as a feature with the fields a courier needs: distance, open now,
-/// free seats (`null` when no current report), the occupancy report, and when it
-/// opens next if closed. The courier routes write the same text directly with
-/// [`crate::station_json`]; this `Feature` is for answers that embed it in other
-/// JSON (edits, the live stream) and is the reference the writer is tested against.
+/// The properties a courier reads of a station: its [`StationProps`] with the
+/// distance (to 0.1 m), whether it is open at `at`, free seats (`null` when no
+/// current report), the occupancy report, and when it opens next if closed.
+pub fn courier_props<'a>(
+    s: &'a Station,
+    distance_m: Option<f64>,
+    at: NaiveDateTime,
+    fresh: &Freshness,
+) -> StationProps<'a> {
+    let open = s.opening_hours.is_open_at(at);
+    StationProps {
+        distance_m: distance_m.map(|d| (d * 10.0).round() / 10.0),
+        free_seats: Some(fresh.free_seats(s)),
+        next_open: if open {
+            None
+        } else {
+            s.opening_hours
+                .next_open(at)
+                .map(|t| t.format("%Y-%m-%dT%H:%M").to_string())
+        },
+        occupancy: Some(s.occupancy.map(|o| {
+            OccupancyReport {
+                age_s: fresh
+                    .now
+                    .signed_duration_since(o.reported_at)
+                    .num_seconds()
+                    .max(0),
+                occupied: o.occupied,
+                reported_at: o
+                    .reported_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                stale: fresh.is_stale(o.reported_at),
+            }
+        })),
+        open_now: Some(open),
+        ..StationProps::of(s)
+    }
+}
+
+/// A station as the courier routes answer it, serialised straight from
+/// [`courier_props`].
+pub fn courier_feature<'a>(
+    s: &'a Station,
+    crs: Crs,
+    distance_m: Option<f64>,
+    at: NaiveDateTime,
+    fresh: &Freshness,
+) -> PointFeature<'a, StationProps<'a>> {
+    PointFeature::new(
+        &s.id,
+        s.location,
+        crs,
+        courier_props(s, distance_m, at, fresh),
+    )
+}
+
+/// [`courier_feature`] as a `Feature`, for answers that embed it in other JSON
+/// (edits, the live stream).
 pub fn station_out(
     s: &Station,
     crs: Crs,
@@ -112,23 +165,10 @@ pub fn station_out(
     at: NaiveDateTime,
     fresh: &Freshness,
 ) -> Feature {
-    let mut extra = JsonObject::new();
-    if let Some(d) = distance_m {
-        extra.insert("distance_m".into(), json!((d * 10.0).round() / 10.0));
-    }
-    let open = s.opening_hours.is_open_at(at);
-    extra.insert("open_now".into(), json!(open));
-    extra.insert("free_seats".into(), json!(fresh.free_seats(s)));
-    extra.insert("occupancy".into(), fresh.occupancy_json(s));
-    if !open {
-        if let Some(t) = s.opening_hours.next_open(at) {
-            extra.insert(
-                "next_open".into(),
-                json!(t.format("%Y-%m-%dT%H:%M").to_string()),
-            );
-        }
-    }
-    station_feature(s, crs, extra)
+    let f = courier_feature(s, crs, distance_m, at, fresh);
+    serde_json::to_value(&f)
+        .and_then(serde_json::from_value)
+        .unwrap_or_else(|_| yizhan_core::io::station_feature(s, crs, Default::default()))
 }
 
 /// The k nearest stations to a point, nearest first.

@@ -1,0 +1,261 @@
+//! The writer: domain types as RFC 7946 GeoJSON (lon, lat order, counter-clockwise
+//! exterior rings, no `crs` member, coordinates rounded to 7 decimals), the feature
+//! `id` both as the Feature id and as an `id` property (QGIS and OGC clients read the
+//! first, spreadsheets the second); and collections one feature per line.
+
+use std::io::Write;
+
+use geo::orient::{Direction, Orient};
+use geo_types::{Coord, MultiPolygon};
+use geojson::{Feature, FeatureCollection, Geometry, GeometryValue, JsonObject, JsonValue};
+use serde::Serialize;
+
+use super::props::{CandidateProps, HotspotProps, StationProps};
+use crate::crs::Crs;
+use crate::geodesy::LonLat;
+use crate::model::{Boundary, Candidate, GridCell, Hotspot, Station};
+
+/// Round a degree value to 7 decimals (≈ 1 cm), as RFC 7946 §11.2 recommends.
+fn round7(x: f64) -> f64 {
+    (x * 1e7).round() / 1e7
+}
+
+/// A position in `crs`, rounded as written.
+fn position(p: LonLat, crs: Crs) -> [f64; 2] {
+    let p = crs.from_wgs84(p);
+    [round7(p.lon), round7(p.lat)]
+}
+
+fn point_geometry(p: LonLat, crs: Crs) -> Geometry {
+    Geometry::new(GeometryValue::new_point(position(p, crs)))
+}
+
+fn map_coords_crs(mp: &MultiPolygon<f64>, crs: Crs) -> MultiPolygon<f64> {
+    use geo::MapCoords;
+    mp.map_coords(|c| {
+        let ll = crs.from_wgs84(LonLat { lon: c.x, lat: c.y });
+        Coord {
+            x: round7(ll.lon),
+            y: round7(ll.lat),
+        }
+    })
+}
+
+/// Geometry for polygons: exterior rings counter-clockwise, holes clockwise (RFC 7946 §3.1.6).
+pub fn multipolygon_geometry(mp: &MultiPolygon<f64>, crs: Crs) -> Geometry {
+    let oriented = map_coords_crs(mp, crs).orient(Direction::Default);
+    if oriented.0.len() == 1 {
+        Geometry::new(GeometryValue::from(&oriented.0[0]))
+    } else {
+        Geometry::new(GeometryValue::from(&oriented))
+    }
+}
+
+fn feature(id: &str, geometry: Geometry, mut props: JsonObject) -> Feature {
+    props.insert("id".into(), JsonValue::String(id.to_string()));
+    Feature {
+        bbox: None,
+        geometry: Some(geometry),
+        id: Some(geojson::feature::Id::String(id.to_string())),
+        properties: Some(props),
+        foreign_members: None,
+    }
+}
+
+/// A properties struct as a JSON object.
+fn object<P: Serialize>(props: &P) -> JsonObject {
+    match serde_json::to_value(props) {
+        Ok(JsonValue::Object(m)) => m,
+        _ => JsonObject::new(),
+    }
+}
+
+/// Properties of a station as written in GeoJSON (its [`StationProps`], `id` included).
+pub fn station_properties(s: &Station) -> JsonObject {
+    object(&StationProps::of(s))
+}
+
+/// A station as a GeoJSON Feature; `extra` properties are added (e.g. `distance_m`).
+pub fn station_feature(s: &Station, crs: Crs, extra: JsonObject) -> Feature {
+    let mut props = station_properties(s);
+    props.extend(extra);
+    feature(&s.id, point_geometry(s.location, crs), props)
+}
+
+/// A hotspot as a GeoJSON Feature.
+pub fn hotspot_feature(h: &Hotspot, crs: Crs) -> Feature {
+    feature(
+        &h.id,
+        point_geometry(h.location, crs),
+        object(&HotspotProps::of(h)),
+    )
+}
+
+/// A grid cell as a GeoJSON Feature; `extra` properties are added (e.g. gap fields).
+pub fn cell_feature(c: &GridCell, crs: Crs, extra: JsonObject) -> Feature {
+    let mut props = JsonObject::new();
+    if let Some(g) = &c.grid_unit {
+        props.insert("grid_unit".into(), g.as_str().into());
+    }
+    if let Some(n) = &c.unit_name {
+        props.insert("unit_name".into(), n.as_str().into());
+    }
+    if let Some(d) = serde_json::Number::from_f64(c.demand) {
+        props.insert("demand".into(), d.into());
+    }
+    props.extend(extra);
+    feature(
+        &c.id,
+        multipolygon_geometry(&MultiPolygon::new(vec![c.polygon.clone()]), crs),
+        props,
+    )
+}
+
+/// A candidate site as a GeoJSON Feature.
+pub fn candidate_feature(c: &Candidate, crs: Crs) -> Feature {
+    feature(
+        &c.id,
+        point_geometry(c.location, crs),
+        object(&CandidateProps::of(c)),
+    )
+}
+
+/// The boundary as a GeoJSON Feature.
+pub fn boundary_feature(b: &Boundary, crs: Crs) -> Feature {
+    let mut props = b.properties.clone();
+    props.insert("name".into(), JsonValue::String(b.name.clone()));
+    let id = props
+        .get("id")
+        .and_then(|v| v.as_str())
+        .unwrap_or("boundary")
+        .to_string();
+    feature(&id, multipolygon_geometry(&b.geometry, crs), props)
+}
+
+/// A point Feature serialised straight from a properties struct, without a
+/// `serde_json::Value` (the JSON API's answers): the same text as the `Feature` of
+/// [`station_feature`] when `properties` is a props struct.
+#[derive(Debug, Clone, Serialize)]
+pub struct PointFeature<'a, P> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    geometry: PointGeometry,
+    id: &'a str,
+    properties: P,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+struct PointGeometry {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    coordinates: [f64; 2],
+}
+
+impl<'a, P: Serialize> PointFeature<'a, P> {
+    /// The feature `id` at `at` (WGS 84), written in `crs`.
+    pub fn new(id: &'a str, at: LonLat, crs: Crs, properties: P) -> Self {
+        Self {
+            kind: "Feature",
+            geometry: PointGeometry {
+                kind: "Point",
+                coordinates: position(at, crs),
+            },
+            id,
+            properties,
+        }
+    }
+}
+
+/// A FeatureCollection of features serialised as they come.
+#[derive(Debug, Clone, Serialize)]
+pub struct Collection<F> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    features: Vec<F>,
+}
+
+impl<F: Serialize> Collection<F> {
+    /// The collection of `features`.
+    pub fn new(features: Vec<F>) -> Self {
+        Self {
+            kind: "FeatureCollection",
+            features,
+        }
+    }
+
+    /// As compact JSON text.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// Serialise a collection as compact RFC 7946 text.
+pub fn to_string(features: Vec<Feature>) -> String {
+    FeatureCollection {
+        bbox: None,
+        features,
+        foreign_members: None,
+    }
+    .to_string()
+}
+
+/// Writes a FeatureCollection one feature per line (readable, diff-friendly, what the
+/// sample dataset files use so that regenerated files compare byte for byte, and
+/// what the line reader reads fastest), streaming to `W`.
+#[derive(Debug)]
+pub struct FeatureLines<W: Write> {
+    w: W,
+    n: u64,
+}
+
+impl<W: Write> FeatureLines<W> {
+    /// Start a collection.
+    pub fn new(mut w: W) -> std::io::Result<Self> {
+        w.write_all(b"{\"type\":\"FeatureCollection\",\"features\":[\n")?;
+        Ok(Self { w, n: 0 })
+    }
+
+    /// Append a feature (a [`Feature`], a [`PointFeature`] …).
+    pub fn push<F: Serialize + ?Sized>(&mut self, f: &F) -> std::io::Result<()> {
+        if self.n > 0 {
+            self.w.write_all(b",\n")?;
+        }
+        serde_json::to_writer(&mut self.w, f)?;
+        self.n += 1;
+        Ok(())
+    }
+
+    /// Features written so far.
+    pub fn len(&self) -> u64 {
+        self.n
+    }
+
+    /// Whether no feature was written yet.
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    /// Close the collection and flush; the writer back.
+    pub fn finish(mut self) -> std::io::Result<W> {
+        if self.n > 0 {
+            self.w.write_all(b"\n")?;
+        }
+        self.w.write_all(b"]}\n")?;
+        self.w.flush()?;
+        Ok(self.w)
+    }
+}
+
+/// Serialise a collection one feature per line (see [`FeatureLines`]).
+pub fn to_string_lines(features: &[Feature]) -> String {
+    let mut out = Vec::with_capacity(64 + features.len() * 256);
+    let written = (|| {
+        let mut w = FeatureLines::new(&mut out)?;
+        for f in features {
+            w.push(f)?;
+        }
+        w.finish().map(drop)
+    })();
+    debug_assert!(written.is_ok(), "writing to a Vec cannot fail");
+    String::from_utf8(out).unwrap_or_default()
+}
