@@ -48,7 +48,7 @@ pub(crate) async fn blocking<T: Send + 'static>(
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| ApiError::Internal(format!("blocking task failed: {e}")))?
+        .map_err(|e| ApiError::internal("blocking task", e))?
 }
 
 pub(crate) fn check_cutoff(param: &str, m: f64) -> Result<f64, ApiError> {
