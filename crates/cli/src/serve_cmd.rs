@@ -53,6 +53,14 @@ pub struct ServeArgs {
     /// Occupancy reports older than this are shown as unknown (e.g. 90s, 30m, 2h, 1d).
     #[arg(long, default_value = "2h", value_parser = parse_age)]
     pub occupancy_max_age: Duration,
+    /// Longest time to answer one request (e.g. 90s, 2m); slower answers are 504.
+    #[arg(long, env = "YIZHAN_REQUEST_TIMEOUT", default_value = "60s", value_parser = parse_timeout)]
+    pub request_timeout: Duration,
+    /// Planning requests (coverage, gaps, compare, select, assign) that may run at
+    /// once; more are answered 503 with Retry-After at once.
+    #[arg(long, env = "YIZHAN_MAX_PLANNING", default_value_t = yizhan_server::limits::DEFAULT_MAX_PLANNING,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
+    pub max_planning: usize,
     /// Without --store: write a fresh admin token for the in-memory store to this
     /// file (mode 0600), so the write routes can be used.
     #[arg(long, conflicts_with = "store")]
@@ -77,6 +85,17 @@ pub fn parse_age(s: &str) -> Result<Duration, String> {
     n.checked_mul(mult)
         .map(Duration::from_secs)
         .ok_or_else(|| format!("{s:?} is too long"))
+}
+
+/// Parse a request timeout: an age (see [`parse_age`]) of at least one second.
+fn parse_timeout(s: &str) -> Result<Duration, String> {
+    parse_age(s).and_then(|d| {
+        if d.is_zero() {
+            Err(format!("{s:?}: the request timeout must be at least 1s"))
+        } else {
+            Ok(d)
+        }
+    })
 }
 
 /// Open the store to serve: it must exist and hold stations.
@@ -176,6 +195,10 @@ pub fn run(ctx: &Ctx, a: ServeArgs) -> Result<ExitCode> {
         public_url: a.public_url,
         default_cutoff_m: a.cutoff_m,
         occupancy_max_age: a.occupancy_max_age,
+        limits: yizhan_server::limits::Limits {
+            request_timeout: a.request_timeout,
+            max_planning: a.max_planning,
+        },
     };
     let state = AppState::with_store(store, config).context("cannot read the store")?;
     let rt = tokio::runtime::Builder::new_multi_thread()

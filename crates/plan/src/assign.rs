@@ -196,7 +196,7 @@ pub fn assign(prob: &Problem, max_cost: Option<f64>) -> Result<Assignment, PlanE
     if let Some(c) = max_cost {
         if !(c >= 0.0 && c.is_finite()) {
             return Err(PlanError::BadParameter {
-                what: "cutoff",
+                param: crate::error::Param::Cutoff,
                 unit: "metres",
                 value: c,
             });
@@ -235,7 +235,7 @@ pub fn assign(prob: &Problem, max_cost: Option<f64>) -> Result<Assignment, PlanE
             Some(c) if c.is_finite() && c >= 0.0 => (c.floor() as i64).min(total),
             Some(c) => {
                 return Err(PlanError::BadParameter {
-                    what: "capacity",
+                    param: crate::error::Param::Capacity,
                     unit: "seats",
                     value: c,
                 })

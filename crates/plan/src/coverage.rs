@@ -118,14 +118,14 @@ impl Cutoff {
                 let v = speed_kmh.unwrap_or(mode.speed_kmh());
                 if !(v > 0.0 && v.is_finite()) {
                     return Err(PlanError::BadParameter {
-                        what: "speed",
+                        param: crate::error::Param::Speed,
                         unit: "km/h",
                         value: v,
                     });
                 }
                 if !(minutes >= 0.0 && minutes.is_finite()) {
                     return Err(PlanError::BadParameter {
-                        what: "cutoff",
+                        param: crate::error::Param::Cutoff,
                         unit: "minutes",
                         value: minutes,
                     });
@@ -135,7 +135,7 @@ impl Cutoff {
         };
         if !(m >= 0.0 && m.is_finite()) {
             return Err(PlanError::BadParameter {
-                what: "cutoff",
+                param: crate::error::Param::Cutoff,
                 unit: "metres",
                 value: m,
             });
@@ -315,7 +315,7 @@ pub fn coverage(
     let c = params.cutoff.metres()?;
     if !(params.peak_share > 0.0 && params.peak_share.is_finite()) {
         return Err(PlanError::BadParameter {
-            what: "peak share",
+            param: crate::error::Param::PeakShare,
             unit: "workers per worker",
             value: params.peak_share,
         });
@@ -323,7 +323,7 @@ pub fn coverage(
     if let Some(Decay::Power { beta } | Decay::Exponential { beta }) = params.decay {
         if !(beta > 0.0 && beta.is_finite()) {
             return Err(PlanError::BadParameter {
-                what: "decay beta",
+                param: crate::error::Param::DecayBeta,
                 unit: "(dimensionless)",
                 value: beta,
             });

@@ -30,10 +30,10 @@ pub enum PlanError {
         model: &'static str,
     },
     /// A distance or speed parameter is negative, zero where it must be positive, or not a number.
-    #[error("{what} must be a positive number of {unit}, got {value}")]
+    #[error("{param} must be a positive number of {unit}, got {value}")]
     BadParameter {
-        /// Which parameter.
-        what: &'static str,
+        /// Which parameter (a caller maps it to its own spelling: a flag, a field).
+        param: Param,
         /// The unit it is measured in.
         unit: &'static str,
         /// The value given.
@@ -217,4 +217,48 @@ pub enum PlanError {
         /// The solver's message.
         message: String,
     },
+}
+
+/// A numeric parameter of a planning call, as named in [`PlanError::BadParameter`].
+///
+/// Typed so that each caller points at its own spelling of it (the server's
+/// `cutoff_m`, the CLI's `--cutoff`) without parsing the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Param {
+    /// The walking cutoff (in metres or minutes).
+    Cutoff,
+    /// The speed that turns a cutoff in minutes into metres.
+    Speed,
+    /// The share of workers wanting a seat at once.
+    PeakShare,
+    /// The exponent of a distance-decay function.
+    DecayBeta,
+    /// The service radius of site selection (or of a sparse cost matrix).
+    Radius,
+    /// The exact solver's time limit.
+    TimeLimit,
+    /// A site's capacity.
+    Capacity,
+}
+
+impl Param {
+    /// The parameter in words, as messages name it (`peak share`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Param::Cutoff => "cutoff",
+            Param::Speed => "speed",
+            Param::PeakShare => "peak share",
+            Param::DecayBeta => "decay beta",
+            Param::Radius => "radius",
+            Param::TimeLimit => "time limit",
+            Param::Capacity => "capacity",
+        }
+    }
+}
+
+impl std::fmt::Display for Param {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }

@@ -152,7 +152,7 @@ impl Problem {
         if let Some(r) = max_m {
             if !(r >= 0.0 && r.is_finite()) {
                 return Err(PlanError::BadParameter {
-                    what: "radius",
+                    param: crate::error::Param::Radius,
                     unit: "metres",
                     value: r,
                 });

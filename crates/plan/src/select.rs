@@ -258,7 +258,7 @@ fn setup(prob: &Problem, params: &SiteParams) -> Result<Setup, PlanError> {
     if let Some(r) = params.radius_m {
         if !(r >= 0.0 && r.is_finite()) {
             return Err(PlanError::BadParameter {
-                what: "radius",
+                param: crate::error::Param::Radius,
                 unit: "metres",
                 value: r,
             });
@@ -266,7 +266,7 @@ fn setup(prob: &Problem, params: &SiteParams) -> Result<Setup, PlanError> {
     }
     if params.time_limit_s.is_nan() || params.time_limit_s <= 0.0 {
         return Err(PlanError::BadParameter {
-            what: "time limit",
+            param: crate::error::Param::TimeLimit,
             unit: "seconds",
             value: params.time_limit_s,
         });

@@ -17,6 +17,7 @@ use axum::RequestPartsExt;
 use yizhan_store::{Role, TokenInfo};
 
 use crate::error::ApiError;
+use crate::limits::Cost;
 use crate::state::AppState;
 
 /// Who may call a route.
@@ -64,13 +65,19 @@ pub struct Route {
     pub path: &'static str,
     /// Who may call it.
     pub access: Access,
+    /// What it costs, which decides its limits.
+    pub cost: Cost,
     /// The handler.
     pub handler: MethodRouter<AppState>,
 }
 
 impl std::fmt::Debug for Route {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {} ({:?})", self.method, self.path, self.access)
+        write!(
+            f,
+            "{} {} ({:?}, {:?})",
+            self.method, self.path, self.access, self.cost
+        )
     }
 }
 
@@ -118,7 +125,17 @@ impl Route {
             method,
             path,
             access,
+            cost: Cost::Light,
             handler,
+        }
+    }
+
+    /// This route, marked as an analysis that may run for seconds (it gets the
+    /// planning cap of [`crate::limits`]).
+    pub fn planning(self) -> Self {
+        Self {
+            cost: Cost::Planning,
+            ..self
         }
     }
 
@@ -214,7 +231,7 @@ async fn authorize(st: &AppState, access: Access, req: Request) -> Result<Reques
         st2.with_store_blocking(|s| Ok(s.verify_token(&token)?))
     })
     .await
-    .map_err(|e| ApiError::Internal(format!("token check failed: {e}")))?;
+    .map_err(|e| ApiError::internal("token check", e))?;
     let info = match info {
         Ok(Some(i)) => i,
         Ok(None) | Err(ApiError::Unavailable { .. }) => {

@@ -110,11 +110,34 @@ pub enum ApiError {
         /// Why.
         reason: String,
     },
-    /// A bug or an environment failure. Logged; the client only hears that
-    /// something went wrong.
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// The server is too busy for this request now; answered with `Retry-After`.
+    #[error("{reason}; retry in {retry_after_s} s")]
+    Busy {
+        /// What is busy.
+        reason: &'static str,
+        /// Seconds after which a retry may succeed.
+        retry_after_s: u64,
+    },
+    /// The request took longer than the server's request timeout.
+    #[error("the request took longer than the server's limit of {} s", .limit.as_secs_f64())]
+    Timeout {
+        /// The timeout.
+        limit: std::time::Duration,
+    },
+    /// A bug or an environment failure. Logged with its source; the client only
+    /// hears that something went wrong.
+    #[error("internal error: {context}")]
+    Internal {
+        /// What the server was doing (`token check`, `blocking task`).
+        context: &'static str,
+        /// The error, logged.
+        #[source]
+        source: BoxError,
+    },
 }
+
+/// Any error, as the source of an [`ApiError::Internal`].
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 impl ApiError {
     /// A bad parameter.
@@ -122,6 +145,14 @@ impl ApiError {
         ApiError::BadParam {
             param: param.into(),
             reason: reason.to_string(),
+        }
+    }
+
+    /// A bug or an environment failure while doing `context`.
+    pub fn internal(context: &'static str, source: impl Into<BoxError>) -> Self {
+        ApiError::Internal {
+            context,
+            source: source.into(),
         }
     }
 
@@ -139,8 +170,9 @@ impl ApiError {
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
-            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Unavailable { .. } | ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
+            ApiError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -158,14 +190,15 @@ impl ApiError {
             ApiError::Conflict { .. } => "Conflict",
             ApiError::Unauthorized { .. } => "Unauthorized",
             ApiError::Forbidden { .. } => "Forbidden",
-            ApiError::Unavailable { .. } => "Service unavailable",
-            ApiError::Internal(_) => "Internal server error",
+            ApiError::Unavailable { .. } | ApiError::Busy { .. } => "Service unavailable",
+            ApiError::Timeout { .. } => "Request timed out",
+            ApiError::Internal { .. } => "Internal server error",
         }
     }
 
     fn detail(&self) -> String {
         match self {
-            ApiError::Internal(_) => {
+            ApiError::Internal { .. } => {
                 "something went wrong on the server; the error was logged".to_string()
             }
             ApiError::NotFound {
@@ -210,13 +243,19 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        if status.is_server_error() {
-            tracing::error!(error = %self, "request failed");
+        if let ApiError::Internal { context, source } = &self {
+            tracing::error!(context, error = %Chain(source.as_ref()), "request failed");
+        } else if status.is_server_error() {
+            tracing::warn!(error = %self, "request refused");
         }
         let body = self.problem().to_string();
         let mut res = (status, body).into_response();
         res.headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if let ApiError::Busy { retry_after_s, .. } = &self {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_s));
+        }
         if let ApiError::Unauthorized { bad_token, .. } = &self {
             let challenge = if *bad_token {
                 "Bearer realm=\"yizhan\", error=\"invalid_token\""
@@ -232,26 +271,59 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// An error and its sources, joined with `: ` (for the log).
+struct Chain<'a>(&'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut next = self.0.source();
+        while let Some(e) = next {
+            write!(f, ": {e}")?;
+            next = e.source();
+        }
+        Ok(())
+    }
+}
+
+/// The request field (as the API spells it) that carries a planning parameter;
+/// `None` for parameters no request sets (the dataset is at fault).
+fn plan_field(p: yizhan_plan::error::Param) -> Option<&'static str> {
+    use yizhan_plan::error::Param as P;
+    match p {
+        P::Cutoff | P::Radius => Some("cutoff_m"),
+        P::PeakShare => Some("peak_share"),
+        P::TimeLimit => Some("time_limit_s"),
+        _ => None,
+    }
+}
+
 impl From<yizhan_plan::PlanError> for ApiError {
     fn from(e: yizhan_plan::PlanError) -> Self {
         use yizhan_plan::PlanError as P;
-        let body = |path: &str| ApiError::BadBody {
-            path: Some(path.to_string()),
-            reason: e.to_string(),
+        let field = match &e {
+            P::TooManySites { .. } | P::MissingP { .. } => Some("p"),
+            P::MissingRadius { .. } => Some("cutoff_m"),
+            P::BadParameter { param, .. } => plan_field(*param),
+            P::DuplicateId { .. } | P::FixedAndExcluded { .. } => Some("candidates"),
+            P::UnknownId { .. } => Some("excluded"),
+            P::Solver { .. } => return ApiError::internal("exact solver", e),
+            _ => None,
         };
-        match &e {
-            P::TooManySites { .. } | P::MissingP { .. } => body("p"),
-            P::MissingRadius { .. } => body("cutoff_m"),
-            P::BadParameter { what, .. } => body(&what.replace(' ', "_")),
-            P::DuplicateId { .. } | P::FixedAndExcluded { .. } => body("candidates"),
-            P::UnknownId { .. } => body("excluded"),
-            P::Solver { .. } => ApiError::Internal(e.to_string()),
-            _ => ApiError::Unprocessable {
+        match field {
+            Some(path) => ApiError::BadBody {
+                path: Some(path.to_string()),
+                reason: e.to_string(),
+            },
+            None => ApiError::Unprocessable {
                 reason: e.to_string(),
             },
         }
     }
 }
+
+/// How long a client should wait before retrying a write that found the store busy.
+pub const STORE_RETRY_AFTER_S: u64 = 1;
 
 impl From<yizhan_store::StoreError> for ApiError {
     fn from(e: yizhan_store::StoreError) -> Self {
@@ -279,22 +351,13 @@ impl From<yizhan_store::StoreError> for ApiError {
                 field: field.to_string(),
                 reason,
             },
-            S::Sqlite(rusqlite_err) if is_busy(&rusqlite_err) => ApiError::Unavailable {
-                reason: "the store is busy; retry".into(),
+            S::Busy => ApiError::Busy {
+                reason: "the store is busy",
+                retry_after_s: STORE_RETRY_AFTER_S,
             },
-            other => ApiError::Internal(other.to_string()),
+            other => ApiError::internal("store", other),
         }
     }
-}
-
-fn is_busy(e: &yizhan_store::rusqlite::Error) -> bool {
-    matches!(
-        e.sqlite_error_code(),
-        Some(
-            yizhan_store::rusqlite::ErrorCode::DatabaseBusy
-                | yizhan_store::rusqlite::ErrorCode::DatabaseLocked
-        )
-    )
 }
 
 /// Answer for a handler that panicked (the panic itself is logged by the layer).
@@ -304,7 +367,7 @@ pub fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response 
         .map(String::as_str)
         .or_else(|| err.downcast_ref::<&str>().copied())
         .unwrap_or("unknown panic");
-    ApiError::Internal(format!("handler panicked: {msg}")).into_response()
+    ApiError::internal("handler", format!("handler panicked: {msg}")).into_response()
 }
 
 #[cfg(test)]
@@ -313,10 +376,48 @@ mod tests {
 
     #[test]
     fn internal_errors_hide_details() {
-        let e = ApiError::Internal("database password is hunter2".into());
+        let e = ApiError::internal("store", "database password is hunter2");
         let p = e.problem();
         assert_eq!(p["status"], 500);
         assert!(!p["detail"].as_str().unwrap().contains("hunter2"));
+        // The source is kept, for the log.
+        let source = std::error::Error::source(&e).map(ToString::to_string);
+        assert_eq!(source.as_deref(), Some("database password is hunter2"));
+    }
+
+    #[test]
+    fn plan_errors_name_the_request_field() {
+        use yizhan_plan::error::Param;
+        for (param, field) in [
+            (Param::Radius, "cutoff_m"),
+            (Param::Cutoff, "cutoff_m"),
+            (Param::PeakShare, "peak_share"),
+            (Param::TimeLimit, "time_limit_s"),
+        ] {
+            let e = yizhan_plan::PlanError::BadParameter {
+                param,
+                unit: "metres",
+                value: -1.0,
+            };
+            let p = ApiError::from(e).problem();
+            assert_eq!(p["status"], 400);
+            assert_eq!(p["invalid-params"][0]["name"], field, "{param:?}");
+        }
+        // A parameter no request sets: the data is at fault.
+        let e = yizhan_plan::PlanError::BadParameter {
+            param: Param::Capacity,
+            unit: "seats",
+            value: -1.0,
+        };
+        assert_eq!(ApiError::from(e).status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+
+    #[test]
+    fn a_busy_store_asks_to_retry() {
+        let r = ApiError::from(yizhan_store::StoreError::Busy).into_response();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(r.headers()[header::RETRY_AFTER], "1");
+        assert_eq!(r.headers()[header::CONTENT_TYPE], PROBLEM_JSON);
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod layers;
+pub mod limits;
 pub mod metrics;
 pub mod openapi;
 pub mod routes;
@@ -46,10 +47,11 @@ pub use state::{AppState, CorsConfig, ServerConfig, Snapshot};
 /// The whole application.
 pub fn router(state: AppState) -> Router {
     let cors = cors_layer(&state.config().cors);
+    let limiter = limits::Limiter::new(state.config().limits);
     let mut api = Router::new();
     for r in routes::all() {
-        let path = r.path;
-        api = api.route(path, r.guarded(&state));
+        let (path, cost) = (r.path, r.cost);
+        api = api.route(path, limiter.apply(cost, r.guarded(&state)));
     }
     // `Router::layer` wraps every route (and the fallbacks) separately, after
     // routing: `metrics::track` finds the route template in the request.

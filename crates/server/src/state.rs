@@ -58,6 +58,8 @@ pub struct ServerConfig {
     pub default_cutoff_m: f64,
     /// Occupancy reports older than this are shown as unknown.
     pub occupancy_max_age: Duration,
+    /// Request timeout and planning cap.
+    pub limits: crate::limits::Limits,
 }
 
 impl Default for ServerConfig {
@@ -69,6 +71,7 @@ impl Default for ServerConfig {
             public_url: None,
             default_cutoff_m: DEFAULT_CUTOFF_M,
             occupancy_max_age: DEFAULT_OCCUPANCY_MAX_AGE,
+            limits: crate::limits::Limits::default(),
         }
     }
 }

@@ -946,3 +946,81 @@ mod fuzz {
         static APP: axum::Router = app();
     }
 }
+
+/// A request to `uri` whose body never arrives: its handler waits inside the
+/// limits until the request is dropped or times out.
+fn never_ending_post(uri: &str) -> Request<Body> {
+    let body = futures_util::stream::pending::<Result<axum::body::Bytes, std::io::Error>>();
+    Request::post(uri)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from_stream(body))
+        .unwrap()
+}
+
+fn app_with_limits(limits: limits::Limits) -> axum::Router {
+    router(AppState::new(
+        small_dataset(),
+        ServerConfig {
+            limits,
+            ..ServerConfig::default()
+        },
+    ))
+}
+
+#[tokio::test]
+async fn a_full_planning_cap_answers_503_at_once() {
+    use futures_util::FutureExt as _;
+    let app = app_with_limits(limits::Limits {
+        max_planning: 1,
+        ..limits::Limits::default()
+    });
+    // The first planning request takes the only slot and waits for its body.
+    let mut held = Box::pin(
+        app.clone()
+            .oneshot(never_ending_post("/api/v1/plan/compare")),
+    );
+    assert!((&mut held).now_or_never().is_none());
+    // Every planning route shares the cap; the answer comes at once, not queued.
+    for uri in ["/api/v1/plan/select", "/api/v1/plan/compare"] {
+        let a = post(&app, uri, r#"{"model":"pmedian","p":1}"#).await;
+        let p = a.problem(503, "planning");
+        assert_eq!(p["status"], 503);
+        assert_eq!(
+            a.headers[header::RETRY_AFTER],
+            limits::PLANNING_RETRY_AFTER_S.to_string()
+        );
+    }
+    let a = get(&app, "/api/v1/gaps").await;
+    a.problem(503, "planning");
+    // Lookups are not capped.
+    assert_eq!(get(&app, "/api/v1/stations/S1").await.status, 200);
+    // The slot is freed when the held request goes.
+    drop(held);
+    let a = post(&app, "/api/v1/plan/compare", r#"{"cutoff_m": 500}"#).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    // The refusals are counted like any answer.
+    let m = get(&app, "/metrics").await;
+    assert!(
+        m.body.contains(
+            "yizhan_http_requests_total{route=\"/api/v1/plan/select\",method=\"POST\",status=\"5xx\"} 1"
+        ),
+        "{}",
+        m.body
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_slow_request_times_out_with_504() {
+    let limit = std::time::Duration::from_secs(3);
+    let app = app_with_limits(limits::Limits {
+        request_timeout: limit,
+        ..limits::Limits::default()
+    });
+    // The clock is paused: it jumps to the deadline once nothing else can run.
+    let a = send(&app, never_ending_post("/api/v1/plan/compare")).await;
+    let p = a.problem(504, "3 s");
+    assert_eq!(p["title"], "Request timed out");
+    // A timed-out planning request gives its slot back.
+    let a = post(&app, "/api/v1/plan/compare", r#"{"cutoff_m": 500}"#).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+}

@@ -29,15 +29,19 @@ use yizhan_core::model::{
 use yizhan_core::{Dataset, LonLat};
 
 pub use auth::{Role, TokenInfo};
-pub use rusqlite;
 
-/// Errors of the store.
+/// Errors of the store. SQLite's own errors stay inside: what a caller may act on
+/// has its own variant ([`StoreError::Busy`]); the rest is [`StoreError::Database`].
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
-    /// SQLite failed (I/O, a locked or corrupt file).
+    /// Another connection held the file's lock for longer than the busy timeout;
+    /// nothing was written, and the same call may succeed when retried.
+    #[error("the store is busy (another connection holds its lock); retry")]
+    Busy,
+    /// The database failed (I/O, a read-only or corrupt file, a bug).
     #[error("store: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Database(#[source] DbError),
     /// The file was written by a newer yizhan.
     #[error("the store's schema version {found} is newer than this yizhan supports ({supported}); upgrade yizhan")]
     TooNew {
@@ -79,6 +83,33 @@ pub enum StoreError {
         /// What is wrong.
         reason: String,
     },
+}
+
+/// A failure of the underlying database, opaque to callers (they see it only as
+/// an error source, to log).
+#[derive(Debug)]
+pub struct DbError(rusqlite::Error);
+
+impl std::fmt::Display for DbError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for DbError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        use rusqlite::ErrorCode as C;
+        match e.sqlite_error_code() {
+            Some(C::DatabaseBusy | C::DatabaseLocked) => StoreError::Busy,
+            _ => StoreError::Database(DbError(e)),
+        }
+    }
 }
 
 /// Result of the store.

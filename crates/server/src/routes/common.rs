@@ -20,7 +20,7 @@ pub(crate) async fn blocking<T: Send + 'static>(
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| ApiError::Internal(format!("blocking task failed: {e}")))?
+        .map_err(|e| ApiError::internal("blocking task", e))?
 }
 
 /// A workflow's parameter error, named as the request spells the parameter: a query

@@ -351,7 +351,7 @@ pub async fn save_scenario(
             .map(|c| yizhan_core::io::candidate_feature(c, Crs::Wgs84))
             .collect();
         let fc: Value = serde_json::from_str(&yizhan_core::io::to_string(fc))
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
+            .map_err(|e| ApiError::internal("scenario candidates", e))?;
         st2.with_store_blocking(|s| {
             Ok(s.save_scenario(&caller.actor(), &b.name, &fc, Some(&comparison))?)
         })

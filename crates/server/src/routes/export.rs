@@ -67,7 +67,7 @@ pub async fn export(
         format!("{dataset}-{}{suffix}.geojson", c.as_str())
     };
     let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\""))
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        .map_err(|e| ApiError::internal("export file name", e))?;
     Ok((
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(GEO_JSON)),

@@ -79,7 +79,7 @@ pub fn all() -> Vec<Route> {
     v.extend(stations::routes());
     v.extend(edit::routes());
     v.extend(live::routes());
-    v.extend(plan::routes());
+    v.extend(plan::routes().into_iter().map(Route::planning));
     v.extend(export::routes());
     v.extend(ogc::routes());
     v
