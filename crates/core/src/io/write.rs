@@ -259,3 +259,40 @@ pub fn to_string_lines(features: &[Feature]) -> String {
     debug_assert!(written.is_ok(), "writing to a Vec cannot fail");
     String::from_utf8(out).unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn feature_lines_layout() {
+        let c = |i: usize| Candidate {
+            id: format!("c{i}"),
+            name: None,
+            location: LonLat::new(1.5, 2.25).unwrap(),
+            capacity: Some(3),
+        };
+        let line = r#"{"type":"Feature","geometry":{"type":"Point","coordinates":[1.5,2.25]},"id":"c0","properties":{"capacity":3,"id":"c0"}}"#;
+        let head = "{\"type\":\"FeatureCollection\",\"features\":[\n";
+        assert_eq!(to_string_lines(&[]), format!("{head}]}}\n"));
+        let one = [candidate_feature(&c(0), Crs::Wgs84)];
+        assert_eq!(to_string_lines(&one), format!("{head}{line}\n]}}\n"));
+        // Streamed point features are the same bytes as `Feature`s.
+        let mut w = FeatureLines::new(Vec::new()).unwrap();
+        for i in 0..2 {
+            let cand = c(i);
+            w.push(&PointFeature::new(
+                &cand.id,
+                cand.location,
+                Crs::Wgs84,
+                CandidateProps::of(&cand),
+            ))
+            .unwrap();
+        }
+        let streamed = String::from_utf8(w.finish().unwrap()).unwrap();
+        let features: Vec<Feature> = (0..2)
+            .map(|i| candidate_feature(&c(i), Crs::Wgs84))
+            .collect();
+        assert_eq!(streamed, to_string_lines(&features));
+    }
+}
