@@ -6,7 +6,7 @@ use axum::http::{header, Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use yizhan_core::model::Occupancy;
-use yizhan_store::{Role, Store};
+use yizhan_store::{HistoryEntry, Role, Store};
 
 use crate::auth::Access;
 use crate::tests::{get, ids, send, small_dataset, Answer};
@@ -53,6 +53,19 @@ fn fixture() -> Fixture {
     fixture_with(ServerConfig::default(), |_| {})
 }
 
+/// Give station number `i` of the small town a report of `occupied` seats made
+/// `hours` ago, for each `(i, occupied, hours)`.
+fn reported_hours_ago(d: &mut yizhan_core::Dataset, reports: &[(usize, u32, i64)]) {
+    let mut st = d.stations.items().to_vec();
+    for &(i, occupied, hours) in reports {
+        st[i].occupancy = Some(Occupancy {
+            occupied,
+            reported_at: chrono::Utc::now() - chrono::Duration::hours(hours),
+        });
+    }
+    d.set_stations(st);
+}
+
 async fn call(
     app: &axum::Router,
     method: Method,
@@ -74,6 +87,42 @@ async fn call(
     send(app, b.body(body).unwrap()).await
 }
 
+/// Requests to the fixture's app with a bearer token (`as_` the token's holder).
+impl Fixture {
+    async fn get(&self, uri: &str) -> Answer {
+        get(&self.app, uri).await
+    }
+    async fn get_as(&self, token: &str, uri: &str) -> Answer {
+        call(&self.app, Method::GET, uri, Some(token), None).await
+    }
+    async fn post(&self, token: &str, uri: &str, body: Value) -> Answer {
+        call(&self.app, Method::POST, uri, Some(token), Some(body)).await
+    }
+    async fn put(&self, token: &str, uri: &str, body: Value) -> Answer {
+        call(&self.app, Method::PUT, uri, Some(token), Some(body)).await
+    }
+    async fn delete(&self, token: &str, uri: &str) -> Answer {
+        call(&self.app, Method::DELETE, uri, Some(token), None).await
+    }
+    /// The properties of one station, as `GET /api/v1/stations/{id}` shows them.
+    async fn props(&self, id: &str) -> Value {
+        let uri = format!("/api/v1/stations/{id}");
+        self.get(&uri).await.json()["properties"].clone()
+    }
+    /// The history entries `uri` answers, read as the store's own type.
+    async fn history(&self, uri: &str) -> Vec<HistoryEntry> {
+        let h = self.get_as(&self.planner, uri).await;
+        assert_eq!(h.status, 200, "{}", h.body);
+        serde_json::from_value(h.json()["entries"].clone()).expect("history entries")
+    }
+    async fn history_len(&self) -> usize {
+        self.history("/api/v1/history?limit=1000").await.len()
+    }
+}
+
+const STATIONS: &str = "/api/v1/stations";
+const S1_OCCUPANCY: &str = "/api/v1/stations/S1/occupancy";
+
 fn new_station(id: &str, lon: f64, lat: f64) -> Value {
     json!({
         "type": "Feature",
@@ -83,290 +132,139 @@ fn new_station(id: &str, lon: f64, lat: f64) -> Value {
     })
 }
 
-async fn history_len(f: &Fixture) -> usize {
-    let h = call(
-        &f.app,
-        Method::GET,
-        "/api/v1/history?limit=1000",
-        Some(&f.planner),
-        None,
-    )
-    .await;
-    assert_eq!(h.status, 200, "{}", h.body);
-    h.json()["entries"].as_array().unwrap().len()
-}
-
 #[tokio::test]
 async fn planner_creates_updates_and_retires_stations_visible_at_once() {
     let f = fixture();
+    let planner = f.planner.as_str();
     let near = "/api/v1/stations/nearest?lat=24.75&lon=118.52&k=1";
-    assert_ne!(ids(&get(&f.app, near).await.json()), ["N1"]);
-    let a = call(
-        &f.app,
-        Method::POST,
-        "/api/v1/stations",
-        Some(&f.planner),
-        Some(new_station("N1", 118.52, 24.75)),
-    )
-    .await;
+    assert_ne!(ids(&f.get(near).await.json()), ["N1"]);
+    let a = f
+        .post(planner, STATIONS, new_station("N1", 118.52, 24.75))
+        .await;
     assert_eq!(a.status, 201, "{}", a.body);
     assert_eq!(a.headers[header::LOCATION], "/api/v1/stations/N1");
     assert_eq!(a.json()["properties"]["capacity"], 7);
     // The R-tree sees it on the next read.
-    assert_eq!(ids(&get(&f.app, near).await.json()), ["N1"]);
-    assert_eq!(get(&f.app, "/api/v1/stations/N1").await.status, 200);
-    assert_eq!(
-        get(&f.app, "/ogc/collections/stations/items/N1")
-            .await
-            .status,
-        200
-    );
-    // Duplicate id: 409, nothing changed.
-    let before = history_len(&f).await;
-    call(
-        &f.app,
-        Method::POST,
-        "/api/v1/stations",
-        Some(&f.planner),
-        Some(new_station("N1", 118.0, 24.0)),
-    )
-    .await
-    .problem(409, "N1");
-    assert_eq!(history_len(&f).await, before);
-    // Invalid feature: 400 naming the field, nothing changed.
-    let mut bad = new_station("N2", 118.52, 24.75);
-    bad["properties"].as_object_mut().unwrap().remove("name");
-    let p = call(
-        &f.app,
-        Method::POST,
-        "/api/v1/stations",
-        Some(&f.planner),
-        Some(bad),
-    )
-    .await
-    .problem(400, "name");
-    assert_eq!(p["invalid-params"][0]["name"], "name");
-    let bad = json!({"type": "Feature", "id": "N3", "geometry": {"type": "Point", "coordinates": [200.0, 24.0]}, "properties": {"name": "x", "capacity": 1}});
-    call(
-        &f.app,
-        Method::POST,
-        "/api/v1/stations",
-        Some(&f.planner),
-        Some(bad),
-    )
-    .await
-    .problem(400, "geometry");
-    call(
-        &f.app,
-        Method::POST,
-        "/api/v1/stations",
-        Some(&f.planner),
-        Some(json!({"type": "FeatureCollection", "features": []})),
-    )
-    .await
-    .problem(400, "type");
-    assert_eq!(get(&f.app, "/api/v1/stations/N2").await.status, 404);
-    assert_eq!(history_len(&f).await, before);
+    assert_eq!(ids(&f.get(near).await.json()), ["N1"]);
+    assert_eq!(f.get("/api/v1/stations/N1").await.status, 200);
+    let ogc = f.get("/ogc/collections/stations/items/N1").await;
+    assert_eq!(ogc.status, 200);
+    // Duplicate id: 409; an invalid feature: 400 naming the field. Nothing changed.
+    let before = f.history_len().await;
+    let mut nameless = new_station("N2", 118.52, 24.75);
+    nameless["properties"]
+        .as_object_mut()
+        .unwrap()
+        .remove("name");
+    let mut off_earth = new_station("N3", 200.0, 24.0);
+    off_earth["properties"] = json!({"name": "x", "capacity": 1});
+    let collection = json!({"type": "FeatureCollection", "features": []});
+    for (body, status, mention, param) in [
+        (new_station("N1", 118.0, 24.0), 409, "N1", None),
+        (nameless, 400, "name", Some("name")),
+        (off_earth, 400, "geometry", None),
+        (collection, 400, "type", None),
+    ] {
+        let a = f.post(planner, STATIONS, body).await;
+        a.problem_at(status, mention, param);
+        assert_eq!(f.history_len().await, before, "{mention}");
+    }
+    assert_eq!(f.get("/api/v1/stations/N2").await.status, 404);
 
     // Move it far away: the nearest query no longer finds it there.
-    let a = call(
-        &f.app,
-        Method::PUT,
-        "/api/v1/stations/N1",
-        Some(&f.planner),
-        Some(new_station("N1", 118.40, 24.60)),
-    )
-    .await;
+    let n1 = "/api/v1/stations/N1";
+    let a = f.put(planner, n1, new_station("N1", 118.40, 24.60)).await;
     assert_eq!(a.status, 200, "{}", a.body);
-    assert_ne!(ids(&get(&f.app, near).await.json()), ["N1"]);
+    assert_ne!(ids(&f.get(near).await.json()), ["N1"]);
     // The body's id must match the path's.
-    call(
-        &f.app,
-        Method::PUT,
-        "/api/v1/stations/N1",
-        Some(&f.planner),
-        Some(new_station("S1", 118.40, 24.60)),
-    )
-    .await
-    .problem(400, "id");
-    call(
-        &f.app,
-        Method::PUT,
-        "/api/v1/stations/NOPE",
-        Some(&f.planner),
-        Some(new_station("NOPE", 118.40, 24.60)),
-    )
-    .await
-    .problem(404, "NOPE");
+    let a = f.put(planner, n1, new_station("S1", 118.40, 24.60)).await;
+    a.problem(400, "id");
+    let nope = new_station("NOPE", 118.40, 24.60);
+    let a = f.put(planner, "/api/v1/stations/NOPE", nope).await;
+    a.problem(404, "NOPE");
 
     // Retire S1: gone from reads and from the planning results.
-    let cov = get(&f.app, "/api/v1/coverage").await.json();
+    let cov = f.get("/api/v1/coverage").await.json();
     assert!(cov.to_string().contains("\"S1\""));
-    let a = call(
-        &f.app,
-        Method::DELETE,
-        "/api/v1/stations/S1",
-        Some(&f.planner),
-        None,
-    )
-    .await;
+    let a = f.delete(planner, "/api/v1/stations/S1").await;
     assert_eq!(a.status, 204, "{}", a.body);
-    get(&f.app, "/api/v1/stations/S1").await.problem(404, "S1");
-    let cov = get(&f.app, "/api/v1/coverage").await.json();
+    f.get("/api/v1/stations/S1").await.problem(404, "S1");
+    let cov = f.get("/api/v1/coverage").await.json();
     assert!(!cov.to_string().contains("\"S1\""), "{cov}");
-    call(
-        &f.app,
-        Method::DELETE,
-        "/api/v1/stations/S1",
-        Some(&f.planner),
-        None,
-    )
-    .await
-    .problem(404, "S1");
+    let a = f.delete(planner, "/api/v1/stations/S1").await;
+    a.problem(404, "S1");
     // Every accepted write is in the history, with its actor.
-    let h = call(
-        &f.app,
-        Method::GET,
-        "/api/v1/history",
-        Some(&f.planner),
-        None,
-    )
-    .await
-    .json();
-    let actions: Vec<&str> = h["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let h = f.history("/api/v1/history").await;
+    let actions: Vec<&str> = h.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(actions, ["import", "create", "update", "retire"]);
-    assert!(h["entries"][1]["actor"]
-        .as_str()
-        .unwrap()
-        .contains("planner"));
+    assert!(h[1].actor.contains("planner"), "{:?}", h[1]);
     // The store holds the same stations as the served dataset.
-    let stored: Vec<String> = f
-        .state
-        .with_store_blocking(|s| Ok(s.stations()?))
-        .unwrap()
-        .into_iter()
-        .map(|s| s.id)
-        .collect();
-    let served: Vec<String> = f
-        .state
-        .snapshot()
+    let stored = f.state.with_store_blocking(|s| Ok(s.stations()?));
+    let stored: Vec<String> = stored.unwrap().into_iter().map(|s| s.id).collect();
+    let snapshot = f.state.snapshot();
+    let served: Vec<&str> = snapshot
         .data
         .stations
         .items()
         .iter()
-        .map(|s| s.id.clone())
+        .map(|s| s.id.as_str())
         .collect();
     assert_eq!(stored.len(), served.len());
-    assert!(stored.iter().all(|id| served.contains(id)));
+    assert!(stored.iter().all(|id| served.contains(&id.as_str())));
 }
 
 #[tokio::test]
 async fn operators_report_occupancy_of_their_station_only() {
     let f = fixture();
-    let a = call(
-        &f.app,
-        Method::PUT,
-        "/api/v1/stations/S1/occupancy",
-        Some(&f.op_s1),
-        Some(json!({"occupied": 4})),
-    )
-    .await;
+    let a = f.put(&f.op_s1, S1_OCCUPANCY, json!({"occupied": 4})).await;
     assert_eq!(a.status, 200, "{}", a.body);
-    let p = get(&f.app, "/api/v1/stations/S1").await.json()["properties"].clone();
+    let p = f.props("S1").await;
     assert_eq!(p["free_seats"], 6);
     assert_eq!(p["occupancy"]["occupied"], 4);
     assert_eq!(p["occupancy"]["stale"], false);
-    assert!(p["occupancy"]["reported_at"]
-        .as_str()
-        .unwrap()
-        .ends_with('Z'));
+    let reported_at = p["occupancy"]["reported_at"].as_str().unwrap();
+    assert!(reported_at.ends_with('Z'), "{reported_at}");
     // The nearest query shows it too, and min_free uses it.
-    let fc = get(&f.app, "/api/v1/stations/nearest?lat=24.72&lon=118.47&k=1")
-        .await
-        .json();
+    let near = "/api/v1/stations/nearest?lat=24.72&lon=118.47&k=1";
+    let fc = f.get(near).await.json();
     assert_eq!(fc["features"][0]["properties"]["free_seats"], 6);
-    let fc = get(
-        &f.app,
-        "/api/v1/stations/nearest?lat=24.72&lon=118.47&k=1&min_free=7",
-    )
-    .await
-    .json();
+    let fc = f.get(&format!("{near}&min_free=7")).await.json();
     assert_ne!(ids(&fc), ["S1"]);
-    // Another station's operator: 403. Too many: 422 naming the field, unchanged.
-    call(
-        &f.app,
-        Method::PUT,
-        "/api/v1/stations/S1/occupancy",
-        Some(&f.op_s2),
-        Some(json!({"occupied": 1})),
-    )
-    .await
-    .problem(403, "operator:S2");
-    let p = call(
-        &f.app,
-        Method::PUT,
-        "/api/v1/stations/S1/occupancy",
-        Some(&f.op_s1),
-        Some(json!({"occupied": 11})),
-    )
-    .await
-    .problem(422, "occupied");
-    assert_eq!(p["invalid-params"][0]["name"], "occupied");
-    call(
-        &f.app,
-        Method::PUT,
-        "/api/v1/stations/S1/occupancy",
-        Some(&f.op_s1),
-        Some(json!({"occupied": -1})),
-    )
-    .await
-    .problem(400, "occupied");
-    call(
-        &f.app,
-        Method::PUT,
-        "/api/v1/stations/S1/occupancy",
-        Some(&f.op_s1),
-        Some(json!({"occupied": 2, "extra": 1})),
-    )
-    .await
-    .problem(400, "extra");
-    let p = get(&f.app, "/api/v1/stations/S1").await.json()["properties"].clone();
-    assert_eq!(p["free_seats"], 6);
+    // Another station's operator: 403. Too many: 422 naming the field. Bad bodies: 400.
+    // None of them changes the report.
+    for (token, body, status, mention, param) in [
+        (&f.op_s2, json!({"occupied": 1}), 403, "operator:S2", None),
+        (
+            &f.op_s1,
+            json!({"occupied": 11}),
+            422,
+            "occupied",
+            Some("occupied"),
+        ),
+        (&f.op_s1, json!({"occupied": -1}), 400, "occupied", None),
+        (
+            &f.op_s1,
+            json!({"occupied": 2, "extra": 1}),
+            400,
+            "extra",
+            None,
+        ),
+    ] {
+        let a = f.put(token, S1_OCCUPANCY, body).await;
+        a.problem_at(status, mention, param);
+    }
+    assert_eq!(f.props("S1").await["free_seats"], 6);
     // A planner may report too; an unknown station is 404.
-    let a = call(
-        &f.app,
-        Method::PUT,
-        "/api/v1/stations/S2/occupancy",
-        Some(&f.planner),
-        Some(json!({"occupied": 5})),
-    )
-    .await;
+    let s2 = "/api/v1/stations/S2/occupancy";
+    let a = f.put(&f.planner, s2, json!({"occupied": 5})).await;
     assert_eq!(a.json()["properties"]["free_seats"], 0);
-    call(
-        &f.app,
-        Method::PUT,
-        "/api/v1/stations/ZZ/occupancy",
-        Some(&f.admin),
-        Some(json!({"occupied": 0})),
-    )
-    .await
-    .problem(404, "ZZ");
+    let zz = "/api/v1/stations/ZZ/occupancy";
+    let a = f.put(&f.admin, zz, json!({"occupied": 0})).await;
+    a.problem(404, "ZZ");
     // A planner's update keeps the report (capacity still above it).
-    let mut s1 = get(&f.app, "/api/v1/stations/S1").await.json();
+    let mut s1 = f.get("/api/v1/stations/S1").await.json();
     s1["properties"]["name"] = json!("Renamed");
-    let a = call(
-        &f.app,
-        Method::PUT,
-        "/api/v1/stations/S1",
-        Some(&f.planner),
-        Some(s1),
-    )
-    .await;
+    let a = f.put(&f.planner, "/api/v1/stations/S1", s1).await;
     assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(a.json()["properties"]["free_seats"], 6);
 }
@@ -374,42 +272,23 @@ async fn operators_report_occupancy_of_their_station_only() {
 #[tokio::test]
 async fn old_reports_show_as_unknown() {
     let f = fixture_with(ServerConfig::default(), |d| {
-        let mut st = d.stations.items().to_vec();
-        let hours_ago = |h| chrono::Utc::now() - chrono::Duration::hours(h);
-        st[0].occupancy = Some(Occupancy {
-            occupied: 3,
-            reported_at: hours_ago(3),
-        });
-        st[1].occupancy = Some(Occupancy {
-            occupied: 1,
-            reported_at: hours_ago(1),
-        });
-        d.set_stations(st);
+        reported_hours_ago(d, &[(0, 3, 3), (1, 1, 1)]);
     });
-    let p = get(&f.app, "/api/v1/stations/S1").await.json()["properties"].clone();
+    let p = f.props("S1").await;
     assert_eq!(p["free_seats"], Value::Null, "{p}");
     assert_eq!(p["occupancy"]["stale"], true);
     assert_eq!(p["occupancy"]["occupied"], 3);
     assert!(p["occupancy"]["age_s"].as_i64().unwrap() >= 3 * 3600);
-    let p = get(&f.app, "/api/v1/stations/S2").await.json()["properties"].clone();
+    let p = f.props("S2").await;
     assert_eq!(p["free_seats"], 4);
     assert_eq!(p["occupancy"]["stale"], false);
     // A shorter configured age makes the second one unknown too.
-    let f = fixture_with(
-        ServerConfig {
-            occupancy_max_age: std::time::Duration::from_secs(1800),
-            ..ServerConfig::default()
-        },
-        |d| {
-            let mut st = d.stations.items().to_vec();
-            st[1].occupancy = Some(Occupancy {
-                occupied: 1,
-                reported_at: chrono::Utc::now() - chrono::Duration::hours(1),
-            });
-            d.set_stations(st);
-        },
-    );
-    let p = get(&f.app, "/api/v1/stations/S2").await.json()["properties"].clone();
+    let config = ServerConfig {
+        occupancy_max_age: std::time::Duration::from_secs(1800),
+        ..ServerConfig::default()
+    };
+    let f = fixture_with(config, |d| reported_hours_ago(d, &[(1, 1, 1)]));
+    let p = f.props("S2").await;
     assert_eq!(p["free_seats"], Value::Null);
     assert_eq!(p["occupancy"]["stale"], true);
 }
@@ -417,36 +296,23 @@ async fn old_reports_show_as_unknown() {
 #[tokio::test]
 async fn tokens_missing_bad_or_revoked_are_401() {
     let f = fixture();
-    let body = Some(new_station("N1", 118.5, 24.7));
-    let a = call(&f.app, Method::POST, "/api/v1/stations", None, body.clone()).await;
-    a.problem(401, "token");
-    assert!(a.headers[header::WWW_AUTHENTICATE]
-        .to_str()
-        .unwrap()
-        .starts_with("Bearer"));
-    let a = call(
-        &f.app,
-        Method::POST,
-        "/api/v1/stations",
-        Some("yz_0000"),
-        body.clone(),
-    )
-    .await;
-    a.problem(401, "token");
-    assert!(a.headers[header::WWW_AUTHENTICATE]
-        .to_str()
-        .unwrap()
-        .contains("invalid_token"));
-    let raw = send(
-        &f.app,
-        Request::post("/api/v1/stations")
-            .header(header::AUTHORIZATION, "Basic dXNlcjpwdw==")
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(body.clone().unwrap().to_string()))
-            .unwrap(),
-    )
-    .await;
-    raw.problem(401, "Bearer");
+    let body = new_station("N1", 118.5, 24.7);
+    // No token, or one the store never made: 401 with a Bearer challenge.
+    for (token, challenge) in [(None, "Bearer"), (Some("yz_0000"), "invalid_token")] {
+        let a = call(&f.app, Method::POST, STATIONS, token, Some(body.clone())).await;
+        a.problem(401, "token");
+        let www = a.headers[header::WWW_AUTHENTICATE].to_str().unwrap();
+        assert!(
+            www.starts_with("Bearer") && www.contains(challenge),
+            "{www}"
+        );
+    }
+    let basic = Request::post(STATIONS)
+        .header(header::AUTHORIZATION, "Basic dXNlcjpwdw==")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    send(&f.app, basic).await.problem(401, "Bearer");
     // Revoked: refused from the next request on.
     let id = f
         .state
@@ -458,115 +324,59 @@ async fn tokens_missing_bad_or_revoked_are_401() {
     f.state
         .with_store_blocking(|s| Ok(s.revoke_token(id)?))
         .unwrap();
-    call(
-        &f.app,
-        Method::POST,
-        "/api/v1/stations",
-        Some(&f.planner),
-        body,
-    )
-    .await
-    .problem(401, "revoked");
+    let a = f.post(&f.planner, STATIONS, body).await;
+    a.problem(401, "revoked");
     // Without a store (AppState::new) nothing can write.
     let ro = router(AppState::new(small_dataset(), ServerConfig::default()));
-    call(
-        &ro,
-        Method::PUT,
-        "/api/v1/stations/S1/occupancy",
-        Some(&f.admin),
-        Some(json!({"occupied": 1})),
-    )
-    .await
-    .problem(401, "token");
+    let report = Some(json!({"occupied": 1}));
+    let a = call(&ro, Method::PUT, S1_OCCUPANCY, Some(&f.admin), report).await;
+    a.problem(401, "token");
 }
 
 #[tokio::test]
 async fn scenarios_are_saved_listed_and_deleted() {
     let f = fixture();
+    let scenarios = "/api/v1/scenarios";
     let body = json!({
         "name": "market corner",
         "candidates": [{"id": "K9", "lon": 118.485, "lat": 24.735, "capacity": 10}],
         "cutoff_m": 800,
     });
-    let a = call(
-        &f.app,
-        Method::POST,
-        "/api/v1/scenarios",
-        Some(&f.planner),
-        Some(body.clone()),
-    )
-    .await;
+    let a = f.post(&f.planner, scenarios, body.clone()).await;
     assert_eq!(a.status, 201, "{}", a.body);
     let sc = a.json();
     let id = sc["id"].as_i64().unwrap();
     assert_eq!(sc["candidates"]["features"][0]["id"], "K9");
     assert_eq!(sc["comparison"]["candidates"][0]["id"], "K9");
     assert_eq!(sc["comparison"]["cutoff_m"], 800.0);
-    let list = call(
-        &f.app,
-        Method::GET,
-        "/api/v1/scenarios",
-        Some(&f.planner),
-        None,
-    )
-    .await
-    .json();
+    let list = f.get_as(&f.planner, scenarios).await.json();
     assert_eq!(list["scenarios"][0]["id"], id);
     let uri = format!("/api/v1/scenarios/{id}");
-    let one = call(&f.app, Method::GET, &uri, Some(&f.admin), None).await;
+    let one = f.get_as(&f.admin, &uri).await;
     assert_eq!(one.json()["name"], "market corner");
-    call(&f.app, Method::DELETE, &uri, Some(&f.op_s1), None)
-        .await
-        .problem(403, "operator:S1");
-    let d = call(&f.app, Method::DELETE, &uri, Some(&f.planner), None).await;
+    f.delete(&f.op_s1, &uri).await.problem(403, "operator:S1");
+    let d = f.delete(&f.planner, &uri).await;
     assert_eq!(d.status, StatusCode::NO_CONTENT);
-    call(&f.app, Method::GET, &uri, Some(&f.planner), None)
-        .await
-        .problem(404, "scenario");
-    call(
-        &f.app,
-        Method::GET,
-        "/api/v1/scenarios/abc",
-        Some(&f.planner),
-        None,
-    )
-    .await
-    .problem(400, "path");
+    f.get_as(&f.planner, &uri).await.problem(404, "scenario");
+    let a = f.get_as(&f.planner, "/api/v1/scenarios/abc").await;
+    a.problem(400, "path");
     // Invalid bodies change nothing.
+    let candidates = &body["candidates"];
     for (bad, field) in [
-        (
-            json!({"name": "", "candidates": body["candidates"]}),
-            "name",
-        ),
+        (json!({"name": "", "candidates": candidates}), "name"),
         (json!({"name": "x", "candidates": []}), "candidates"),
         (
             json!({"name": "x", "candidates": [{"id": "a", "lon": 500, "lat": 0}]}),
             "candidates[0]",
         ),
         (
-            json!({"name": "x", "candidates": body["candidates"], "peak_share": 2}),
+            json!({"name": "x", "candidates": candidates, "peak_share": 2}),
             "peak_share",
         ),
     ] {
-        call(
-            &f.app,
-            Method::POST,
-            "/api/v1/scenarios",
-            Some(&f.planner),
-            Some(bad),
-        )
-        .await
-        .problem(400, field);
+        f.post(&f.planner, scenarios, bad).await.problem(400, field);
     }
-    let list = call(
-        &f.app,
-        Method::GET,
-        "/api/v1/scenarios",
-        Some(&f.planner),
-        None,
-    )
-    .await
-    .json();
+    let list = f.get_as(&f.planner, scenarios).await.json();
     assert_eq!(list["scenarios"], json!([]));
 }
 
@@ -623,16 +433,11 @@ async fn every_write_route_refuses_anonymous_and_wrong_roles() {
         let label = format!("{} {}", r.method, uri);
         if r.path == "/api/v1/stream" {
             // An endless stream: check only the status.
-            let res = tower::ServiceExt::oneshot(
-                f.app.clone(),
-                Request::get(&uri).body(Body::empty()).unwrap(),
-            )
-            .await
-            .unwrap();
-            assert_eq!(res.status(), 200, "{label}");
+            assert_eq!(open_stream(&f.app, &uri).await.status(), 200, "{label}");
             continue;
         }
-        let anon = call(&f.app, r.method.clone(), &uri, None, body.clone()).await;
+        let as_ = |token| call(&f.app, r.method.clone(), &uri, token, body.clone());
+        let anon = as_(None).await;
         assert_ne!(anon.status, 405, "{label}: {}", anon.body);
         let title = serde_json::from_str::<Value>(&anon.body)
             .ok()
@@ -657,13 +462,10 @@ async fn every_write_route_refuses_anonymous_and_wrong_roles() {
             Access::Admin => (&f.planner, &f.admin),
             Access::Public => unreachable!(),
         };
-        call(&f.app, r.method.clone(), &uri, Some(wrong), body.clone())
-            .await
-            .problem(403, "may not");
-        call(&f.app, r.method.clone(), &uri, Some("yz_bad"), body.clone())
-            .await
-            .problem(401, "token");
-        let ok = call(&f.app, r.method.clone(), &uri, Some(right), body.clone()).await;
+        let (wrong, right) = (wrong.as_str(), right.as_str());
+        as_(Some(wrong)).await.problem(403, "may not");
+        as_(Some("yz_bad")).await.problem(401, "token");
+        let ok = as_(Some(right)).await;
         assert!(
             ok.status != 401 && ok.status != 403,
             "{label} refused its role: {}",
@@ -677,6 +479,12 @@ async fn every_write_route_refuses_anonymous_and_wrong_roles() {
             "{label} has no security in OpenAPI"
         );
     }
+}
+
+/// `GET uri` of the event stream: the response, its endless body unread.
+async fn open_stream(app: &axum::Router, uri: &str) -> axum::response::Response {
+    let req = Request::get(uri).body(Body::empty()).unwrap();
+    tower::ServiceExt::oneshot(app.clone(), req).await.unwrap()
 }
 
 /// Read SSE frames until one contains `want`.
@@ -702,12 +510,7 @@ async fn next_event(body: &mut Body, want: &str) -> String {
 #[tokio::test]
 async fn stream_pushes_occupancy_and_station_events_and_ends_on_shutdown() {
     let f = fixture();
-    let res = tower::ServiceExt::oneshot(
-        f.app.clone(),
-        Request::get("/api/v1/stream").body(Body::empty()).unwrap(),
-    )
-    .await
-    .unwrap();
+    let res = open_stream(&f.app, "/api/v1/stream").await;
     assert_eq!(res.status(), 200);
     assert!(res.headers()[header::CONTENT_TYPE]
         .to_str()
@@ -715,37 +518,17 @@ async fn stream_pushes_occupancy_and_station_events_and_ends_on_shutdown() {
         .starts_with("text/event-stream"));
     let mut body = res.into_body();
     next_event(&mut body, "event: hello").await;
-    let a = call(
-        &f.app,
-        Method::PUT,
-        "/api/v1/stations/S1/occupancy",
-        Some(&f.op_s1),
-        Some(json!({"occupied": 2})),
-    )
-    .await;
+    let a = f.put(&f.op_s1, S1_OCCUPANCY, json!({"occupied": 2})).await;
     assert_eq!(a.status, 200);
     let e = next_event(&mut body, "event: occupancy").await;
     let data: Value = serde_json::from_str(e.split("data: ").nth(1).unwrap().trim()).unwrap();
     assert_eq!(data["id"], "S1");
     assert_eq!(data["free_seats"], 8);
-    call(
-        &f.app,
-        Method::POST,
-        "/api/v1/stations",
-        Some(&f.planner),
-        Some(new_station("N7", 118.5, 24.7)),
-    )
-    .await;
+    f.post(&f.planner, STATIONS, new_station("N7", 118.5, 24.7))
+        .await;
     let e = next_event(&mut body, "event: station").await;
     assert!(e.contains("\"created\"") && e.contains("N7"), "{e}");
-    call(
-        &f.app,
-        Method::DELETE,
-        "/api/v1/stations/N7",
-        Some(&f.planner),
-        None,
-    )
-    .await;
+    f.delete(&f.planner, "/api/v1/stations/N7").await;
     let e = next_event(&mut body, "event: station").await;
     assert!(e.contains("\"retired\""), "{e}");
     // Shutdown ends the stream (so graceful shutdown is not held up).

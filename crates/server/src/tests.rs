@@ -118,6 +118,8 @@ fn app() -> axum::Router {
 }
 
 pub(crate) struct Answer {
+    /// `METHOD uri` of the request, for failure messages.
+    pub(crate) request: String,
     pub(crate) status: StatusCode,
     pub(crate) content_type: String,
     pub(crate) headers: axum::http::HeaderMap,
@@ -126,27 +128,46 @@ pub(crate) struct Answer {
 
 impl Answer {
     pub(crate) fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("{}: not JSON ({e}): {}", self.request, self.body))
     }
+    /// The body as JSON, after checking that the status is 200.
+    pub(crate) fn ok_json(&self) -> Value {
+        assert_eq!(self.status, 200, "{}: {}", self.request, self.body);
+        self.json()
+    }
+    /// Checks that the answer is a problem+json of `status` whose detail mentions
+    /// `mention`; returns the problem.
     pub(crate) fn problem(&self, status: u16, mention: &str) -> Value {
-        assert_eq!(self.status.as_u16(), status, "{}", self.body);
+        let (req, body) = (&self.request, &self.body);
+        assert_eq!(self.status.as_u16(), status, "{req}: {body}");
         assert_eq!(
             self.content_type, "application/problem+json",
-            "{}",
-            self.body
+            "{req}: {body}"
         );
         let p = self.json();
-        assert!(p["title"].is_string());
+        assert!(p["title"].is_string(), "{req}: {body}");
         let d = p["detail"].as_str().unwrap();
         assert!(
             d.contains(mention),
-            "detail {d:?} should mention {mention:?}"
+            "{req}: detail {d:?} should mention {mention:?}"
         );
+        p
+    }
+    /// As [`Answer::problem`]; with `Some(name)`, also that the first of the
+    /// problem's `invalid-params` is `name`.
+    pub(crate) fn problem_at(&self, status: u16, mention: &str, param: Option<&str>) -> Value {
+        let p = self.problem(status, mention);
+        if let Some(name) = param {
+            let got = &p["invalid-params"][0]["name"];
+            assert_eq!(got, name, "{}: {}", self.request, self.body);
+        }
         p
     }
 }
 
 pub(crate) async fn send(app: &axum::Router, req: Request<Body>) -> Answer {
+    let request = format!("{} {}", req.method(), req.uri());
     let res = app.clone().oneshot(req).await.unwrap();
     let status = res.status();
     let headers = res.headers().clone();
@@ -156,6 +177,7 @@ pub(crate) async fn send(app: &axum::Router, req: Request<Body>) -> Answer {
         .unwrap_or_default();
     let bytes = res.into_body().collect().await.unwrap().to_bytes();
     Answer {
+        request,
         status,
         content_type,
         headers,
@@ -165,6 +187,25 @@ pub(crate) async fn send(app: &axum::Router, req: Request<Body>) -> Answer {
 
 pub(crate) async fn get(app: &axum::Router, uri: &str) -> Answer {
     send(app, Request::get(uri).body(Body::empty()).unwrap()).await
+}
+
+/// `GET uri`, which must answer 200, as JSON.
+async fn get_json(app: &axum::Router, uri: &str) -> Value {
+    get(app, uri).await.ok_json()
+}
+
+/// Each `(uri, status, mention)`: `GET uri` is a problem of `status` mentioning `mention`.
+async fn get_problems(app: &axum::Router, cases: &[(&str, u16, &str)]) {
+    for &(uri, status, mention) in cases {
+        get(app, uri).await.problem(status, mention);
+    }
+}
+
+/// Each `(uri, ids)`: `GET uri` answers the features `ids`, in that order.
+async fn get_ids(app: &axum::Router, cases: &[(&str, &[&str])]) {
+    for &(uri, want) in cases {
+        assert_eq!(ids(&get_json(app, uri).await), want, "{uri}");
+    }
 }
 
 async fn post(app: &axum::Router, uri: &str, body: &str) -> Answer {
@@ -178,13 +219,19 @@ async fn post(app: &axum::Router, uri: &str, body: &str) -> Answer {
     .await
 }
 
-pub(crate) fn ids(fc: &Value) -> Vec<String> {
-    fc["features"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["id"].as_str().unwrap().to_string())
-        .collect()
+/// `POST uri` with the JSON `body`, which must answer 200, as JSON.
+async fn post_json(app: &axum::Router, uri: &str, body: &str) -> Value {
+    post(app, uri, body).await.ok_json()
+}
+
+pub(crate) fn ids(fc: &Value) -> Vec<&str> {
+    strings(&fc["features"], "id")
+}
+
+/// The string `key` of every object in the array `v`.
+pub(crate) fn strings<'a>(v: &'a Value, key: &str) -> Vec<&'a str> {
+    let all = v.as_array().unwrap_or_else(|| panic!("not an array: {v}"));
+    all.iter().map(|o| o[key].as_str().unwrap()).collect()
 }
 
 #[tokio::test]
@@ -216,35 +263,21 @@ async fn nearest_stations_nearest_first_with_fields() {
 #[tokio::test]
 async fn nearest_filters() {
     let app = app();
-    let fc = get(
+    let near = "/api/v1/stations/nearest?lat=24.72&lon=118.47";
+    get_ids(
         &app,
-        "/api/v1/stations/nearest?lat=24.72&lon=118.47&amenity=charging&k=10",
+        &[
+            (&format!("{near}&amenity=charging&k=10"), &["S1", "S4"]),
+            (&format!("{near}&kind=childcare_class"), &["S5C"]),
+            // At 20:00, S2 (08-18) and S3 (off) and S5C are closed.
+            (
+                &format!("{near}&k=10&open_at=2026-07-01T20:00"),
+                &["S1", "S4", "S6"],
+            ),
+            (&format!("{near}&k=10&max_m=700"), &["S1", "S2"]),
+        ],
     )
-    .await
-    .json();
-    assert_eq!(ids(&fc), ["S1", "S4"]);
-    let fc = get(
-        &app,
-        "/api/v1/stations/nearest?lat=24.72&lon=118.47&kind=childcare_class",
-    )
-    .await
-    .json();
-    assert_eq!(ids(&fc), ["S5C"]);
-    // At 20:00, S2 (08-18) and S3 (off) and S5C are closed.
-    let fc = get(
-        &app,
-        "/api/v1/stations/nearest?lat=24.72&lon=118.47&k=10&open_at=2026-07-01T20:00",
-    )
-    .await
-    .json();
-    assert_eq!(ids(&fc), ["S1", "S4", "S6"]);
-    let fc = get(
-        &app,
-        "/api/v1/stations/nearest?lat=24.72&lon=118.47&k=10&max_m=700",
-    )
-    .await
-    .json();
-    assert_eq!(ids(&fc), ["S1", "S2"]);
+    .await;
     // A closed station says when it opens next.
     let s2 = station("S2", 118.475, 24.722, "", 5, "Mo-Su 08:00-18:00");
     let t = crate::extract::parse_local_time("2026-07-01T07:00").unwrap();
@@ -298,37 +331,40 @@ async fn nearest_errors_name_the_parameter() {
         ("lat=inf&lon=118", "lat"),
     ] {
         let a = get(&app, &format!("/api/v1/stations/nearest?{q}")).await;
-        let p = a.problem(400, param);
-        assert_eq!(p["invalid-params"][0]["name"], param, "{q}");
+        a.problem_at(400, param, Some(param));
     }
 }
 
 #[tokio::test]
 async fn stations_in_bbox_and_by_id() {
     let app = app();
-    let fc = get(&app, "/api/v1/stations?bbox=118.465,24.715,118.478,24.725")
-        .await
-        .json();
-    assert_eq!(ids(&fc), ["S1", "S2"]);
-    let fc = get(&app, "/api/v1/stations").await.json();
+    get_ids(
+        &app,
+        &[
+            (
+                "/api/v1/stations?bbox=118.465,24.715,118.478,24.725",
+                &["S1", "S2"],
+            ),
+            ("/api/v1/stations?amenity=charging", &["S1", "S4"]),
+        ],
+    )
+    .await;
+    let fc = get_json(&app, "/api/v1/stations").await;
     assert_eq!(fc["features"].as_array().unwrap().len(), 6);
-    let fc = get(&app, "/api/v1/stations?amenity=charging").await.json();
-    assert_eq!(ids(&fc), ["S1", "S4"]);
     for bad in ["1,2,3", "a,b,c,d", "0,10,1,5", "0,-91,1,5", "1,2,3,4,5"] {
         get(&app, &format!("/api/v1/stations?bbox={bad}"))
             .await
             .problem(400, "bbox");
     }
-    let a = get(&app, "/api/v1/stations/S3").await;
-    assert_eq!(a.status, 200);
-    assert_eq!(a.content_type, "application/geo+json");
-    let f = a.json();
-    assert_eq!(f["type"], "Feature");
-    assert_eq!(f["id"], "S3");
-    assert_eq!(f["properties"]["open_now"], false);
     get(&app, "/api/v1/stations/NOPE")
         .await
         .problem(404, "NOPE");
+    let a = get(&app, "/api/v1/stations/S3").await;
+    assert_eq!(a.content_type, "application/geo+json");
+    let f = a.ok_json();
+    assert_eq!(f["type"], "Feature");
+    assert_eq!(f["id"], "S3");
+    assert_eq!(f["properties"]["open_now"], false);
 }
 
 #[tokio::test]
@@ -391,25 +427,30 @@ async fn openapi_document_covers_the_api() {
 #[tokio::test]
 async fn unknown_routes_and_methods_are_problems() {
     let app = app();
-    get(&app, "/api/v1/nothing")
-        .await
-        .problem(404, "/api/v1/nothing");
-    let a = post(&app, "/api/v1/stations/nearest", "{}").await;
-    a.problem(405, "POST");
+    for (a, status, mention) in [
+        (get(&app, "/api/v1/nothing").await, 404, "/api/v1/nothing"),
+        (
+            post(&app, "/api/v1/stations/nearest", "{}").await,
+            405,
+            "POST",
+        ),
+    ] {
+        a.problem(status, mention);
+    }
 }
 
 #[tokio::test]
 async fn cors_defaults_to_get_from_anywhere() {
+    /// `GET /healthz` from a page at `origin`: the allowed origin answered, if any.
+    async fn allowed_origin(app: &axum::Router, origin: &str) -> Option<String> {
+        let req = Request::get("/healthz").header(header::ORIGIN, origin);
+        let a = send(app, req.body(Body::empty()).unwrap()).await;
+        let allowed = a.headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN);
+        allowed.map(|v| v.to_str().unwrap().to_string())
+    }
     let app = app();
-    let a = send(
-        &app,
-        Request::get("/healthz")
-            .header(header::ORIGIN, "https://map.example")
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(a.headers[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
+    let any = allowed_origin(&app, "https://map.example").await;
+    assert_eq!(any.as_deref(), Some("*"));
     let pre = send(
         &app,
         Request::options("/api/v1/plan/select")
@@ -438,174 +479,132 @@ async fn cors_defaults_to_get_from_anywhere() {
             ..ServerConfig::default()
         },
     ));
-    let a = send(
-        &app,
-        Request::get("/healthz")
-            .header(header::ORIGIN, "https://planner.example")
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(
-        a.headers[header::ACCESS_CONTROL_ALLOW_ORIGIN],
-        "https://planner.example"
-    );
-    let a = send(
-        &app,
-        Request::get("/healthz")
-            .header(header::ORIGIN, "https://evil.example")
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
-    assert!(a.headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
+    let planner = allowed_origin(&app, "https://planner.example").await;
+    assert_eq!(planner.as_deref(), Some("https://planner.example"));
+    assert_eq!(allowed_origin(&app, "https://evil.example").await, None);
 }
 
 #[tokio::test]
 async fn ogc_landing_conformance_collections() {
     let app = app();
-    let l = get(&app, "/ogc").await.json();
-    let rels: Vec<&str> = l["links"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["rel"].as_str().unwrap())
-        .collect();
+    let l = get_json(&app, "/ogc").await;
+    let rels = strings(&l["links"], "rel");
     for r in ["self", "service-desc", "conformance", "data"] {
         assert!(rels.contains(&r), "{r} missing");
     }
     assert_eq!(get(&app, "/ogc/?f=json").await.status, 200);
-    get(&app, "/ogc?f=html").await.problem(400, "f");
-    let c = get(&app, "/ogc/conformance").await.json();
+    let c = get_json(&app, "/ogc/conformance").await;
     let conf: Vec<&str> = c["conformsTo"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|v| v.as_str().unwrap())
+        .filter_map(Value::as_str)
         .collect();
-    assert!(conf.iter().any(|c| c.ends_with("/conf/core")));
-    assert!(conf.iter().any(|c| c.ends_with("/conf/geojson")));
-    assert!(conf.iter().any(|c| c.ends_with("/conf/oas30")));
-    let cs = get(&app, "/ogc/collections").await.json();
-    let list = cs["collections"].as_array().unwrap();
-    let names: Vec<&str> = list.iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(conf.len(), c["conformsTo"].as_array().unwrap().len());
+    for class in ["/conf/core", "/conf/geojson", "/conf/oas30"] {
+        assert!(conf.iter().any(|c| c.ends_with(class)), "{class}");
+    }
+    let cs = get_json(&app, "/ogc/collections").await;
+    let names = strings(&cs["collections"], "id");
     for n in ["stations", "hotspots", "cells", "gaps", "boundary"] {
         assert!(names.contains(&n), "{n} missing from {names:?}");
     }
-    let st = &list[0];
+    let st = &cs["collections"][0];
     assert_eq!(st["itemType"], "feature");
     assert_eq!(st["extent"]["spatial"]["crs"], routes::ogc::CRS84);
     let bbox = st["extent"]["spatial"]["bbox"][0].as_array().unwrap();
     assert_eq!(bbox[0].as_f64().unwrap(), 118.46);
     assert_eq!(bbox[3].as_f64().unwrap(), 24.74);
-    let one = get(&app, "/ogc/collections/hotspots").await.json();
-    assert_eq!(one["id"], "hotspots");
+    get(&app, "/ogc?f=html").await.problem(400, "f");
     get(&app, "/ogc/collections/roads")
         .await
         .problem(404, "roads");
-    let q = get(&app, "/ogc/collections/stations/queryables").await;
-    assert_eq!(q.status, 200);
-    assert_eq!(q.json()["properties"]["capacity"]["type"], "number");
+    let one = get_json(&app, "/ogc/collections/hotspots").await;
+    assert_eq!(one["id"], "hotspots");
+    let q = get_json(&app, "/ogc/collections/stations/queryables").await;
+    assert_eq!(q["properties"]["capacity"]["type"], "number");
 }
 
 #[tokio::test]
 async fn ogc_items_paging_and_filters() {
     let app = app();
-    let a = get(&app, "/ogc/collections/stations/items?limit=4").await;
-    assert_eq!(a.status, 200);
+    let items = "/ogc/collections/stations/items";
+    let a = get(&app, &format!("{items}?limit=4")).await;
     assert_eq!(a.content_type, "application/geo+json");
-    let fc = a.json();
+    let fc = a.ok_json();
     assert_eq!(fc["numberMatched"], 6);
     assert_eq!(fc["numberReturned"], 4);
+    let rels = strings(&fc["links"], "rel");
+    assert!(
+        rels.contains(&"self") && rels.contains(&"collection"),
+        "{rels:?}"
+    );
+    assert!(!rels.contains(&"prev"), "{rels:?}");
     let links = fc["links"].as_array().unwrap();
     let next = links.iter().find(|l| l["rel"] == "next").unwrap();
-    assert!(links.iter().any(|l| l["rel"] == "self"));
-    assert!(links.iter().any(|l| l["rel"] == "collection"));
-    assert!(!links.iter().any(|l| l["rel"] == "prev"));
     let href = next["href"].as_str().unwrap();
     assert!(href.starts_with("http://localhost/ogc/collections/stations/items?"));
     let path = href.trim_start_matches("http://localhost");
-    let fc2 = get(&app, path).await.json();
+    let fc2 = get_json(&app, path).await;
     assert_eq!(fc2["numberReturned"], 2);
-    let links = fc2["links"].as_array().unwrap();
-    assert!(!links.iter().any(|l| l["rel"] == "next"));
-    assert!(links.iter().any(|l| l["rel"] == "prev"));
+    let rels = strings(&fc2["links"], "rel");
+    assert!(
+        !rels.contains(&"next") && rels.contains(&"prev"),
+        "{rels:?}"
+    );
     let mut all = ids(&fc);
     all.extend(ids(&fc2));
     all.sort();
     all.dedup();
     assert_eq!(all.len(), 6);
 
-    // Default limit 10, max 10,000 (larger limits are served as the maximum).
-    let fc = get(&app, "/ogc/collections/stations/items").await.json();
-    assert_eq!(fc["numberReturned"], 6);
-    let fc = get(&app, "/ogc/collections/stations/items?limit=50000")
-        .await
-        .json();
-    assert_eq!(fc["numberReturned"], 6);
-    let fc = get(&app, "/ogc/collections/stations/items?offset=5")
-        .await
-        .json();
-    assert_eq!(fc["numberReturned"], 1);
-
+    // Default limit 10, max 10,000 (larger limits are served as the maximum);
     // bbox and property equality filters.
-    let fc = get(
+    for (query, key, want) in [
+        ("", "numberReturned", 6),
+        ("?limit=50000", "numberReturned", 6),
+        ("?offset=5", "numberReturned", 1),
+        ("?bbox=118.465,24.715,118.478,24.725", "numberMatched", 2),
+        ("?amenities=charging", "numberMatched", 2),
+    ] {
+        let fc = get_json(&app, &format!("{items}{query}")).await;
+        assert_eq!(fc[key], want, "{query}");
+    }
+    get_ids(
         &app,
-        "/ogc/collections/stations/items?bbox=118.465,24.715,118.478,24.725",
+        &[
+            (&format!("{items}?capacity=12"), &["S4"]),
+            (&format!("{items}?kind=childcare_class"), &["S5C"]),
+            (
+                "/ogc/collections/cells/items?bbox=118.475,24.712,118.476,24.713",
+                &["C1"],
+            ),
+        ],
     )
-    .await
-    .json();
-    assert_eq!(fc["numberMatched"], 2);
-    let fc = get(&app, "/ogc/collections/stations/items?capacity=12")
-        .await
-        .json();
-    assert_eq!(ids(&fc), ["S4"]);
-    let fc = get(&app, "/ogc/collections/stations/items?kind=childcare_class")
-        .await
-        .json();
-    assert_eq!(ids(&fc), ["S5C"]);
-    let fc = get(&app, "/ogc/collections/stations/items?amenities=charging")
-        .await
-        .json();
-    assert_eq!(fc["numberMatched"], 2);
-    let fc = get(
-        &app,
-        "/ogc/collections/cells/items?bbox=118.475,24.712,118.476,24.713",
-    )
-    .await
-    .json();
-    assert_eq!(ids(&fc), ["C1"]);
+    .await;
 
     // Errors.
-    get(&app, "/ogc/collections/stations/items?limit=0")
-        .await
-        .problem(400, "limit");
-    get(&app, "/ogc/collections/stations/items?limit=ten")
-        .await
-        .problem(400, "limit");
-    get(&app, "/ogc/collections/stations/items?offset=-1")
-        .await
-        .problem(400, "offset");
-    get(&app, "/ogc/collections/stations/items?bbox=1,2")
-        .await
-        .problem(400, "bbox");
-    get(&app, "/ogc/collections/stations/items?colour=red")
-        .await
-        .problem(400, "colour");
+    for (query, status, mention) in [
+        ("?limit=0", 400, "limit"),
+        ("?limit=ten", 400, "limit"),
+        ("?offset=-1", 400, "offset"),
+        ("?bbox=1,2", 400, "bbox"),
+        ("?colour=red", 400, "colour"),
+        ("/S99", 404, "S99"),
+    ] {
+        let a = get(&app, &format!("{items}{query}")).await;
+        a.problem(status, mention);
+    }
     get(&app, "/ogc/collections/nope/items")
         .await
         .problem(404, "nope");
 
     // One item.
-    let a = get(&app, "/ogc/collections/stations/items/S2").await;
-    assert_eq!(a.status, 200);
+    let a = get(&app, &format!("{items}/S2")).await;
     assert_eq!(a.content_type, "application/geo+json");
-    let f = a.json();
+    let f = a.ok_json();
     assert_eq!(f["id"], "S2");
     assert!(f["links"].is_array());
-    get(&app, "/ogc/collections/stations/items/S99")
-        .await
-        .problem(404, "S99");
 }
 
 #[tokio::test]
@@ -613,21 +612,18 @@ async fn export_layers() {
     let app = app();
     for layer in ["stations", "hotspots", "cells", "candidates", "boundary"] {
         let a = get(&app, &format!("/api/v1/export/{layer}.geojson")).await;
-        assert_eq!(a.status, 200, "{layer}: {}", a.body);
-        assert_eq!(a.content_type, "application/geo+json");
+        let fc = a.ok_json();
+        assert_eq!(a.content_type, "application/geo+json", "{layer}");
         let cd = a.headers[header::CONTENT_DISPOSITION].to_str().unwrap();
         assert_eq!(cd, format!("attachment; filename=\"test-{layer}.geojson\""));
-        let fc = a.json();
         assert_eq!(fc["type"], "FeatureCollection");
         assert!(fc.get("crs").is_none());
     }
-    let fc = get(&app, "/api/v1/export/stations.geojson").await.json();
+    let fc = get_json(&app, "/api/v1/export/stations.geojson").await;
     assert_eq!(fc["features"].as_array().unwrap().len(), 6);
     let a = get(&app, "/api/v1/export/stations.geojson?crs=gcj02").await;
-    assert!(a.headers[header::CONTENT_DISPOSITION]
-        .to_str()
-        .unwrap()
-        .contains("gcj02"));
+    let cd = a.headers[header::CONTENT_DISPOSITION].to_str().unwrap();
+    assert!(cd.contains("gcj02"), "{cd}");
     get(&app, "/api/v1/export/roads.geojson")
         .await
         .problem(404, "roads");
@@ -645,27 +641,15 @@ async fn panics_become_problems() {
 #[tokio::test]
 async fn coverage_and_gaps() {
     let app = app();
-    let a = get(&app, "/api/v1/coverage?cutoff_m=800").await;
-    assert_eq!(a.status, 200, "{}", a.body);
-    let r = a.json();
+    let r = get_json(&app, "/api/v1/coverage?cutoff_m=800").await;
     assert_eq!(r["cutoff_m"], 800.0);
     assert_eq!(r["total_demand"], 100.0);
     assert_eq!(r["stations"].as_array().unwrap().len(), 6);
     assert!(r["covered_share"].as_f64().unwrap() <= 1.0);
-    get(&app, "/api/v1/coverage?cutoff_m=-3")
-        .await
-        .problem(400, "cutoff_m");
-    get(&app, "/api/v1/coverage?cutoff_m=far")
-        .await
-        .problem(400, "cutoff_m");
-    get(&app, "/api/v1/coverage?peak_share=2")
-        .await
-        .problem(400, "peak_share");
 
     let a = get(&app, "/api/v1/gaps?cutoff_m=300").await;
-    assert_eq!(a.status, 200, "{}", a.body);
+    let fc = a.ok_json();
     assert_eq!(a.content_type, "application/geo+json");
-    let fc = a.json();
     assert_eq!(fc["features"].as_array().unwrap().len(), 4);
     let p = &fc["features"][0]["properties"];
     for k in [
@@ -677,54 +661,46 @@ async fn coverage_and_gaps() {
     ] {
         assert!(p.get(k).is_some(), "{k} missing from {p}");
     }
-    get(&app, "/api/v1/gaps?cutoff_m=1e9")
-        .await
-        .problem(400, "cutoff_m");
+    get_problems(
+        &app,
+        &[
+            ("/api/v1/coverage?cutoff_m=-3", 400, "cutoff_m"),
+            ("/api/v1/coverage?cutoff_m=far", 400, "cutoff_m"),
+            ("/api/v1/coverage?peak_share=2", 400, "peak_share"),
+            ("/api/v1/gaps?cutoff_m=1e9", 400, "cutoff_m"),
+        ],
+    )
+    .await;
     // Gaps are a collection and an export too.
-    let fc = get(&app, "/ogc/collections/gaps/items").await.json();
+    let fc = get_json(&app, "/ogc/collections/gaps/items").await;
     assert_eq!(fc["numberMatched"], 4);
-    let a = get(&app, "/api/v1/export/gaps.geojson?cutoff_m=300").await;
-    assert_eq!(a.status, 200);
-    assert_eq!(a.json()["features"][0]["properties"]["cutoff_m"], 300.0);
+    let fc = get_json(&app, "/api/v1/export/gaps.geojson?cutoff_m=300").await;
+    assert_eq!(fc["features"][0]["properties"]["cutoff_m"], 300.0);
 }
 
 #[tokio::test]
 async fn plan_compare_select_assign() {
     let app = app();
-    let a = post(&app, "/api/v1/plan/compare", r#"{"cutoff_m": 500}"#).await;
-    assert_eq!(a.status, 200, "{}", a.body);
-    let r = a.json();
+    let compare = "/api/v1/plan/compare";
+    let r = post_json(&app, compare, r#"{"cutoff_m": 500}"#).await;
     let rows = r["candidates"].as_array().unwrap();
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[0]["rank"], 1);
     assert!(rows[0]["lon"].is_number());
-    let a = post(
-        &app,
-        "/api/v1/plan/compare",
-        r#"{"candidates":[{"id":"X","lon":118.6,"lat":24.8},{"id":"Y","lon":118.47,"lat":24.72}],"top":1}"#,
-    )
-    .await;
-    assert_eq!(a.status, 200, "{}", a.body);
-    assert_eq!(a.json()["candidates"].as_array().unwrap().len(), 1);
+    let two = r#"{"candidates":[{"id":"X","lon":118.6,"lat":24.8},{"id":"Y","lon":118.47,"lat":24.72}],"top":1}"#;
+    let r = post_json(&app, compare, two).await;
+    assert_eq!(r["candidates"].as_array().unwrap().len(), 1);
 
-    let a = post(
-        &app,
-        "/api/v1/plan/select",
-        r#"{"model":"mclp","p":1,"cutoff_m":500,"exact":true}"#,
-    )
-    .await;
-    assert_eq!(a.status, 200, "{}", a.body);
-    let s = a.json();
+    let select = "/api/v1/plan/select";
+    let exact = r#"{"model":"mclp","p":1,"cutoff_m":500,"exact":true}"#;
+    let s = post_json(&app, select, exact).await;
     assert_eq!(s["new_sites"].as_array().unwrap().len(), 1);
     assert!(s["objective"].is_number());
     assert_eq!(s["optimal"], true);
     assert!(s["chosen"][0]["lon"].is_number());
-    let a = post(&app, "/api/v1/plan/select", r#"{"model":"pmedian","p":2}"#).await;
-    assert_eq!(a.status, 200, "{}", a.body);
+    post_json(&app, select, r#"{"model":"pmedian","p":2}"#).await;
 
-    let a = post(&app, "/api/v1/plan/assign", r#"{"cutoff_m": 2000}"#).await;
-    assert_eq!(a.status, 200, "{}", a.body);
-    let r = a.json();
+    let r = post_json(&app, "/api/v1/plan/assign", r#"{"cutoff_m": 2000}"#).await;
     assert!(r["flows"].is_array());
     assert!(r["sites"].is_array());
 }
@@ -732,54 +708,33 @@ async fn plan_compare_select_assign() {
 #[tokio::test]
 async fn plan_body_errors() {
     let app = app();
+    let (select, compare) = ("/api/v1/plan/select", "/api/v1/plan/compare");
     // Wrong JSON types name the field.
-    post(
-        &app,
-        "/api/v1/plan/select",
-        r#"{"model":"mclp","p":"two","cutoff_m":500}"#,
-    )
-    .await
-    .problem(400, "p");
-    post(&app, "/api/v1/plan/select", r#"{"model":"best","p":1}"#)
-        .await
-        .problem(400, "model");
-    post(&app, "/api/v1/plan/select", r#"{"model":"mclp","p":1}"#)
-        .await
-        .problem(400, "cutoff_m");
-    post(
-        &app,
-        "/api/v1/plan/select",
-        r#"{"model":"mclp","p":9,"cutoff_m":500}"#,
-    )
-    .await
-    .problem(400, "p");
-    post(
-        &app,
-        "/api/v1/plan/select",
-        r#"{"model":"mclp","p":1,"cutoff_m":500,"colour":1}"#,
-    )
-    .await
-    .problem(400, "colour");
-    post(&app, "/api/v1/plan/select", "{not json")
-        .await
-        .problem(400, "body");
-    post(
-        &app,
-        "/api/v1/plan/compare",
-        r#"{"candidates":[{"id":"X","lon":200,"lat":24}]}"#,
-    )
-    .await
-    .problem(400, "candidates[0]");
-    post(
-        &app,
-        "/api/v1/plan/compare",
-        r#"{"candidates":[{"id":"X","lon":"east","lat":24}]}"#,
-    )
-    .await
-    .problem(400, "candidates[0].lon");
-    post(&app, "/api/v1/plan/assign", r#"{"cutoff_m":"far"}"#)
-        .await
-        .problem(400, "cutoff_m");
+    for (uri, body, mention) in [
+        (select, r#"{"model":"mclp","p":"two","cutoff_m":500}"#, "p"),
+        (select, r#"{"model":"best","p":1}"#, "model"),
+        (select, r#"{"model":"mclp","p":1}"#, "cutoff_m"),
+        (select, r#"{"model":"mclp","p":9,"cutoff_m":500}"#, "p"),
+        (
+            select,
+            r#"{"model":"mclp","p":1,"cutoff_m":500,"colour":1}"#,
+            "colour",
+        ),
+        (select, "{not json", "body"),
+        (
+            compare,
+            r#"{"candidates":[{"id":"X","lon":200,"lat":24}]}"#,
+            "candidates[0]",
+        ),
+        (
+            compare,
+            r#"{"candidates":[{"id":"X","lon":"east","lat":24}]}"#,
+            "candidates[0].lon",
+        ),
+        ("/api/v1/plan/assign", r#"{"cutoff_m":"far"}"#, "cutoff_m"),
+    ] {
+        post(&app, uri, body).await.problem(400, mention);
+    }
     // Not JSON at all.
     let a = send(
         &app,
@@ -795,13 +750,12 @@ async fn plan_body_errors() {
         r#"{{"candidates":[{}]}}"#,
         "{\"id\":\"x\",\"lon\":1,\"lat\":1},".repeat(40_000)
     );
-    post(&app, "/api/v1/plan/compare", &big)
-        .await
-        .problem(413, "bytes");
+    post(&app, compare, &big).await.problem(413, "bytes");
 }
 
 mod fuzz {
     use super::*;
+    use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
     use proptest::prelude::*;
 
     const PATHS: [&str; 14] = [
@@ -838,22 +792,35 @@ mod fuzz {
         "min_free",
         "capacity",
     ];
+    /// Fields of the planning bodies.
+    const BODY_KEYS: [&str; 11] = [
+        "model",
+        "p",
+        "cutoff_m",
+        "exact",
+        "candidates",
+        "id",
+        "lon",
+        "lat",
+        "cells",
+        "peak_share",
+        "time_limit_s",
+    ];
     const POSTS: [&str; 3] = [
         "/api/v1/plan/compare",
         "/api/v1/plan/select",
         "/api/v1/plan/assign",
     ];
 
+    /// Percent-encode all but ASCII letters, digits and `-.,_:`.
     fn encode(s: &str) -> String {
-        s.bytes()
-            .map(|b| {
-                if b.is_ascii_alphanumeric() || b"-.,_:".contains(&b) {
-                    (b as char).to_string()
-                } else {
-                    format!("%{b:02X}")
-                }
-            })
-            .collect()
+        const KEEP: &AsciiSet = &NON_ALPHANUMERIC
+            .remove(b'-')
+            .remove(b'.')
+            .remove(b',')
+            .remove(b'_')
+            .remove(b':');
+        utf8_percent_encode(s, KEEP).to_string()
     }
 
     fn value() -> impl Strategy<Value = String> {
@@ -888,19 +855,10 @@ mod fuzz {
             prop_oneof![
                 prop::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::from),
                 prop::collection::btree_map(
+                    // A known field 11 times in 12, as many as there are.
                     prop_oneof![
-                        Just("model".to_string()),
-                        Just("p".to_string()),
-                        Just("cutoff_m".to_string()),
-                        Just("exact".to_string()),
-                        Just("candidates".to_string()),
-                        Just("id".to_string()),
-                        Just("lon".to_string()),
-                        Just("lat".to_string()),
-                        Just("cells".to_string()),
-                        Just("peak_share".to_string()),
-                        Just("time_limit_s".to_string()),
-                        any::<String>(),
+                        11 => prop::sample::select(&BODY_KEYS[..]).prop_map(String::from),
+                        1 => any::<String>(),
                     ],
                     inner,
                     0..5
@@ -996,8 +954,7 @@ async fn a_full_planning_cap_answers_503_at_once() {
     assert_eq!(get(&app, "/api/v1/stations/S1").await.status, 200);
     // The slot is freed when the held request goes.
     drop(held);
-    let a = post(&app, "/api/v1/plan/compare", r#"{"cutoff_m": 500}"#).await;
-    assert_eq!(a.status, 200, "{}", a.body);
+    post_json(&app, "/api/v1/plan/compare", r#"{"cutoff_m": 500}"#).await;
     // The refusals are counted like any answer.
     let m = get(&app, "/metrics").await;
     assert!(
@@ -1021,6 +978,5 @@ async fn a_slow_request_times_out_with_504() {
     let p = a.problem(504, "3 s");
     assert_eq!(p["title"], "Request timed out");
     // A timed-out planning request gives its slot back.
-    let a = post(&app, "/api/v1/plan/compare", r#"{"cutoff_m": 500}"#).await;
-    assert_eq!(a.status, 200, "{}", a.body);
+    post_json(&app, "/api/v1/plan/compare", r#"{"cutoff_m": 500}"#).await;
 }
