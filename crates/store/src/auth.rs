@@ -26,6 +26,14 @@ pub enum Role {
     Operator(String),
 }
 
+/// A role name that is not `admin`, `planner` or `operator:<station id>`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown role {0:?} (expected admin, planner or operator:<station id>)")]
+pub struct UnknownRole(pub String);
+
+/// The prefix of an operator's role, before the station id.
+const OPERATOR: &str = "operator:";
+
 impl Role {
     /// Whether this role may edit stations and scenarios.
     pub fn can_plan(&self) -> bool {
@@ -46,27 +54,26 @@ impl fmt::Display for Role {
         match self {
             Role::Admin => f.write_str("admin"),
             Role::Planner => f.write_str("planner"),
-            Role::Operator(s) => write!(f, "operator:{s}"),
+            Role::Operator(s) => write!(f, "{OPERATOR}{s}"),
         }
     }
 }
 
-/// A role name that is not `admin`, `planner` or `operator:<station id>`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown role {0:?} (expected admin, planner or operator:<station id>)")]
-pub struct UnknownRole(pub String);
-
 impl FromStr for Role {
     type Err = UnknownRole;
+    /// The inverse of `Display` (which spells every name once), blanks around the
+    /// name and the station id ignored.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim() {
-            "admin" => Ok(Role::Admin),
-            "planner" => Ok(Role::Planner),
-            other => match other.strip_prefix("operator:") {
-                Some(id) if !id.trim().is_empty() => Ok(Role::Operator(id.trim().to_string())),
-                _ => Err(UnknownRole(s.to_string())),
-            },
-        }
+        let name = s.trim();
+        let role = match name.strip_prefix(OPERATOR) {
+            Some(id) => {
+                Some(Role::Operator(id.trim().to_string())).filter(|_| !id.trim().is_empty())
+            }
+            None => [Role::Admin, Role::Planner]
+                .into_iter()
+                .find(|r| r.to_string() == name),
+        };
+        role.ok_or_else(|| UnknownRole(s.to_string()))
     }
 }
 
@@ -157,9 +164,9 @@ impl Store {
 
     /// Every token (without secrets).
     pub fn tokens(&self) -> Result<Vec<TokenInfo>> {
-        let mut st = self.conn.prepare(&format!("{TOKEN_SELECT} ORDER BY id"))?;
-        let rows = st.query_map([], token_row)?;
-        rows.map(|r| r?).collect()
+        crate::read_all(&self.conn, &format!("{TOKEN_SELECT} ORDER BY id"), |r| {
+            token_row(r)?
+        })
     }
 }
 

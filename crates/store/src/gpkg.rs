@@ -50,7 +50,9 @@ fn put_polygon_body(out: &mut Vec<u8>, p: &Polygon<f64>) {
     }
 }
 
-fn envelope_of<'a>(coords: impl Iterator<Item = &'a Coord<f64>>) -> Option<[f64; 4]> {
+/// The envelope of `coords` in the header's order (min x, max x, min y, max y);
+/// `None` when there are none.
+pub(crate) fn envelope_of(coords: impl IntoIterator<Item = Coord<f64>>) -> Option<[f64; 4]> {
     let mut e = [
         f64::INFINITY,
         f64::NEG_INFINITY,
@@ -81,7 +83,7 @@ pub fn point_blob(p: Point<f64>) -> Vec<u8> {
 /// Encode a polygon, with its envelope in the header.
 pub fn polygon_blob(p: &Polygon<f64>) -> Vec<u8> {
     let mut out = Vec::new();
-    header(&mut out, envelope_of(p.exterior().0.iter()));
+    header(&mut out, envelope_of(p.exterior().0.iter().copied()));
     out.push(1);
     put_u32(&mut out, WKB_POLYGON);
     put_polygon_body(&mut out, p);
@@ -93,7 +95,7 @@ pub fn multipolygon_blob(mp: &MultiPolygon<f64>) -> Vec<u8> {
     let mut out = Vec::new();
     header(
         &mut out,
-        envelope_of(mp.0.iter().flat_map(|p| p.exterior().0.iter())),
+        envelope_of(mp.0.iter().flat_map(|p| p.exterior().0.iter().copied())),
     );
     out.push(1);
     put_u32(&mut out, WKB_MULTIPOLYGON);
@@ -126,21 +128,20 @@ impl Reader<'_> {
     fn u8(&mut self) -> Result<u8, BlobError> {
         Ok(self.take::<1>()?[0])
     }
+    /// The next `N` bytes as a number of the blob's byte order.
+    fn number<const N: usize, T>(
+        &mut self,
+        from_le: fn([u8; N]) -> T,
+        from_be: fn([u8; N]) -> T,
+    ) -> Result<T, BlobError> {
+        let b = self.take::<N>()?;
+        Ok(if self.le { from_le(b) } else { from_be(b) })
+    }
     fn u32(&mut self) -> Result<u32, BlobError> {
-        let b = self.take::<4>()?;
-        Ok(if self.le {
-            u32::from_le_bytes(b)
-        } else {
-            u32::from_be_bytes(b)
-        })
+        self.number(u32::from_le_bytes, u32::from_be_bytes)
     }
     fn f64(&mut self) -> Result<f64, BlobError> {
-        let b = self.take::<8>()?;
-        Ok(if self.le {
-            f64::from_le_bytes(b)
-        } else {
-            f64::from_be_bytes(b)
-        })
+        self.number(f64::from_le_bytes, f64::from_be_bytes)
     }
     fn count(&mut self) -> Result<usize, BlobError> {
         let n = self.u32()? as usize;
@@ -191,6 +192,17 @@ pub enum Geom {
     Polygon(Polygon<f64>),
     /// A multipolygon.
     MultiPolygon(MultiPolygon<f64>),
+}
+
+impl Geom {
+    /// The vertices its envelope is made of: the point, or every exterior ring's.
+    pub(crate) fn exterior_coords(&self) -> Vec<Coord<f64>> {
+        match self {
+            Geom::Point(p) => vec![p.0],
+            Geom::Polygon(p) => p.exterior().0.clone(),
+            Geom::MultiPolygon(m) => m.0.iter().flat_map(|p| p.exterior().0.clone()).collect(),
+        }
+    }
 }
 
 /// Decode a GeoPackage geometry blob.

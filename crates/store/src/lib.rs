@@ -389,69 +389,21 @@ impl Store {
     /// Read every layer into a dataset (R-trees built).
     pub fn load(&self) -> Result<Dataset> {
         let stations = self.stations()?;
-        let mut hotspots = Vec::new();
-        let mut st = self.conn.prepare(
+        let hotspots = read_all(
+            &self.conn,
             "SELECT id, geom, workers, worker_type, grid_unit FROM hotspots ORDER BY fid",
+            hotspot_row,
         )?;
-        let mut rows = st.query([])?;
-        while let Some(r) = rows.next()? {
-            let id: String = r.get(0)?;
-            let location = point_of("hotspots", &id, &r.get::<_, Vec<u8>>(1)?)?;
-            let wt: String = r.get(3)?;
-            hotspots.push(Hotspot {
-                worker_type: wt
-                    .parse::<WorkerType>()
-                    .map_err(|e| corrupt("hotspots", &id, e))?,
-                location,
-                workers: r.get(2)?,
-                grid_unit: r.get(4)?,
-                id,
-            });
-        }
-        let mut cells = Vec::new();
-        let mut st = self
-            .conn
-            .prepare("SELECT id, geom, grid_unit, unit_name, demand FROM cells ORDER BY fid")?;
-        let mut rows = st.query([])?;
-        while let Some(r) = rows.next()? {
-            let id: String = r.get(0)?;
-            let polygon = match gpkg::decode(&r.get::<_, Vec<u8>>(1)?)
-                .map_err(|e| corrupt("cells", &id, e))?
-            {
-                gpkg::Geom::Polygon(p) => p,
-                other => {
-                    return Err(corrupt(
-                        "cells",
-                        &id,
-                        format!("expected a polygon, found {other:?}"),
-                    ))
-                }
-            };
-            let centroid = yizhan_core::io::polygon_centroid(&polygon)
-                .ok_or_else(|| corrupt("cells", &id, "degenerate polygon"))?;
-            cells.push(GridCell {
-                polygon,
-                centroid,
-                grid_unit: r.get(2)?,
-                unit_name: r.get(3)?,
-                demand: r.get(4)?,
-                id,
-            });
-        }
-        let mut candidates = Vec::new();
-        let mut st = self
-            .conn
-            .prepare("SELECT id, geom, name, capacity FROM candidates ORDER BY fid")?;
-        let mut rows = st.query([])?;
-        while let Some(r) = rows.next()? {
-            let id: String = r.get(0)?;
-            candidates.push(Candidate {
-                location: point_of("candidates", &id, &r.get::<_, Vec<u8>>(1)?)?,
-                name: r.get(2)?,
-                capacity: r.get(3)?,
-                id,
-            });
-        }
+        let cells = read_all(
+            &self.conn,
+            "SELECT id, geom, grid_unit, unit_name, demand FROM cells ORDER BY fid",
+            cell_row,
+        )?;
+        let candidates = read_all(
+            &self.conn,
+            "SELECT id, geom, name, capacity FROM candidates ORDER BY fid",
+            candidate_row,
+        )?;
         let boundary = self
             .conn
             .query_row(
@@ -488,11 +440,9 @@ impl Store {
 
     /// Every current station, in insertion order.
     pub fn stations(&self) -> Result<Vec<Station>> {
-        let mut st = self
-            .conn
-            .prepare(&format!("{STATION_SELECT} ORDER BY fid"))?;
-        let rows = st.query_map([], station_row)?;
-        rows.map(|r| r?).collect()
+        read_all(&self.conn, &format!("{STATION_SELECT} ORDER BY fid"), |r| {
+            station_row(r)?
+        })
     }
 
     /// One station.
@@ -502,44 +452,49 @@ impl Store {
 
     /// Add a new station. Fails if the id exists.
     pub fn create_station(&mut self, actor: &str, s: &Station) -> Result<Station> {
-        validate_station(s)?;
-        let tx = self.conn.transaction()?;
-        if get_station(&tx, &s.id).is_ok() {
-            return Err(StoreError::DuplicateStation(s.id.clone()));
-        }
-        insert_station(&tx, s)?;
-        record(
-            &tx,
-            actor,
-            "create",
-            "station",
-            &s.id,
-            None,
-            Some(station_json(s)),
-        )?;
-        update_extents(&tx, &["stations"])?;
-        tx.commit()?;
-        Ok(s.clone())
+        self.write_station(actor, s, StationWrite::Create)
     }
 
     /// Replace a station's attributes and position. Fails if the id is unknown.
     pub fn update_station(&mut self, actor: &str, s: &Station) -> Result<Station> {
+        self.write_station(actor, s, StationWrite::Update)
+    }
+
+    /// Validate `s`, then create or update it together with its history record and
+    /// the layer's extent, in one transaction.
+    fn write_station(&mut self, actor: &str, s: &Station, how: StationWrite) -> Result<Station> {
         validate_station(s)?;
         let tx = self.conn.transaction()?;
-        let before = get_station(&tx, &s.id)?;
-        tx.execute(
-            "UPDATE stations SET geom = ?2, name = ?3, name_zh = ?4, kind = ?5, amenities = ?6, capacity = ?7,
-             opening_hours = ?8, grid_unit = ?9, operator = ?10, address = ?11, occupied = ?12,
-             occupancy_reported_at = ?13 WHERE id = ?1",
-            station_params(s),
-        )?;
+        let before = match how {
+            StationWrite::Create => {
+                if get_station(&tx, &s.id).is_ok() {
+                    return Err(StoreError::DuplicateStation(s.id.clone()));
+                }
+                insert_station(&tx, s)?;
+                None
+            }
+            StationWrite::Update => {
+                let before = get_station(&tx, &s.id)?;
+                tx.execute(
+                    "UPDATE stations SET geom = ?2, name = ?3, name_zh = ?4, kind = ?5, amenities = ?6, capacity = ?7,
+                     opening_hours = ?8, grid_unit = ?9, operator = ?10, address = ?11, occupied = ?12,
+                     occupancy_reported_at = ?13 WHERE id = ?1",
+                    station_params(s),
+                )?;
+                Some(station_json(&before))
+            }
+        };
+        let action = match how {
+            StationWrite::Create => "create",
+            StationWrite::Update => "update",
+        };
         record(
             &tx,
             actor,
-            "update",
+            action,
             "station",
             &s.id,
-            Some(station_json(&before)),
+            before,
             Some(station_json(s)),
         )?;
         update_extents(&tx, &["stations"])?;
@@ -647,11 +602,11 @@ impl Store {
 
     /// Every saved scenario, newest first.
     pub fn scenarios(&self) -> Result<Vec<Scenario>> {
-        let mut st = self.conn.prepare(
+        read_all(
+            &self.conn,
             "SELECT id, name, created_at, created_by, candidates, comparison FROM scenarios ORDER BY id DESC",
-        )?;
-        let rows = st.query_map([], scenario_row)?;
-        rows.map(|r| r?).collect()
+            |r| scenario_row(r)?,
+        )
     }
 
     /// One scenario.
@@ -716,6 +671,31 @@ impl Store {
     pub fn connection(&self) -> &Connection {
         &self.conn
     }
+}
+
+/// Every row of the query `sql` (it takes no parameters), each read by `read`; the
+/// first error, SQLite's or `read`'s, ends the reading.
+fn read_all<T>(
+    conn: &Connection,
+    sql: &str,
+    mut read: impl FnMut(&rusqlite::Row<'_>) -> Result<T>,
+) -> Result<Vec<T>> {
+    let mut st = conn.prepare(sql)?;
+    let mut rows = st.query([])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(read(r)?);
+    }
+    Ok(out)
+}
+
+/// Which write of a whole station.
+#[derive(Debug, Clone, Copy)]
+enum StationWrite {
+    /// A new id.
+    Create,
+    /// An existing id.
+    Update,
 }
 
 const STATION_SELECT: &str = "SELECT id, geom, name, name_zh, kind, amenities, capacity, opening_hours, grid_unit, operator, address, occupied, occupancy_reported_at FROM stations";
@@ -785,6 +765,56 @@ fn station_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Station>> {
             id: id.clone(),
         })
     })())
+}
+
+fn hotspot_row(r: &rusqlite::Row<'_>) -> Result<Hotspot> {
+    let id: String = r.get(0)?;
+    let location = point_of("hotspots", &id, &r.get::<_, Vec<u8>>(1)?)?;
+    let wt: String = r.get(3)?;
+    Ok(Hotspot {
+        location,
+        worker_type: wt
+            .parse::<WorkerType>()
+            .map_err(|e| corrupt("hotspots", &id, e))?,
+        workers: r.get(2)?,
+        grid_unit: r.get(4)?,
+        id,
+    })
+}
+
+fn cell_row(r: &rusqlite::Row<'_>) -> Result<GridCell> {
+    let id: String = r.get(0)?;
+    let polygon =
+        match gpkg::decode(&r.get::<_, Vec<u8>>(1)?).map_err(|e| corrupt("cells", &id, e))? {
+            gpkg::Geom::Polygon(p) => p,
+            other => {
+                return Err(corrupt(
+                    "cells",
+                    &id,
+                    format!("expected a polygon, found {other:?}"),
+                ))
+            }
+        };
+    let centroid = yizhan_core::io::polygon_centroid(&polygon)
+        .ok_or_else(|| corrupt("cells", &id, "degenerate polygon"))?;
+    Ok(GridCell {
+        polygon,
+        centroid,
+        grid_unit: r.get(2)?,
+        unit_name: r.get(3)?,
+        demand: r.get(4)?,
+        id,
+    })
+}
+
+fn candidate_row(r: &rusqlite::Row<'_>) -> Result<Candidate> {
+    let id: String = r.get(0)?;
+    Ok(Candidate {
+        location: point_of("candidates", &id, &r.get::<_, Vec<u8>>(1)?)?,
+        name: r.get(2)?,
+        capacity: r.get(3)?,
+        id,
+    })
 }
 
 fn get_station(conn: &Connection, id: &str) -> Result<Station> {
@@ -889,35 +919,24 @@ fn record(
 fn update_extents(tx: &Transaction<'_>, tables: &[&str]) -> Result<()> {
     for table in tables {
         let mut st = tx.prepare(&format!("SELECT geom FROM {table}"))?;
-        let mut rows = st.query([])?;
-        let mut e = [
-            f64::INFINITY,
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-            f64::NEG_INFINITY,
-        ];
-        let mut any = false;
-        let mut grow = |x: f64, y: f64| {
-            any = true;
-            e[0] = e[0].min(x);
-            e[1] = e[1].min(y);
-            e[2] = e[2].max(x);
-            e[3] = e[3].max(y);
-        };
-        while let Some(r) = rows.next()? {
-            let blob: Vec<u8> = r.get(0)?;
-            match gpkg::decode(&blob) {
-                Ok(gpkg::Geom::Point(p)) => grow(p.x(), p.y()),
-                Ok(gpkg::Geom::Polygon(p)) => p.exterior().0.iter().for_each(|c| grow(c.x, c.y)),
-                Ok(gpkg::Geom::MultiPolygon(m)) => {
-                    m.0.iter()
-                        .flat_map(|p| p.exterior().0.iter())
-                        .for_each(|c| grow(c.x, c.y))
-                }
-                Err(_) => {}
-            }
+        let mut failed = None;
+        // Every outer vertex of every geometry that decodes (one that does not is
+        // skipped), read row by row until SQLite fails.
+        let coords = st
+            .query_map([], |r| r.get::<_, Vec<u8>>(0))?
+            .map_while(|blob| blob.map_err(|e| failed = Some(e)).ok())
+            .filter_map(|blob| gpkg::decode(&blob).ok())
+            .flat_map(|g| g.exterior_coords());
+        let envelope = gpkg::envelope_of(coords);
+        if let Some(e) = failed {
+            return Err(e.into());
         }
-        let ext: [Option<f64>; 4] = if any { e.map(Some) } else { [None; 4] };
+        // The header's order is (min x, max x, min y, max y); gpkg_contents' is
+        // (min x, min y, max x, max y).
+        let ext = match envelope {
+            Some([min_x, max_x, min_y, max_y]) => [min_x, min_y, max_x, max_y].map(Some),
+            None => [None; 4],
+        };
         tx.execute(
             "UPDATE gpkg_contents SET min_x = ?2, min_y = ?3, max_x = ?4, max_y = ?5,
              last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE table_name = ?1",

@@ -222,6 +222,19 @@ fn tokens_hash_verify_revoke() {
     );
     assert!("operator:".parse::<Role>().is_err());
     assert!("root".parse::<Role>().is_err());
+    for (text, want) in [
+        (" admin ", Some(Role::Admin)),
+        ("planner", Some(Role::Planner)),
+        (" operator: S1 ", Some(Role::Operator("S1".into()))),
+        ("operator:  ", None),
+        ("Admin", None),
+        ("", None),
+    ] {
+        assert_eq!(text.parse::<Role>().ok(), want, "{text:?}");
+    }
+    for r in [Role::Admin, Role::Planner, Role::Operator("AH-01".into())] {
+        assert_eq!(r.to_string().parse::<Role>().unwrap(), r, "{r}");
+    }
     assert!(Role::Operator("A".into()).can_report("A"));
     assert!(!Role::Operator("A".into()).can_report("B"));
     assert!(!Role::Operator("A".into()).can_plan());
@@ -251,4 +264,55 @@ fn newer_schema_is_refused_and_foreign_files_too() {
         c.execute("CREATE TABLE t (x)", []).unwrap();
     }
     assert!(matches!(Store::open(&other), Err(StoreError::NotAStore(_))));
+}
+
+/// `gpkg_contents`' extent of `table`: (min x, min y, max x, max y).
+fn extent(store: &Store, table: &str) -> [Option<f64>; 4] {
+    store
+        .connection()
+        .query_row(
+            "SELECT min_x, min_y, max_x, max_y FROM gpkg_contents WHERE table_name = ?1",
+            [table],
+            |r| Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?]),
+        )
+        .unwrap()
+}
+
+#[test]
+fn extents_follow_the_features() {
+    let mut store = Store::open_in_memory().unwrap();
+    store.import(&dataset(), &mut |_, _| {}).unwrap();
+    let some = |e: [f64; 4]| e.map(Some);
+    assert_eq!(
+        extent(&store, "stations"),
+        some([118.47, 24.72, 118.48, 24.73])
+    );
+    assert_eq!(
+        extent(&store, "cells"),
+        some([118.46, 24.71, 118.47, 24.72])
+    );
+    assert_eq!(
+        extent(&store, "hotspots"),
+        some([118.465, 24.715, 118.465, 24.715])
+    );
+    assert_eq!(
+        extent(&store, "boundary"),
+        some([118.46, 24.71, 118.47, 24.72])
+    );
+    assert_eq!(extent(&store, "candidates"), [None; 4]);
+    // A write moves the extent of its layer.
+    store
+        .create_station("t", &station("C", 118.50, 24.70))
+        .unwrap();
+    assert_eq!(
+        extent(&store, "stations"),
+        some([118.47, 24.70, 118.50, 24.73])
+    );
+    let mut b = station("B", 118.475, 24.725);
+    b.name = "moved".into();
+    store.update_station("t", &b).unwrap();
+    assert_eq!(
+        extent(&store, "stations"),
+        some([118.47, 24.70, 118.50, 24.725])
+    );
 }
