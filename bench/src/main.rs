@@ -61,6 +61,21 @@ fn rate(per_call: usize, budget: Duration, mut f: impl FnMut()) -> (f64, f64) {
     best
 }
 
+/// [`rate`] of `query` run on every point of `queries` (one operation each); the
+/// hit counts go into `sink`, so that no query is optimised away.
+fn query_rate(
+    queries: &[LonLat],
+    budget: Duration,
+    sink: &mut usize,
+    mut query: impl FnMut(LonLat) -> usize,
+) -> (f64, f64) {
+    rate(queries.len(), budget, || {
+        for q in queries {
+            *sink += query(*q);
+        }
+    })
+}
+
 /// Print a rate figure: the wall-clock rate, and the rate per CPU-second in the note.
 fn rate_figure(name: &str, (wall, cpu): (f64, f64), note: &str) {
     figure(
@@ -246,20 +261,16 @@ fn core(country: &Path, city: &Path, export: &Path, quick: bool) -> Result<()> {
         }),
     )?;
     let mut sink = 0usize;
-    let knn5 = rate(queries.len(), budget, || {
-        for q in &queries {
-            sink += idx.nearest(*q, 5, None, |_| true).len();
-        }
+    let knn5 = query_rate(&queries, budget, &mut sink, |q| {
+        idx.nearest(q, 5, None, |_| true).len()
     });
     rate_figure(
         "knn5",
         knn5,
         &format!("exact k=5 nearest, 1 thread, {n_st} stations"),
     );
-    let knn1 = rate(queries.len(), budget, || {
-        for q in &queries {
-            sink += idx.nearest(*q, 1, None, |_| true).len();
-        }
+    let knn1 = query_rate(&queries, budget, &mut sink, |q| {
+        idx.nearest(q, 1, None, |_| true).len()
     });
     rate_figure("knn1", knn1, "exact nearest (k=1), 1 thread");
     let filter = StationFilter {
@@ -267,10 +278,8 @@ fn core(country: &Path, city: &Path, export: &Path, quick: bool) -> Result<()> {
         open_at: chrono::NaiveDate::from_ymd_opt(2026, 7, 1).and_then(|d| d.and_hms_opt(12, 30, 0)),
         ..Default::default()
     };
-    let knn5f = rate(queries.len(), budget, || {
-        for q in &queries {
-            sink += idx.nearest(*q, 5, None, |s| filter.accepts(s)).len();
-        }
+    let knn5f = query_rate(&queries, budget, &mut sink, |q| {
+        idx.nearest(q, 5, None, |s| filter.accepts(s)).len()
     });
     let share = stations.iter().filter(|s| filter.accepts(s)).count() as f64 / n_st as f64;
     rate_figure(
@@ -285,10 +294,8 @@ fn core(country: &Path, city: &Path, export: &Path, quick: bool) -> Result<()> {
     for q in &queries {
         found += idx.within_radius_unsorted(*q, 1000.0, |_| true).len();
     }
-    let rad = rate(queries.len(), budget, || {
-        for q in &queries {
-            sink += idx.within_radius_unsorted(*q, 1000.0, |_| true).len();
-        }
+    let rad = query_rate(&queries, budget, &mut sink, |q| {
+        idx.within_radius_unsorted(q, 1000.0, |_| true).len()
     });
     rate_figure(
         "radius_1km",
@@ -298,10 +305,8 @@ fn core(country: &Path, city: &Path, export: &Path, quick: bool) -> Result<()> {
             found as f64 / queries.len() as f64
         ),
     );
-    let rad_sorted = rate(queries.len(), budget, || {
-        for q in &queries {
-            sink += idx.within_radius(*q, 1000.0, |_| true).len();
-        }
+    let rad_sorted = query_rate(&queries, budget, &mut sink, |q| {
+        idx.within_radius(q, 1000.0, |_| true).len()
     });
     rate_figure(
         "radius_1km_sorted",
@@ -605,24 +610,18 @@ fn knn_only(n: usize, quick: bool) {
         return;
     }
     let mut sink = 0;
-    let r = rate(
-        qs.len(),
+    let r = query_rate(
+        &qs,
         Duration::from_secs(if quick { 1 } else { 5 }),
-        || {
-            for q in &qs {
-                sink += idx.nearest(*q, 5, None, |_| true).len();
-            }
-        },
+        &mut sink,
+        |q| idx.nearest(q, 5, None, |_| true).len(),
     );
     rate_figure("knn5_synthetic", r, "clustered synthetic stations");
-    let r = rate(
-        qs.len(),
+    let r = query_rate(
+        &qs,
         Duration::from_secs(if quick { 1 } else { 5 }),
-        || {
-            for q in &qs {
-                sink += idx.nearest(*q, 1, Some(500.0), |_| true).len();
-            }
-        },
+        &mut sink,
+        |q| idx.nearest(q, 1, Some(500.0), |_| true).len(),
     );
     rate_figure(
         "knn1_500m_synthetic",
