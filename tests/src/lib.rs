@@ -71,6 +71,60 @@ pub fn yizhan_ok(args: &[&str]) -> String {
     String::from_utf8(out.stdout).expect("UTF-8 output")
 }
 
+/// Run `yizhan ARGS`, assert that it succeeds, and parse its standard output as JSON.
+pub fn yizhan_json(args: &[&str]) -> serde_json::Value {
+    let text = yizhan_ok(args);
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("yizhan {args:?}: not JSON ({e}): {text}"))
+}
+
+/// The id of a GeoJSON feature: its `id` member, else its `id` property.
+pub fn feature_id(f: &serde_json::Value) -> String {
+    let id = f["id"].as_str().or_else(|| f["properties"]["id"].as_str());
+    id.unwrap_or_else(|| panic!("feature without an id: {f}"))
+        .to_string()
+}
+
+/// The features of the GeoJSON FeatureCollection file `path`.
+pub fn features_of(path: &Path) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut fc: serde_json::Value = serde_json::from_str(&text).expect("GeoJSON");
+    match fc["features"].take() {
+        serde_json::Value::Array(features) => features,
+        other => panic!("{}: features is {other}", path.display()),
+    }
+}
+
+/// The string `key` of every element of the JSON array `v`.
+pub fn strings_of(v: &serde_json::Value, key: &str) -> Vec<String> {
+    let items = v.as_array().unwrap_or_else(|| panic!("not an array: {v}"));
+    let get = |o: &serde_json::Value| o[key].as_str().map(str::to_string);
+    items.iter().map(|o| get(o).expect("a string")).collect()
+}
+
+/// Run `cmd`, assert that it succeeds, and return its standard output.
+pub fn stdout_of(cmd: &mut Command) -> String {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd:?} does not run: {e}"));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{cmd:?} failed: {err}{text}");
+    text
+}
+
+/// Run `ogrinfo ARGS`, assert that it succeeds, and return the feature count it
+/// reports (`Feature Count: N`) with its whole listing.
+pub fn ogrinfo_count(args: &[&str]) -> (usize, String) {
+    let text = stdout_of(Command::new("ogrinfo").args(args));
+    let n = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Feature Count:"))
+        .and_then(|n| n.trim().parse().ok());
+    let n = n.unwrap_or_else(|| panic!("no feature count from ogrinfo {args:?}:\n{text}"));
+    (n, text)
+}
+
 /// Whether tests run in CI (`CI=true`), where missing tools are failures.
 pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
@@ -133,6 +187,20 @@ pub struct Server {
     pub base: String,
     /// The first line the server printed.
     pub banner: String,
+}
+
+/// One request to the server: `METHOD path`, with an optional bearer token and
+/// an optional JSON body.
+#[derive(Debug, Clone, Copy)]
+pub struct Call<'a> {
+    /// `GET`, `PUT`, …
+    pub method: &'a str,
+    /// Path below the server's base URL.
+    pub path: &'a str,
+    /// Bearer token, if any.
+    pub token: Option<&'a str>,
+    /// JSON body, if any.
+    pub body: Option<&'a str>,
 }
 
 /// An HTTP answer.
@@ -257,15 +325,15 @@ impl Server {
         )
     }
 
-    /// Send a request with an optional bearer token and JSON body. `Err` when no
-    /// HTTP answer arrived (connection refused or reset, e.g. the server died).
-    pub fn try_send(
-        &self,
-        method: &str,
-        path: &str,
-        token: Option<&str>,
-        body: Option<&str>,
-    ) -> Result<Answer, String> {
+    /// Send one request. `Err` when no HTTP answer arrived (connection refused or
+    /// reset, e.g. the server died).
+    pub fn try_send(&self, call: Call<'_>) -> Result<Answer, String> {
+        let Call {
+            method,
+            path,
+            token,
+            body,
+        } = call;
         let req = ureq::http::Request::builder()
             .method(method)
             .uri(format!("{}{path}", self.base));
@@ -295,7 +363,13 @@ impl Server {
         token: Option<&str>,
         body: Option<&str>,
     ) -> Answer {
-        self.try_send(method, path, token, body)
+        let call = Call {
+            method,
+            path,
+            token,
+            body,
+        };
+        self.try_send(call)
             .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
     }
 

@@ -4,7 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use yizhan_tests::{run_yizhan as run, yizhan_ok as ok_stdout};
+use yizhan_tests::{
+    feature_id, features_of, run_yizhan as run, strings_of, yizhan_json, yizhan_ok as ok_stdout,
+};
 
 /// Mean Earth radius, metres (the documented constant; the oracle is written apart
 /// from the core on purpose).
@@ -23,20 +25,13 @@ fn hav(a: (f64, f64), b: (f64, f64)) -> f64 {
 
 /// (id, lon, lat) of every station in a stations file, read with plain serde_json.
 fn stations_of(path: &Path) -> Vec<(String, f64, f64)> {
-    let v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    v["features"]
-        .as_array()
-        .unwrap()
+    let position = |f: &Value| {
+        let c = &f["geometry"]["coordinates"];
+        (c[0].as_f64().unwrap(), c[1].as_f64().unwrap())
+    };
+    features_of(path)
         .iter()
-        .map(|f| {
-            let id = f["id"]
-                .as_str()
-                .or_else(|| f["properties"]["id"].as_str())
-                .unwrap()
-                .to_string();
-            let c = &f["geometry"]["coordinates"];
-            (id, c[0].as_f64().unwrap(), c[1].as_f64().unwrap())
-        })
+        .map(|f| (feature_id(f), position(f).0, position(f).1))
         .collect()
 }
 
@@ -191,7 +186,14 @@ fn filters_are_applied() {
 fn within_radius_and_bbox_match_brute_force() {
     let stations = stations_of(&repo().join("data/anhai/stations.geojson"));
     let (lon, lat, r) = (118.4716, 24.7196, 2500.0);
-    let json: Value = serde_json::from_str(&ok_stdout(&[
+    // The ids of the stations at (lon, lat) that `keep` keeps, in id order.
+    let wanted = |keep: &dyn Fn(f64, f64) -> bool| {
+        let kept = stations.iter().filter(|(_, a, b)| keep(*a, *b));
+        let mut ids: Vec<String> = kept.map(|s| s.0.clone()).collect();
+        ids.sort();
+        ids
+    };
+    let json = yizhan_json(&[
         "--format",
         "json",
         "within",
@@ -201,44 +203,21 @@ fn within_radius_and_bbox_match_brute_force() {
         "118.4716",
         "--radius-m",
         "2500",
-    ]))
-    .unwrap();
-    let mut got: Vec<String> = json
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["id"].as_str().unwrap().to_string())
-        .collect();
-    let mut want: Vec<String> = stations
-        .iter()
-        .filter(|(_, a, b)| hav((lon, lat), (*a, *b)) <= r)
-        .map(|s| s.0.clone())
-        .collect();
+    ]);
+    let mut got = strings_of(&json, "id");
     got.sort();
-    want.sort();
-    assert_eq!(got, want);
+    assert_eq!(got, wanted(&|a, b| hav((lon, lat), (a, b)) <= r));
 
-    let json: Value = serde_json::from_str(&ok_stdout(&[
+    // A box answers in id order.
+    let json = yizhan_json(&[
         "--format",
         "json",
         "within",
         "--bbox",
         "118.45,24.70,118.49,24.74",
-    ]))
-    .unwrap();
-    let got: Vec<String> = json
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["id"].as_str().unwrap().to_string())
-        .collect();
-    let mut want: Vec<String> = stations
-        .iter()
-        .filter(|(_, a, b)| (118.45..=118.49).contains(a) && (24.70..=24.74).contains(b))
-        .map(|s| s.0.clone())
-        .collect();
-    want.sort();
-    assert_eq!(got, want);
+    ]);
+    let in_box = |a: f64, b: f64| (118.45..=118.49).contains(&a) && (24.70..=24.74).contains(&b);
+    assert_eq!(strings_of(&json, "id"), wanted(&in_box));
 }
 
 #[test]
@@ -268,14 +247,7 @@ fn gcj02_input_is_converted_before_the_query() {
         "-k",
         "3",
     ]);
-    let ids = |t: &str| -> Vec<String> {
-        let v: Value = serde_json::from_str(t).unwrap();
-        v.as_array()
-            .unwrap()
-            .iter()
-            .map(|h| h["id"].as_str().unwrap().to_string())
-            .collect()
-    };
+    let ids = |t: &str| strings_of(&serde_json::from_str(t).unwrap(), "id");
     assert_eq!(ids(&wgs), ids(&gcj));
 }
 
@@ -330,72 +302,34 @@ fn bad_input_gives_one_clear_line_and_nonzero_exit() {
     std::fs::write(&broken, "{\"type\": \"FeatureCollection\", \"features\": [").unwrap();
     let d = dir.path().to_str().unwrap();
 
-    expect_error(
-        &["nearest", "--lat", "123", "--lon", "118.47"],
-        "latitude 123",
-    );
-    expect_error(
-        &["nearest", "--lat", "24.7", "--lon", "-200"],
-        "longitude -200",
-    );
-    expect_error(
-        &[
-            "nearest",
-            "--lat",
-            "24.7",
-            "--lon",
-            "118.4",
-            "--amenity",
-            "sauna",
-        ],
-        "unknown amenity \"sauna\"",
-    );
-    expect_error(
-        &["nearest", "--lat", "24.7", "--lon", "118.4", "-k", "1000"],
-        "-k 1000",
-    );
-    expect_error(
-        &[
-            "nearest",
-            "--lat",
-            "24.7",
-            "--lon",
-            "118.4",
-            "--open-at",
-            "noon",
-        ],
-        "--open-at",
-    );
-    expect_error(
-        &[
-            "--data",
+    // Each command line split at its spaces; DIR is the folder of the broken file.
+    for (line, needle) in [
+        ("nearest --lat 123 --lon 118.47", "latitude 123"),
+        ("nearest --lat 24.7 --lon -200", "longitude -200"),
+        (
+            "nearest --lat 24.7 --lon 118.4 --amenity sauna",
+            "unknown amenity \"sauna\"",
+        ),
+        ("nearest --lat 24.7 --lon 118.4 -k 1000", "-k 1000"),
+        ("nearest --lat 24.7 --lon 118.4 --open-at noon", "--open-at"),
+        (
+            "--data /nonexistent/dir nearest --lat 24.7 --lon 118.4",
             "/nonexistent/dir",
-            "nearest",
-            "--lat",
-            "24.7",
-            "--lon",
-            "118.4",
-        ],
-        "/nonexistent/dir",
-    );
-    expect_error(
-        &["--data", d, "nearest", "--lat", "24.7", "--lon", "118.4"],
-        "not valid GeoJSON",
-    );
-    expect_error(&["within", "--bbox", "1,2,3"], "four comma-separated");
-    expect_error(
-        &[
-            "within",
-            "--lat",
-            "24.7",
-            "--lon",
-            "118.4",
-            "--radius-m",
-            "-5",
-        ],
-        "--radius-m",
-    );
-    expect_error(&["nearest", "--lat", "abc", "--lon", "118.4"], "abc");
+        ),
+        (
+            "--data DIR nearest --lat 24.7 --lon 118.4",
+            "not valid GeoJSON",
+        ),
+        ("within --bbox 1,2,3", "four comma-separated"),
+        ("within --lat 24.7 --lon 118.4 --radius-m -5", "--radius-m"),
+        ("nearest --lat abc --lon 118.4", "abc"),
+    ] {
+        let args: Vec<&str> = line
+            .split(' ')
+            .map(|a| if a == "DIR" { d } else { a })
+            .collect();
+        expect_error(&args, needle);
+    }
     for args in [
         &["nearest", "--lat", "123", "--lon", "118.47"][..],
         &["--data", d, "nearest", "--lat", "24.7", "--lon", "118.4"][..],

@@ -5,7 +5,10 @@
 use std::collections::BTreeMap;
 use std::process::Command;
 
-use yizhan_tests::{python_with_owslib, repo_root, require_tool, sample_data, Server};
+use yizhan_tests::{
+    features_of, ogrinfo_count, python_with_owslib, repo_root, require_tool, sample_data,
+    stdout_of, Server,
+};
 
 const COLLECTIONS: [&str; 6] = [
     "stations",
@@ -30,9 +33,19 @@ fn expected_counts(s: &Server) -> BTreeMap<&'static str, usize> {
 
 /// Features in the sample's layer file, read directly.
 fn file_count(layer: &str) -> usize {
-    let text = std::fs::read_to_string(sample_data().join(format!("{layer}.geojson"))).unwrap();
-    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-    v["features"].as_array().unwrap().len()
+    features_of(&sample_data().join(format!("{layer}.geojson"))).len()
+}
+
+/// When GDAL's `tool` is installed (else a loud skip): the sample town served,
+/// its collections' feature counts, and its name as a GDAL OAPIF source.
+fn served_for_gdal(tool: &str) -> Option<(Server, BTreeMap<&'static str, usize>, String)> {
+    if !require_tool(tool, "--version", "apt-get install gdal-bin") {
+        return None;
+    }
+    let s = Server::start(&sample_data(), &[]);
+    let want = expected_counts(&s);
+    let src = format!("OAPIF:{}/ogc", s.base);
+    Some((s, want, src))
 }
 
 #[test]
@@ -76,19 +89,11 @@ fn serve_answers_and_shuts_down_gracefully() {
 
 #[test]
 fn ogrinfo_reports_every_collection_count() {
-    if !require_tool("ogrinfo", "--version", "apt-get install gdal-bin") {
+    let Some((_server, want, src)) = served_for_gdal("ogrinfo") else {
         return;
-    }
-    let s = Server::start(&sample_data(), &[]);
-    let want = expected_counts(&s);
-    let src = format!("OAPIF:{}/ogc", s.base);
+    };
     // Listing the layers.
-    let out = Command::new("ogrinfo")
-        .args(["-ro", "-q", &src])
-        .output()
-        .unwrap();
-    let listing = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{listing}");
+    let listing = stdout_of(Command::new("ogrinfo").args(["-ro", "-q", &src]));
     for c in COLLECTIONS {
         assert!(
             listing.contains(c),
@@ -96,60 +101,27 @@ fn ogrinfo_reports_every_collection_count() {
         );
     }
     for c in COLLECTIONS {
-        let out = Command::new("ogrinfo")
-            .args(["-ro", "-so", &src, c])
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "ogrinfo {c} failed: {text}{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let count: usize = text
-            .lines()
-            .find_map(|l| l.trim().strip_prefix("Feature Count: "))
-            .and_then(|n| n.trim().parse().ok())
-            .unwrap_or_else(|| panic!("no feature count for {c}:\n{text}"));
+        let (count, _) = ogrinfo_count(&["-ro", "-so", &src, c]);
         assert_eq!(count, want[c], "ogrinfo count of {c}");
     }
 }
 
 #[test]
 fn ogr2ogr_copies_collections_to_geopackage() {
-    if !require_tool("ogr2ogr", "--version", "apt-get install gdal-bin") {
+    let Some((_server, want, src)) = served_for_gdal("ogr2ogr") else {
         return;
-    }
-    let s = Server::start(&sample_data(), &[]);
-    let want = expected_counts(&s);
+    };
     let dir = tempfile::tempdir().unwrap();
-    let src = format!("OAPIF:{}/ogc", s.base);
     for c in ["stations", "cells", "gaps"] {
         let gpkg = dir.path().join(format!("{c}.gpkg"));
-        let out = Command::new("ogr2ogr")
-            .args(["-f", "GPKG"])
-            .arg(&gpkg)
-            .arg(&src)
-            .arg(c)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "ogr2ogr {c}: {}",
-            String::from_utf8_lossy(&out.stderr)
+        stdout_of(
+            Command::new("ogr2ogr")
+                .args(["-f", "GPKG"])
+                .arg(&gpkg)
+                .arg(&src)
+                .arg(c),
         );
-        let info = Command::new("ogrinfo")
-            .args(["-ro", "-so"])
-            .arg(&gpkg)
-            .arg(c)
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&info.stdout);
-        let count: usize = text
-            .lines()
-            .find_map(|l| l.trim().strip_prefix("Feature Count: "))
-            .and_then(|n| n.trim().parse().ok())
-            .unwrap_or_else(|| panic!("no feature count in {c}.gpkg:\n{text}"));
+        let (count, _) = ogrinfo_count(&["-ro", "-so", gpkg.to_str().unwrap(), c]);
         assert_eq!(count, want[c], "features of {c} copied to GeoPackage");
     }
 }
@@ -161,17 +133,12 @@ fn owslib_lists_collections_and_pages_through_items() {
     };
     let s = Server::start(&sample_data(), &[]);
     let want = expected_counts(&s);
-    let out = Command::new(py)
-        .arg(repo_root().join("tests/python/owslib_check.py"))
-        .arg(format!("{}/ogc", s.base))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "owslib_check.py: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = stdout_of(
+        Command::new(py)
+            .arg(repo_root().join("tests/python/owslib_check.py"))
+            .arg(format!("{}/ogc", s.base)),
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let ids: Vec<&str> = v["collections"]
         .as_array()
         .unwrap()

@@ -17,7 +17,11 @@ use std::time::Duration;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{json, Value};
-use yizhan_tests::{require_tool, run_yizhan as yizhan, sample_data, yizhan_ok as ok, Server};
+use yizhan_store::HistoryEntry;
+use yizhan_tests::{
+    feature_id, features_of, ogrinfo_count, require_tool, run_yizhan as yizhan, sample_data,
+    stdout_of, yizhan_ok as ok, Call, Server,
+};
 
 fn import(store: &Path) {
     let data = sample_data();
@@ -46,20 +50,11 @@ fn token(store: &Path, role: &str) -> String {
 
 /// Ids and capacities of the sample town's stations.
 fn sample_stations() -> Vec<(String, u64)> {
-    let text = std::fs::read_to_string(sample_data().join("stations.geojson")).unwrap();
-    let fc: Value = serde_json::from_str(&text).unwrap();
-    fc["features"]
-        .as_array()
-        .unwrap()
+    let features = features_of(&sample_data().join("stations.geojson"));
+    let capacity = |f: &Value| f["properties"]["capacity"].as_u64().unwrap();
+    features
         .iter()
-        .map(|f| {
-            let id = f["id"]
-                .as_str()
-                .or_else(|| f["properties"]["id"].as_str())
-                .unwrap()
-                .to_string();
-            (id, f["properties"]["capacity"].as_u64().unwrap())
-        })
+        .map(|f| (feature_id(f), capacity(f)))
         .collect()
 }
 
@@ -79,26 +74,7 @@ fn serve(store: &Path) -> Server {
 
 /// `ogrinfo -ro -al -so STORE stations`: the feature count and the listing.
 fn ogr_stations(store: &Path) -> (usize, String) {
-    let out = Command::new("ogrinfo")
-        .args(["-ro", "-al", "-so"])
-        .arg(store)
-        .arg("stations")
-        .output()
-        .expect("ogrinfo runs");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "ogrinfo failed: {}{text}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let n = text
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("Feature Count:"))
-        .unwrap_or_else(|| panic!("no feature count in:\n{text}"))
-        .trim()
-        .parse()
-        .unwrap();
-    (n, text)
+    ogrinfo_count(&["-ro", "-al", "-so", store.to_str().unwrap(), "stations"])
 }
 
 #[test]
@@ -222,12 +198,7 @@ fn writes_over_http_land_in_a_store_that_gdal_opens() {
                 "{field} missing:\n{text}"
             );
         }
-        let out = Command::new("ogrinfo")
-            .arg("-ro")
-            .arg(&store)
-            .output()
-            .unwrap();
-        let layers = String::from_utf8_lossy(&out.stdout);
+        let layers = stdout_of(Command::new("ogrinfo").arg("-ro").arg(&store));
         for l in ["stations", "hotspots", "cells", "candidates", "boundary"] {
             assert!(layers.contains(l), "{l} missing:\n{layers}");
         }
@@ -247,15 +218,9 @@ fn writes_over_http_land_in_a_store_that_gdal_opens() {
     );
     let p = s.get(&format!("/api/v1/stations/{first}")).json()["properties"].clone();
     assert_eq!(p["occupancy"]["occupied"], 2);
-    let h = s
-        .send("GET", "/api/v1/history", Some(&planner), None)
-        .json();
-    let actions: Vec<&str> = h["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let h = s.send("GET", "/api/v1/history", Some(&planner), None);
+    let h: Vec<HistoryEntry> = serde_json::from_value(h.json()["entries"].take()).unwrap();
+    let actions: Vec<&str> = h.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(
         actions,
         ["import", "occupancy", "create", "create", "retire"]
@@ -281,24 +246,25 @@ fn client(
 ) -> Result<(), String> {
     for i in 0..1_000_000 {
         let w = make(&mut rng, i);
-        let res = match &w {
-            Write::Occupancy { station, occupied } => s.try_send(
+        let (method, path, body) = match &w {
+            Write::Occupancy { station, occupied } => (
                 "PUT",
-                &format!("/api/v1/stations/{station}/occupancy"),
-                Some(token),
-                Some(&format!("{{\"occupied\":{occupied}}}")),
+                format!("/api/v1/stations/{station}/occupancy"),
+                format!("{{\"occupied\":{occupied}}}"),
             ),
             Write::Create { station } => {
                 let lon = 118.44 + rng.random_range(0..600) as f64 / 10_000.0;
                 let lat = 24.69 + rng.random_range(0..600) as f64 / 10_000.0;
-                s.try_send(
-                    "POST",
-                    "/api/v1/stations",
-                    Some(token),
-                    Some(&feature(station, lon, lat)),
-                )
+                let path = "/api/v1/stations".to_string();
+                ("POST", path, feature(station, lon, lat))
             }
         };
+        let res = s.try_send(Call {
+            method,
+            path: &path,
+            token: Some(token),
+            body: Some(&body),
+        });
         match res {
             Ok(a) if (200..300).contains(&a.status) => acked.lock().unwrap().push(w),
             Ok(a) => return Err(format!("{w:?} answered {}: {}", a.status, a.body)),
