@@ -283,23 +283,15 @@ fn extents_follow_the_features() {
     let mut store = Store::open_in_memory().unwrap();
     store.import(&dataset(), &mut |_, _| {}).unwrap();
     let some = |e: [f64; 4]| e.map(Some);
-    assert_eq!(
-        extent(&store, "stations"),
-        some([118.47, 24.72, 118.48, 24.73])
-    );
-    assert_eq!(
-        extent(&store, "cells"),
-        some([118.46, 24.71, 118.47, 24.72])
-    );
-    assert_eq!(
-        extent(&store, "hotspots"),
-        some([118.465, 24.715, 118.465, 24.715])
-    );
-    assert_eq!(
-        extent(&store, "boundary"),
-        some([118.46, 24.71, 118.47, 24.72])
-    );
-    assert_eq!(extent(&store, "candidates"), [None; 4]);
+    for (table, want) in [
+        ("stations", some([118.47, 24.72, 118.48, 24.73])),
+        ("cells", some([118.46, 24.71, 118.47, 24.72])),
+        ("hotspots", some([118.465, 24.715, 118.465, 24.715])),
+        ("boundary", some([118.46, 24.71, 118.47, 24.72])),
+        ("candidates", [None; 4]),
+    ] {
+        assert_eq!(extent(&store, table), want, "{table}");
+    }
     // A write moves the extent of its layer.
     store
         .create_station("t", &station("C", 118.50, 24.70))
