@@ -77,14 +77,15 @@ async fn call(
     if let Some(t) = token {
         b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
     }
-    let body = match body {
+    match body {
         Some(v) => {
             b = b.header(header::CONTENT_TYPE, "application/json");
-            Body::from(v.to_string())
+            let text = v.to_string();
+            let a = send(app, b.body(Body::from(text.clone())).unwrap()).await;
+            a.with_body_shown(&text)
         }
-        None => Body::empty(),
-    };
-    send(app, b.body(body).unwrap()).await
+        None => send(app, b.body(Body::empty()).unwrap()).await,
+    }
 }
 
 /// Requests to the fixture's app with a bearer token (`as_` the token's holder).
