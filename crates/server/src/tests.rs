@@ -383,16 +383,14 @@ async fn service_routes() {
     let m = get(&app, "/metrics").await;
     assert_eq!(m.status, 200);
     assert!(m.content_type.starts_with("text/plain"));
-    assert!(m.body.contains(
-        "yizhan_http_requests_total{route=\"/api/v1/stations/nearest\",method=\"GET\",status=\"2xx\"} 1"
-    ), "{}", m.body);
-    assert!(m.body.contains(
-        "yizhan_http_requests_total{route=\"/api/v1/stations/nearest\",method=\"GET\",status=\"4xx\"} 1"
-    ));
-    assert!(m.body.contains("route=\"/api/v1/stations/{id}\""));
-    assert!(m
-        .body
-        .contains("yizhan_http_request_duration_seconds_bucket{route=\"/healthz\",method=\"GET\",le=\"+Inf\"} 1"));
+    for line in [
+        r#"yizhan_http_requests_total{route="/api/v1/stations/nearest",method="GET",status="2xx"} 1"#,
+        r#"yizhan_http_requests_total{route="/api/v1/stations/nearest",method="GET",status="4xx"} 1"#,
+        r#"route="/api/v1/stations/{id}""#,
+        r#"yizhan_http_request_duration_seconds_bucket{route="/healthz",method="GET",le="+Inf"} 1"#,
+    ] {
+        assert!(m.body.contains(line), "{line} missing from:\n{}", m.body);
+    }
 }
 
 #[tokio::test]
