@@ -22,12 +22,13 @@
 //! `cargo bench -p yizhan-core --bench kdtree`
 #![allow(missing_docs)] // criterion_group! generates undocumented functions
 
+mod common;
+
 use std::hint::black_box;
 use std::num::NonZero;
-use std::path::PathBuf;
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use kiddo::immutable::float::kdtree::ImmutableKdTree;
 use kiddo::SquaredEuclidean;
 use rand::{Rng, SeedableRng};
@@ -40,17 +41,14 @@ use yizhan_core::{Dataset, GeoIndex, LonLat, StationFilter, EARTH_RADIUS_M};
 /// Extra candidates the `kiddo` peer asks for before re-ranking.
 const EXTRA: usize = 8;
 
-/// The city dataset, generated into Cargo's target tmp dir on the first run.
+/// The city dataset (generated on the first run).
 fn city() -> Dataset {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("city-seed2024");
-    let done = dir.join("complete");
-    if !done.exists() {
-        let inputs = TownInputs::bundled().expect("bundled inputs");
-        let spec = BulkSpec::city(&inputs.jinjiang);
-        synth::write_bulk(&spec, synth::SAMPLE_SEED, &dir, &|_, _| {}).expect("city dataset");
-        std::fs::write(&done, b"").expect("marker");
-    }
-    Dataset::load_dir(&dir).expect("city dataset loads")
+    let inputs = TownInputs::bundled().expect("bundled inputs");
+    common::bulk_dataset(
+        "city",
+        &BulkSpec::city(&inputs.jinjiang),
+        synth::SAMPLE_SEED,
+    )
 }
 
 /// `kiddo`'s tree over the same f32 unit vectors, the items, and each item's
@@ -190,13 +188,7 @@ fn knn<T: Located + Sync>(
 fn build<T: Located + Clone>(c: &mut Criterion, name: &str, items: &[T]) {
     let mut g = c.benchmark_group(name);
     g.throughput(Throughput::Elements(items.len() as u64));
-    g.bench_function("yizhan", |b| {
-        b.iter_batched(
-            || items.to_vec(),
-            |v| black_box(GeoIndex::new(v)),
-            BatchSize::LargeInput,
-        )
-    });
+    common::bench_index_build(&mut g, "yizhan", items);
     g.bench_function("kiddo", |b| {
         b.iter(|| black_box(KiddoIndex::new(items).tree))
     });

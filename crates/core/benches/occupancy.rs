@@ -17,30 +17,18 @@
 //! 1 GB of GeoJSON) is kept in Cargo's target tmp dir and reused by later runs.
 #![allow(missing_docs)] // criterion_group! generates undocumented functions
 
+mod common;
+
 use std::hint::black_box;
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use yizhan_core::model::{Boundary, Candidate, GridCell, Hotspot, Occupancy, Station};
-use yizhan_core::synth::{self, BulkSpec};
+use yizhan_core::synth::BulkSpec;
 use yizhan_core::{Dataset, GeoIndex};
 
 /// The seed of the benchmarks' country dataset (as in BENCHMARKS.md).
 const SEED: u64 = 1;
-
-/// The country dataset's folder, generated on the first run.
-fn country_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("country-seed{SEED}"));
-    let done = dir.join("complete");
-    if !done.exists() {
-        let t = Instant::now();
-        synth::write_bulk(&BulkSpec::country(), SEED, &dir, &|_, _| {}).expect("country dataset");
-        std::fs::write(&done, b"").expect("marker");
-        eprintln!("generated {} in {:.1?}", dir.display(), t.elapsed());
-    }
-    dir
-}
 
 /// A version of the dataset as the server held it before issue 13: every layer by value.
 type Copied = (
@@ -68,14 +56,7 @@ fn full_copy(d: &Dataset, id: &str, o: Option<Occupancy>) -> Copied {
 }
 
 fn occupancy(c: &mut Criterion) {
-    let t = Instant::now();
-    let data = Dataset::load_dir(&country_dir()).expect("country dataset loads");
-    eprintln!(
-        "loaded {} stations, {} hotspots in {:.1?}",
-        data.stations.len(),
-        data.hotspots.len(),
-        t.elapsed()
-    );
+    let data = common::bulk_dataset("country", &BulkSpec::country(), SEED);
     assert_eq!(data.stations.len(), 150_000);
     assert_eq!(data.hotspots.len(), 5_000_000);
     let report = |occupied| {
