@@ -1,7 +1,8 @@
 //! Which stations a query wants: kind, amenities, opening hours, free seats.
 //!
 //! Domain logic, not index logic: the index takes any `keep` predicate, and a
-//! [`StationFilter`] is the one for stations (also at [`crate::index::StationFilter`]).
+//! [`StationFilter`] is the one for stations (re-exported as `index::StationFilter`,
+//! where callers have always found it).
 //!
 //! Free seats depend on an occupancy report and its age: [`StationFilter::live`]
 //! reads a dataset's current reports and counts a stale one as unknown

@@ -4,9 +4,9 @@
 //! than a maximum age says nothing any more: the station's free seats are then
 //! unknown. A `min_free` filter counts an unknown station as having its capacity
 //! free (it might have room), and an answer shows its free seats as unknown.
-//! [`Freshness`] is that rule, used by [`StationFilter::live`](crate::filter::StationFilter::live),
-//! [`StationFilter::accepts_fresh`](crate::filter::StationFilter::accepts_fresh) and by every
-//! writer of a station's `free_seats`.
+//! [`Freshness`] is that rule, used by the station filter's `live` and
+//! `accepts_fresh` (in `filter`, which depends on this module, not the other way)
+//! and by every writer of a station's `free_seats`.
 
 use std::time::Duration;
 
