@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{bail, Context as _, Result};
 use chrono::NaiveDateTime;
@@ -10,9 +11,10 @@ use clap::Args;
 use serde_json::json;
 use yizhan_core::crs::Crs;
 use yizhan_core::io::{self, Layer};
+use yizhan_core::occupancy::{Freshness, DEFAULT_OCCUPANCY_MAX_AGE};
 use yizhan_core::{AmenitySet, BBox, Hit, LonLat, Station, StationFilter, StationKind};
 
-use crate::common::{emit, Ctx, Table};
+use crate::common::{emit, parse_age, Ctx, Table};
 
 /// Most results a query may ask for.
 pub const MAX_K: usize = 100;
@@ -32,6 +34,10 @@ pub struct FilterArgs {
     /// Only stations with at least this many free seats.
     #[arg(long)]
     min_free: Option<u32>,
+    /// Occupancy reports older than this are unknown: the station's capacity counts
+    /// as free, as `yizhan serve` counts it (e.g. 90s, 30m, 2h, 1d) [default: 2h].
+    #[arg(long, value_parser = parse_age)]
+    occupancy_max_age: Option<Duration>,
 }
 
 impl FilterArgs {
@@ -47,6 +53,11 @@ impl FilterArgs {
             open_at,
             min_free: self.min_free,
         })
+    }
+
+    /// Now, with the maximum age of occupancy reports.
+    fn freshness(&self) -> Freshness {
+        Freshness::now(self.occupancy_max_age.unwrap_or(DEFAULT_OCCUPANCY_MAX_AGE))
     }
 }
 
@@ -122,7 +133,7 @@ fn point(ctx: &Ctx, lon: f64, lat: f64) -> Result<LonLat> {
     Ok(ctx.crs.to_wgs84(p))
 }
 
-fn station_row(h: &Hit<'_, Station>, with_distance: bool) -> Vec<String> {
+fn station_row(h: &Hit<'_, Station>, fresh: &Freshness, with_distance: bool) -> Vec<String> {
     let s = h.item;
     let mut row = vec![s.id.clone()];
     if with_distance {
@@ -131,7 +142,7 @@ fn station_row(h: &Hit<'_, Station>, with_distance: bool) -> Vec<String> {
     row.extend([
         s.name_zh.clone().unwrap_or_else(|| s.name.clone()),
         s.kind.to_string(),
-        s.free_seats().to_string(),
+        fresh.free_or_capacity(s).to_string(),
         s.capacity.to_string(),
         s.opening_hours.to_string(),
         s.amenities
@@ -143,7 +154,12 @@ fn station_row(h: &Hit<'_, Station>, with_distance: bool) -> Vec<String> {
     row
 }
 
-fn station_json(h: &Hit<'_, Station>, crs: Crs, with_distance: bool) -> serde_json::Value {
+fn station_json(
+    h: &Hit<'_, Station>,
+    crs: Crs,
+    fresh: &Freshness,
+    with_distance: bool,
+) -> serde_json::Value {
     let s = h.item;
     let p = crs.from_wgs84(s.location);
     let mut v = json!({
@@ -154,7 +170,7 @@ fn station_json(h: &Hit<'_, Station>, crs: Crs, with_distance: bool) -> serde_js
         "lon": p.lon,
         "lat": p.lat,
         "capacity": s.capacity,
-        "free_seats": s.free_seats(),
+        "free_seats": fresh.free_or_capacity(s),
         "opening_hours": s.opening_hours.as_str(),
         "amenities": s.amenities,
         "grid_unit": s.grid_unit,
@@ -165,17 +181,26 @@ fn station_json(h: &Hit<'_, Station>, crs: Crs, with_distance: bool) -> serde_js
     v
 }
 
-fn print_stations(ctx: &Ctx, hits: &[Hit<'_, Station>], with_distance: bool) -> Result<()> {
+/// Print stations; free seats as the filters count them (`fresh`).
+fn print_stations(
+    ctx: &Ctx,
+    hits: &[Hit<'_, Station>],
+    fresh: &Freshness,
+    with_distance: bool,
+) -> Result<()> {
     let mut headers = vec!["id"];
     if with_distance {
         headers.push("distance_m");
     }
     headers.extend(["name", "kind", "free", "seats", "hours", "amenities"]);
     let mut table = Table::new(&headers);
-    table.rows = hits.iter().map(|h| station_row(h, with_distance)).collect();
+    table.rows = hits
+        .iter()
+        .map(|h| station_row(h, fresh, with_distance))
+        .collect();
     let json = serde_json::Value::Array(
         hits.iter()
-            .map(|h| station_json(h, ctx.crs, with_distance))
+            .map(|h| station_json(h, ctx.crs, fresh, with_distance))
             .collect(),
     );
     let features = hits
@@ -202,16 +227,17 @@ pub fn nearest(ctx: &Ctx, a: NearestArgs) -> Result<ExitCode> {
             bail!("--max-m {m} must be a distance in metres ≥ 0");
         }
     }
-    let filter = a.filter.filter()?;
+    let (filter, fresh) = (a.filter.filter()?, a.filter.freshness());
     let stations = ctx.load_stations()?;
-    let hits = stations.nearest(at, a.k, a.max_m, |s| filter.accepts(s));
-    print_stations(ctx, &hits, true)?;
+    let hits = stations.nearest(at, a.k, a.max_m, |s| filter.accepts_fresh(s, &fresh));
+    print_stations(ctx, &hits, &fresh, true)?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// `yizhan within`.
 pub fn within(ctx: &Ctx, a: WithinArgs) -> Result<ExitCode> {
-    let filter = a.filter.filter()?;
+    let (filter, fresh) = (a.filter.filter()?, a.filter.freshness());
+    let keep = |s: &Station| filter.accepts_fresh(s, &fresh);
     match (a.lat, a.lon, a.radius_m, &a.bbox) {
         (Some(lat), Some(lon), Some(r), None) => {
             let at = point(ctx, lon, lat)?;
@@ -219,8 +245,8 @@ pub fn within(ctx: &Ctx, a: WithinArgs) -> Result<ExitCode> {
                 bail!("--radius-m {r} must be a distance in metres ≥ 0");
             }
             let stations = ctx.load_stations()?;
-            let hits = stations.within_radius(at, r, |s| filter.accepts(s));
-            print_stations(ctx, &hits, true)?;
+            let hits = stations.within_radius(at, r, keep);
+            print_stations(ctx, &hits, &fresh, true)?;
         }
         (None, None, None, Some(b)) => {
             let mut bbox: BBox = b.parse()?;
@@ -230,8 +256,8 @@ pub fn within(ctx: &Ctx, a: WithinArgs) -> Result<ExitCode> {
                 bbox = BBox::new(sw.lon, sw.lat, ne.lon, ne.lat)?;
             }
             let stations = ctx.load_stations()?;
-            let hits = stations.within_bbox(&bbox, |s| filter.accepts(s));
-            print_stations(ctx, &hits, false)?;
+            let hits = stations.within_bbox(&bbox, keep);
+            print_stations(ctx, &hits, &fresh, false)?;
         }
         _ => bail!("give either --lat, --lon and --radius-m, or --bbox W,S,E,N"),
     }

@@ -15,7 +15,7 @@ use clap::Args;
 use yizhan_server::{AppState, CorsConfig, ServerConfig};
 use yizhan_store::{Role, Store};
 
-use crate::common::Ctx;
+use crate::common::{parse_age, Ctx};
 
 /// Default listening address.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
@@ -65,26 +65,6 @@ pub struct ServeArgs {
     /// file (mode 0600), so the write routes can be used.
     #[arg(long, conflicts_with = "store")]
     pub admin_token_file: Option<PathBuf>,
-}
-
-/// Parse an age such as `90s`, `30m`, `2h`, `1d` (a bare number is seconds).
-pub fn parse_age(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("{s:?} is not an age (expected e.g. 90s, 30m, 2h, 1d)"))?;
-    let mult = match unit.trim() {
-        "" | "s" => 1,
-        "m" | "min" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        u => return Err(format!("unknown unit {u:?} in {s:?} (use s, m, h or d)")),
-    };
-    n.checked_mul(mult)
-        .map(Duration::from_secs)
-        .ok_or_else(|| format!("{s:?} is too long"))
 }
 
 /// Parse a request timeout: an age (see [`parse_age`]) of at least one second.

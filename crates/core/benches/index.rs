@@ -2,7 +2,9 @@
 //! filters, radius search, and bulk load.
 #![allow(missing_docs)] // criterion_group! generates undocumented functions
 
-use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+mod common;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::hint::black_box;
@@ -104,13 +106,7 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("bulk_load");
     g.sample_size(10);
     g.throughput(Throughput::Elements(st.len() as u64));
-    g.bench_function("stations_150k", |b| {
-        b.iter_batched(
-            || st.clone(),
-            |v| black_box(GeoIndex::new(v)),
-            BatchSize::LargeInput,
-        )
-    });
+    common::bench_index_build(&mut g, "stations_150k", &st);
     g.finish();
 }
 

@@ -87,41 +87,54 @@ where
     items.len()
 }
 
+/// One layer's readers, as the peers call them.
+struct Readers<T> {
+    scanner: fn(&str, Crs) -> Result<Vec<T>, io::ReadError>,
+    serde_json_borrowed: fn(&str) -> usize,
+    generic: fn(&geojson::FeatureCollection, Crs) -> Result<Vec<T>, io::ReadError>,
+}
+
+/// Time the three readers of one layer on `text`.
+fn layer<T>(c: &mut Criterion, name: &str, text: &str, samples: (usize, u64), r: Readers<T>) {
+    let mut g = c.benchmark_group(name);
+    g.sample_size(samples.0)
+        .measurement_time(Duration::from_secs(samples.1));
+    g.throughput(Throughput::Bytes(text.len() as u64));
+    g.bench_function("scanner", |b| {
+        b.iter(|| black_box((r.scanner)(text, Crs::Wgs84).unwrap().len()))
+    });
+    g.bench_function("serde_json_borrowed", |b| {
+        b.iter(|| black_box((r.serde_json_borrowed)(text)))
+    });
+    g.bench_function("geojson_value", |b| {
+        b.iter(|| {
+            let fc = io::parse_collection(text).unwrap();
+            black_box((r.generic)(&fc, Crs::Wgs84).unwrap().len())
+        })
+    });
+    g.finish();
+}
+
 fn loader(c: &mut Criterion) {
     let (stations, hotspots) = city();
-    let mut g = c.benchmark_group("load_hotspots_city");
-    g.sample_size(10).measurement_time(Duration::from_secs(10));
-    g.throughput(Throughput::Bytes(hotspots.len() as u64));
-    g.bench_function("scanner", |b| {
-        b.iter(|| black_box(io::read_hotspots_str(&hotspots, Crs::Wgs84).unwrap().len()))
-    });
-    g.bench_function("serde_json_borrowed", |b| {
-        b.iter(|| black_box(serde_lines(&hotspots, HotspotProps::hotspot)))
-    });
-    g.bench_function("geojson_value", |b| {
-        b.iter(|| {
-            let fc = io::parse_collection(&hotspots).unwrap();
-            black_box(io::read_hotspots(&fc, Crs::Wgs84).unwrap().len())
-        })
-    });
-    g.finish();
-
-    let mut g = c.benchmark_group("load_stations_city");
-    g.sample_size(20).measurement_time(Duration::from_secs(4));
-    g.throughput(Throughput::Bytes(stations.len() as u64));
-    g.bench_function("scanner", |b| {
-        b.iter(|| black_box(io::read_stations_str(&stations, Crs::Wgs84).unwrap().len()))
-    });
-    g.bench_function("serde_json_borrowed", |b| {
-        b.iter(|| black_box(serde_lines(&stations, StationProps::station)))
-    });
-    g.bench_function("geojson_value", |b| {
-        b.iter(|| {
-            let fc = io::parse_collection(&stations).unwrap();
-            black_box(io::read_stations(&fc, Crs::Wgs84).unwrap().len())
-        })
-    });
-    g.finish();
+    let hotspot_readers = Readers {
+        scanner: io::read_hotspots_str,
+        serde_json_borrowed: |t| serde_lines(t, HotspotProps::hotspot),
+        generic: io::read_hotspots,
+    };
+    layer(
+        c,
+        "load_hotspots_city",
+        &hotspots,
+        (10, 10),
+        hotspot_readers,
+    );
+    let station_readers = Readers {
+        scanner: io::read_stations_str,
+        serde_json_borrowed: |t| serde_lines(t, StationProps::station),
+        generic: io::read_stations,
+    };
+    layer(c, "load_stations_city", &stations, (20, 4), station_readers);
 }
 
 criterion_group!(benches, loader);

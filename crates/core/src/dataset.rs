@@ -387,13 +387,30 @@ impl Dataset {
     /// `s` as it stands now: with its current report when it is an item of
     /// [`Dataset::stations`] (as the index hands them to query filters), else `s`.
     pub fn current<'a>(&'a self, s: &'a Station) -> Cow<'a, Station> {
-        if self.keys().is_none_or(|k| k.occupancy.is_none()) {
-            return Cow::Borrowed(s);
+        match self.item_position(s) {
+            Some(i) => self.patched(s, i),
+            None => Cow::Borrowed(s),
         }
-        match self.station_position(&s.id) {
-            Some(i) if std::ptr::eq(&self.stations.items()[i], s) => self.patched(s, i),
-            _ => Cow::Borrowed(s),
+    }
+
+    /// The current report of `s` ([`Dataset::current`]'s, without copying the station).
+    pub fn current_occupancy(&self, s: &Station) -> Option<Occupancy> {
+        match self.item_position(s) {
+            Some(i) => self.occupancy_at(i),
+            None => s.occupancy,
         }
+    }
+
+    /// The position of `s` when it is an item of [`Dataset::stations`] and reports
+    /// have been made since the layer was built (else its own report is current).
+    fn item_position(&self, s: &Station) -> Option<usize> {
+        self.keys()?.occupancy.as_ref()?;
+        self.station_position(&s.id).filter(|&i| {
+            self.stations
+                .items()
+                .get(i)
+                .is_some_and(|x| std::ptr::eq(x, s))
+        })
     }
 
     /// Every station with its current report, in layer order.

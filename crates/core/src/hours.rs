@@ -243,6 +243,17 @@ mod tests {
         s.parse().unwrap()
     }
 
+    /// Whether `h` is open at each (day, hour, minute) as expected.
+    fn assert_open(h: &OpeningHours, cases: &[(u32, u32, u32, bool)]) {
+        for &(d, hh, mm, open) in cases {
+            assert_eq!(
+                h.is_open_at(at(d, hh, mm)),
+                open,
+                "{h} on day {d} at {hh}:{mm:02}"
+            );
+        }
+    }
+
     #[test]
     fn always_open() {
         let h = hours("24/7");
@@ -257,14 +268,19 @@ mod tests {
     #[test]
     fn weekdays_and_weekend() {
         let h = hours("Mo-Fr 08:00-18:00; Sa,Su 09:00-17:00");
-        assert!(h.is_open_at(at(1, 8, 0)));
-        assert!(h.is_open_at(at(5, 17, 59)));
-        assert!(!h.is_open_at(at(5, 18, 0)));
-        assert!(!h.is_open_at(at(3, 7, 59)));
-        assert!(!h.is_open_at(at(6, 8, 30)));
-        assert!(h.is_open_at(at(6, 9, 0)));
-        assert!(h.is_open_at(at(7, 16, 59)));
-        assert!(!h.is_open_at(at(7, 17, 0)));
+        assert_open(
+            &h,
+            &[
+                (1, 8, 0, true),
+                (5, 17, 59, true),
+                (5, 18, 0, false),
+                (3, 7, 59, false),
+                (6, 8, 30, false),
+                (6, 9, 0, true),
+                (7, 16, 59, true),
+                (7, 17, 0, false),
+            ],
+        );
         assert_eq!(h.next_open(at(5, 19, 0)), Some(at(6, 9, 0)));
         assert_eq!(h.next_open(at(1, 7, 15)), Some(at(1, 8, 0)));
         assert_eq!(h.next_open(at(1, 9, 15)), Some(at(1, 9, 15)));
@@ -273,15 +289,19 @@ mod tests {
     #[test]
     fn overnight_spans() {
         let h = hours("18:00-06:00");
-        assert!(h.is_open_at(at(1, 23, 0)));
-        assert!(h.is_open_at(at(2, 5, 59)));
-        assert!(!h.is_open_at(at(2, 6, 0)));
-        assert!(!h.is_open_at(at(2, 12, 0)));
         // Monday 02:00 is Sunday night's span.
-        assert!(h.is_open_at(at(1, 2, 0)));
-        let fri = hours("Fr 22:00-02:00");
-        assert!(fri.is_open_at(at(6, 1, 30)));
-        assert!(!fri.is_open_at(at(7, 1, 30)));
+        let cases = [
+            (1, 23, 0, true),
+            (2, 5, 59, true),
+            (2, 6, 0, false),
+            (2, 12, 0, false),
+            (1, 2, 0, true),
+        ];
+        assert_open(&h, &cases);
+        assert_open(
+            &hours("Fr 22:00-02:00"),
+            &[(6, 1, 30, true), (7, 1, 30, false)],
+        );
     }
 
     #[test]

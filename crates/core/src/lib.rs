@@ -33,6 +33,7 @@ pub mod hours;
 pub mod index;
 pub mod io;
 pub mod model;
+pub mod occupancy;
 pub mod synth;
 pub mod time;
 

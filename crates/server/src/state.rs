@@ -17,8 +17,8 @@ use crate::metrics::Metrics;
 /// Default walking cutoff for coverage and gaps, in metres (the planning workflow's).
 pub use yizhan_plan::workflow::DEFAULT_CUTOFF_M;
 
-/// Default age after which an occupancy report is shown as unknown (2 hours).
-pub const DEFAULT_OCCUPANCY_MAX_AGE: Duration = Duration::from_secs(2 * 3600);
+/// Default age after which an occupancy report is shown as unknown (the domain's).
+pub use yizhan_core::occupancy::DEFAULT_OCCUPANCY_MAX_AGE;
 
 /// How many live events a slow `/api/v1/stream` client may fall behind before it
 /// is told to reload.
@@ -332,6 +332,11 @@ impl AppState {
     /// The configuration.
     pub fn config(&self) -> &ServerConfig {
         &self.inner.config
+    }
+
+    /// Now, with the configured maximum age of occupancy reports.
+    pub fn freshness(&self) -> yizhan_core::occupancy::Freshness {
+        yizhan_core::occupancy::Freshness::now(self.config().occupancy_max_age)
     }
 
     /// Request metrics.

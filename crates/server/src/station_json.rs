@@ -17,8 +17,7 @@ use chrono::NaiveDateTime;
 use serde::Serialize;
 use yizhan_core::crs::Crs;
 use yizhan_core::model::Station;
-
-use crate::routes::stations::Freshness;
+use yizhan_core::occupancy::Freshness;
 
 /// Bytes reserved per feature (a typical station feature is 350–450 bytes).
 const FEATURE_BYTES: usize = 512;

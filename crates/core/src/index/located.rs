@@ -25,7 +25,23 @@ macro_rules! located {
     )*};
 }
 
-located!(Station => location, Hotspot => location, GridCell => centroid, Candidate => location);
+/// The plainest item to index: an id and a position (sites of a geometric problem,
+/// test and benchmark points).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Place {
+    /// Stable id.
+    pub id: String,
+    /// Position (WGS 84).
+    pub at: LonLat,
+}
+
+located!(
+    Station => location,
+    Hotspot => location,
+    GridCell => centroid,
+    Candidate => location,
+    Place => at,
+);
 
 /// One answer of a query: the item and its great-circle distance from the query point.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -18,7 +18,7 @@
 //!
 //! | file | what |
 //! |---|---|
-//! | `located.rs` | [`Located`] (what can be indexed) and [`Hit`] (one answer) |
+//! | `located.rs` | [`Located`] (what can be indexed), [`Place`] (the plainest such item) and [`Hit`] (one answer) |
 //! | `bbox.rs` | [`BBox`], its validation and parsing |
 //! | `geo_index.rs` | [`GeoIndex`]: the items and their two trees, built on demand |
 //! | `kdtree.rs` | the k-d tree over unit vectors: bulk load, k-nearest and radius walks, the chord error bounds |
@@ -48,4 +48,4 @@ mod trig;
 pub use crate::filter::StationFilter;
 pub use bbox::{BBox, BBoxError};
 pub use geo_index::GeoIndex;
-pub use located::{Hit, Located};
+pub use located::{Hit, Located, Place};

@@ -91,34 +91,19 @@ mod tests {
  {"type":"Feature","id":"E","geometry":{"type":"LineString","coordinates":[[1,2],[3,4]]},"properties":{"capacity":-1}}
 ]}"#;
         let err = read_stations(&parse_collection(bad).unwrap(), Crs::Wgs84).unwrap_err();
-        let lines = err.lines();
-        let all = lines.join("\n");
-        assert!(
-            all.contains("feature 0 (id \"A\"): geometry: latitude 123"),
-            "{all}"
-        );
-        assert!(
-            all.contains("feature 1 (id \"B\"): capacity: expected a whole number"),
-            "{all}"
-        );
-        assert!(
-            all.contains("feature 1 (id \"B\"): amenities: unknown amenity \"sauna\""),
-            "{all}"
-        );
-        assert!(all.contains("feature 2: id: missing"), "{all}");
-        assert!(
-            all.contains("feature 3 (id \"A\"): id: duplicate id"),
-            "{all}"
-        );
-        assert!(
-            all.contains("feature 4 (id \"E\"): geometry: expected a Point, found LineString"),
-            "{all}"
-        );
-        assert!(all.contains("feature 4 (id \"E\"): name: missing"), "{all}");
-        assert!(
-            all.contains("feature 4 (id \"E\"): capacity: expected a whole number ≥ 0, found -1"),
-            "{all}"
-        );
+        let all = err.lines().join("\n");
+        for want in [
+            "feature 0 (id \"A\"): geometry: latitude 123",
+            "feature 1 (id \"B\"): capacity: expected a whole number",
+            "feature 1 (id \"B\"): amenities: unknown amenity \"sauna\"",
+            "feature 2: id: missing",
+            "feature 3 (id \"A\"): id: duplicate id",
+            "feature 4 (id \"E\"): geometry: expected a Point, found LineString",
+            "feature 4 (id \"E\"): name: missing",
+            "feature 4 (id \"E\"): capacity: expected a whole number ≥ 0, found -1",
+        ] {
+            assert!(all.contains(want), "{want:?} not in {all}");
+        }
     }
 
     #[test]
@@ -170,6 +155,29 @@ mod tests {
     /// A JSON value as raw text, chosen at random among valid and invalid ones.
     fn pick<'a>(rng: &mut ChaCha8Rng, options: &[&'a str]) -> &'a str {
         options[rng.random_range(0..options.len())]
+    }
+
+    /// Values of some properties, as JSON texts separated by `|`, right and wrong.
+    const KIND: &str = r#""rest_station"|"childcare_class"|" Rest_Station "|"spa"|null|3"#;
+    const AMENITIES: &str = r#"["microwave","charging"]|"books, wifi"|[]|""|null|["sauna"]|["wifi",3]|5|" Toilet ,seating"|["\u0077ifi"]"#;
+    const OPENING_HOURS: &str = r#""Mo-Fr 08:00-18:00"|"24/7"|"07:00-21:00"|"whenever"|null"#;
+    const OCCUPANCY_REPORTED_AT: &str =
+        r#""2026-07-01T12:30:00+08:00"|"2026-07-01T04:30:00Z"|"yesterday"|null"#;
+    const WORKER_TYPE: &str = r#""delivery"|"courier"|"Ride_Hailing"|"other"|"robot"|null|1"#;
+
+    /// With probability `prob`, property `key` with one of `values` (JSON texts
+    /// separated by `|`).
+    fn one_of(
+        rng: &mut ChaCha8Rng,
+        p: &mut Vec<(&'static str, String)>,
+        prob: f64,
+        key: &'static str,
+        values: &str,
+    ) {
+        if rng.random_bool(prob) {
+            let values: Vec<&str> = values.split('|').collect();
+            p.push((key, pick(rng, &values).to_string()));
+        }
     }
 
     fn json_str(s: &str) -> String {
@@ -356,69 +364,22 @@ mod tests {
         if rng.random_bool(0.3) {
             p.push(("name_zh", any_str_value(rng)));
         }
-        if rng.random_bool(0.5) {
-            let k = pick(
-                rng,
-                &[
-                    r#""rest_station""#,
-                    r#""childcare_class""#,
-                    r#"" Rest_Station ""#,
-                    r#""spa""#,
-                    "null",
-                    "3",
-                ],
-            );
-            p.push(("kind", k.to_string()));
-        }
-        if rng.random_bool(0.7) {
-            let a = pick(
-                rng,
-                &[
-                    r#"["microwave","charging"]"#,
-                    r#""books, wifi""#,
-                    r#"[]"#,
-                    r#""""#,
-                    "null",
-                    r#"["sauna"]"#,
-                    r#"["wifi",3]"#,
-                    "5",
-                    r#"" Toilet ,seating""#,
-                    r#"["\u0077ifi"]"#,
-                ],
-            );
-            p.push(("amenities", a.to_string()));
-        }
+        one_of(rng, &mut p, 0.5, "kind", KIND);
+        one_of(rng, &mut p, 0.7, "amenities", AMENITIES);
         if maybe(rng) || rng.random_bool(0.5) {
             p.push(("capacity", any_number(rng)));
         }
-        if rng.random_bool(0.5) {
-            let h = pick(
-                rng,
-                &[
-                    r#""Mo-Fr 08:00-18:00""#,
-                    r#""24/7""#,
-                    r#""07:00-21:00""#,
-                    r#""whenever""#,
-                    "null",
-                ],
-            );
-            p.push(("opening_hours", h.to_string()));
-        }
+        one_of(rng, &mut p, 0.5, "opening_hours", OPENING_HOURS);
         if rng.random_range(0..5) == 0 {
             p.push(("occupied", any_number(rng)));
         }
-        if rng.random_range(0..5) == 0 {
-            let t = pick(
-                rng,
-                &[
-                    r#""2026-07-01T12:30:00+08:00""#,
-                    r#""2026-07-01T04:30:00Z""#,
-                    r#""yesterday""#,
-                    "null",
-                ],
-            );
-            p.push(("occupancy_reported_at", t.to_string()));
-        }
+        one_of(
+            rng,
+            &mut p,
+            0.2,
+            "occupancy_reported_at",
+            OCCUPANCY_REPORTED_AT,
+        );
         for k in ["grid_unit", "operator", "address"] {
             if rng.random_bool(0.3) {
                 p.push((k, any_str_value(rng)));
@@ -432,21 +393,7 @@ mod tests {
         if rng.random_range(0..8) != 0 {
             p.push(("workers", any_number(rng)));
         }
-        if rng.random_bool(0.8) {
-            let w = pick(
-                rng,
-                &[
-                    r#""delivery""#,
-                    r#""courier""#,
-                    r#""Ride_Hailing""#,
-                    r#""other""#,
-                    r#""robot""#,
-                    "null",
-                    "1",
-                ],
-            );
-            p.push(("worker_type", w.to_string()));
-        }
+        one_of(rng, &mut p, 0.8, "worker_type", WORKER_TYPE);
         if rng.random_bool(0.4) {
             p.push(("grid_unit", any_str_value(rng)));
         }
@@ -642,6 +589,9 @@ mod tests {
             "[".repeat(125),
             "]".repeat(125)
         );
+        // The second feature with `from` replaced by `to`.
+        let second =
+            |from: &str, to: &str| format!("{head}\n{ok},\n{}\n]}}\n", ok2.replace(from, to));
         let cases = [
             format!("{head}\n{ok},\n{ok2}\n]}}\n"), // the fast layout
             format!("{head}\r\n{ok},\r\n{ok2}\r\n]}}\r\n"), // CRLF
@@ -654,22 +604,10 @@ mod tests {
             format!(
                 "{head}\n{ok},\n{{\"type\":\"Feature\",\"id\":\"c\",\"geometry\":null,}}\n]}}\n"
             ), // bad JSON
-            format!(
-                "{head}\n{ok},\n{}\n]}}\n",
-                ok2.replace("\"workers\":1", "\"workers\":1,\"w\":\"\\ud800\"")
-            ),
-            format!(
-                "{head}\n{ok},\n{}\n]}}\n",
-                ok2.replace("\"workers\":1", "\"workers\":1,\"w\":1e999")
-            ),
-            format!(
-                "{head}\n{ok},\n{}\n]}}\n",
-                ok2.replace("\"type\":\"Feature\"", "\"type\":\"Polygon\"")
-            ),
-            format!(
-                "{head}\n{ok},\n{}\n]}}\n",
-                ok2.replace("\"type\":\"Point\"", "\"type\":\"Pt\"")
-            ),
+            second("\"workers\":1", "\"workers\":1,\"w\":\"\\ud800\""),
+            second("\"workers\":1", "\"workers\":1,\"w\":1e999"),
+            second("\"type\":\"Feature\"", "\"type\":\"Polygon\""),
+            second("\"type\":\"Point\"", "\"type\":\"Pt\""),
             format!("{head}\n{ok},\n{deep}\n]}}\n"), // nested too deep for the document
             format!(
                 "{head}\n{ok},\n{}\n]}}\n",

@@ -408,104 +408,130 @@ const ARRAY: &str = "an array";
 const OBJECT: &str = "an object";
 const NULL: &str = "null";
 
-fn drain_seq<'de, A: SeqAccess<'de>>(mut a: A) -> Result<(), A::Error> {
-    while a.next_element::<IgnoredAny>()?.is_some() {}
-    Ok(())
-}
-
-fn drain_map<'de, A: MapAccess<'de>>(mut a: A) -> Result<(), A::Error> {
-    while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-    Ok(())
-}
-
 /// A number as `serde_json` prints it.
 fn float_text(x: f64) -> String {
     serde_json::Number::from_f64(x).map_or_else(|| x.to_string(), |n| n.to_string())
 }
 
+/// A value read from any JSON value, never failing on its type: each kind of value
+/// becomes `Self` through its method, and by default through [`Lenient::other`]
+/// with what the value was ("a string", "an array" …). [`LenientVisitor`] is the one
+/// `serde` visitor of every lenient property.
+trait Lenient<'de>: Sized {
+    /// A value of an unexpected kind: `found` says which.
+    fn other(found: &'static str) -> Self;
+    fn string(_: Cow<'de, str>) -> Self {
+        Self::other(STRING)
+    }
+    fn unsigned(_: u64) -> Self {
+        Self::other(NUMBER)
+    }
+    fn signed(_: i64) -> Self {
+        Self::other(NUMBER)
+    }
+    fn float(_: f64) -> Self {
+        Self::other(NUMBER)
+    }
+    fn array<A: SeqAccess<'de>>(mut a: A) -> Result<Self, A::Error> {
+        while a.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Self::other(ARRAY))
+    }
+}
+
+/// The `serde` visitor of a [`Lenient`] value.
+struct LenientVisitor<T>(std::marker::PhantomData<T>);
+
+/// Deserialise a [`Lenient`] value from any JSON value.
+fn lenient<'de, T: Lenient<'de>, D: Deserializer<'de>>(d: D) -> Result<T, D::Error> {
+    d.deserialize_any(LenientVisitor(std::marker::PhantomData))
+}
+
+impl<'de, T: Lenient<'de>> Visitor<'de> for LenientVisitor<T> {
+    type Value = T;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<T, E> {
+        Ok(T::string(Cow::Borrowed(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<T, E> {
+        Ok(T::string(Cow::Owned(v.to_owned())))
+    }
+    fn visit_string<E>(self, v: String) -> Result<T, E> {
+        Ok(T::string(Cow::Owned(v)))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<T, E> {
+        Ok(T::unsigned(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<T, E> {
+        Ok(T::signed(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<T, E> {
+        Ok(T::float(v))
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<T, E> {
+        Ok(T::other(BOOLEAN))
+    }
+    fn visit_unit<E>(self) -> Result<T, E> {
+        Ok(T::other(NULL))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, a: A) -> Result<T, A::Error> {
+        T::array(a)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<T, A::Error> {
+        while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(T::other(OBJECT))
+    }
+}
+
+/// A text: a string, or a number as its text.
+impl<'de> Lenient<'de> for Checked<Cow<'de, str>> {
+    fn other(found: &'static str) -> Self {
+        Checked::Invalid(vec![format!("expected a string, found {found}")])
+    }
+    fn string(v: Cow<'de, str>) -> Self {
+        Checked::Valid(v)
+    }
+    fn unsigned(v: u64) -> Self {
+        Checked::Valid(Cow::Owned(v.to_string()))
+    }
+    fn signed(v: i64) -> Self {
+        Checked::Valid(Cow::Owned(v.to_string()))
+    }
+    fn float(v: f64) -> Self {
+        Checked::Valid(Cow::Owned(float_text(v)))
+    }
+}
+
 impl<'de: 'a, 'a> Deserialize<'de> for Checked<Cow<'a, str>> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        fn wrong<'x>(found: &str) -> Checked<Cow<'x, str>> {
-            Checked::Invalid(vec![format!("expected a string, found {found}")])
-        }
-        impl<'de> Visitor<'de> for V {
-            type Value = Checked<Cow<'de, str>>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(Checked::Valid(Cow::Borrowed(v)))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Checked::Valid(Cow::Owned(v.to_owned())))
-            }
-            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
-                Ok(Checked::Valid(Cow::Owned(v)))
-            }
-            fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
-                Ok(Checked::Valid(Cow::Owned(v.to_string())))
-            }
-            fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
-                Ok(Checked::Valid(Cow::Owned(v.to_string())))
-            }
-            fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
-                Ok(Checked::Valid(Cow::Owned(float_text(v))))
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-                Ok(wrong(BOOLEAN))
-            }
-            fn visit_unit<E>(self) -> Result<Self::Value, E> {
-                Ok(wrong(NULL))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, a: A) -> Result<Self::Value, A::Error> {
-                drain_seq(a).map(|()| wrong(ARRAY))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, a: A) -> Result<Self::Value, A::Error> {
-                drain_map(a).map(|()| wrong(OBJECT))
-            }
-        }
-        d.deserialize_any(V)
+        lenient::<Checked<Cow<'de, str>>, D>(d)
+    }
+}
+
+/// A whole number ≥ 0 that fits `u32`.
+fn count(found: impl fmt::Display) -> Checked<u32> {
+    Checked::Invalid(vec![format!("expected a whole number ≥ 0, found {found}")])
+}
+
+impl Lenient<'_> for Checked<u32> {
+    fn other(found: &'static str) -> Self {
+        count(found)
+    }
+    fn unsigned(v: u64) -> Self {
+        u32::try_from(v).map_or_else(|_| count(v), Checked::Valid)
+    }
+    fn signed(v: i64) -> Self {
+        u32::try_from(v).map_or_else(|_| count(v), Checked::Valid)
+    }
+    fn float(v: f64) -> Self {
+        count(float_text(v))
     }
 }
 
 impl<'de> Deserialize<'de> for Checked<u32> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        fn wrong(found: impl fmt::Display) -> Checked<u32> {
-            Checked::Invalid(vec![format!("expected a whole number ≥ 0, found {found}")])
-        }
-        impl<'de> Visitor<'de> for V {
-            type Value = Checked<u32>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
-                Ok(u32::try_from(v).map_or_else(|_| wrong(v), Checked::Valid))
-            }
-            fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
-                Ok(u32::try_from(v).map_or_else(|_| wrong(v), Checked::Valid))
-            }
-            fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
-                Ok(wrong(float_text(v)))
-            }
-            fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-                Ok(wrong(STRING))
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-                Ok(wrong(BOOLEAN))
-            }
-            fn visit_unit<E>(self) -> Result<Self::Value, E> {
-                Ok(wrong(NULL))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, a: A) -> Result<Self::Value, A::Error> {
-                drain_seq(a).map(|()| wrong(ARRAY))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, a: A) -> Result<Self::Value, A::Error> {
-                drain_map(a).map(|()| wrong(OBJECT))
-            }
-        }
-        d.deserialize_any(V)
+        lenient(d)
     }
 }
 
@@ -515,99 +541,53 @@ enum Item<'a> {
     Other(&'static str),
 }
 
+impl<'de> Lenient<'de> for Item<'de> {
+    fn other(found: &'static str) -> Self {
+        Item::Other(found)
+    }
+    fn string(v: Cow<'de, str>) -> Self {
+        Item::Name(v)
+    }
+}
+
 impl<'de> Deserialize<'de> for Item<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Item<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(Item::Name(Cow::Borrowed(v)))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Item::Name(Cow::Owned(v.to_owned())))
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-                Ok(Item::Other(NUMBER))
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-                Ok(Item::Other(NUMBER))
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-                Ok(Item::Other(NUMBER))
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-                Ok(Item::Other(BOOLEAN))
-            }
-            fn visit_unit<E>(self) -> Result<Self::Value, E> {
-                Ok(Item::Other(NULL))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, a: A) -> Result<Self::Value, A::Error> {
-                drain_seq(a).map(|()| Item::Other(ARRAY))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, a: A) -> Result<Self::Value, A::Error> {
-                drain_map(a).map(|()| Item::Other(OBJECT))
+        lenient(d)
+    }
+}
+
+/// Amenities: an array of names, or one comma-separated string of them.
+impl<'de> Lenient<'de> for Checked<AmenitySet> {
+    fn other(found: &'static str) -> Self {
+        Checked::Invalid(vec![format!("expected an array of names, found {found}")])
+    }
+    fn string(v: Cow<'de, str>) -> Self {
+        AmenitySet::parse_list(&v)
+            .map_or_else(|e| Checked::Invalid(vec![e.to_string()]), Checked::Valid)
+    }
+    fn array<A: SeqAccess<'de>>(mut a: A) -> Result<Self, A::Error> {
+        let mut set = AmenitySet::empty();
+        let mut problems = Vec::new();
+        while let Some(item) = a.next_element::<Item<'de>>()? {
+            match item {
+                Item::Name(n) => match n.parse() {
+                    Ok(x) => set.insert(x),
+                    Err(e) => problems.push(e.to_string()),
+                },
+                Item::Other(t) => problems.push(format!("expected names, found {t}")),
             }
         }
-        d.deserialize_any(V)
+        Ok(if problems.is_empty() {
+            Checked::Valid(set)
+        } else {
+            Checked::Invalid(problems)
+        })
     }
 }
 
 impl<'de> Deserialize<'de> for Checked<AmenitySet> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        fn wrong(found: &str) -> Checked<AmenitySet> {
-            Checked::Invalid(vec![format!("expected an array of names, found {found}")])
-        }
-        impl<'de> Visitor<'de> for V {
-            type Value = Checked<AmenitySet>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(AmenitySet::parse_list(v)
-                    .map_or_else(|e| Checked::Invalid(vec![e.to_string()]), Checked::Valid))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
-                let mut set = AmenitySet::empty();
-                let mut problems = Vec::new();
-                while let Some(item) = a.next_element::<Item<'de>>()? {
-                    match item {
-                        Item::Name(n) => match n.parse() {
-                            Ok(x) => set.insert(x),
-                            Err(e) => problems.push(e.to_string()),
-                        },
-                        Item::Other(t) => problems.push(format!("expected names, found {t}")),
-                    }
-                }
-                Ok(if problems.is_empty() {
-                    Checked::Valid(set)
-                } else {
-                    Checked::Invalid(problems)
-                })
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-                Ok(wrong(NUMBER))
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-                Ok(wrong(NUMBER))
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-                Ok(wrong(NUMBER))
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-                Ok(wrong(BOOLEAN))
-            }
-            fn visit_unit<E>(self) -> Result<Self::Value, E> {
-                Ok(wrong(NULL))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, a: A) -> Result<Self::Value, A::Error> {
-                drain_map(a).map(|()| wrong(OBJECT))
-            }
-        }
-        d.deserialize_any(V)
+        lenient(d)
     }
 }
 

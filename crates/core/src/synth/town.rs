@@ -148,6 +148,46 @@ pub fn town(seed: u64, inputs: &TownInputs) -> Result<SynthDataset, SynthError> 
     })
 }
 
+/// Where the union runs a station or class: in `unit`, at `location`, in its `venue`
+/// (a building of the unit), open `hours`.
+struct UnionSite<'a> {
+    unit: &'a Unit,
+    location: LonLat,
+    venue: &'a str,
+    hours: &'a str,
+}
+
+impl UnionSite<'_> {
+    /// The station of this kind, names, amenities and seats at this site.
+    fn station(
+        &self,
+        kind: StationKind,
+        id: String,
+        (name, name_zh): (String, String),
+        amenities: AmenitySet,
+        capacity: u32,
+    ) -> Result<Station, SynthError> {
+        let short = self.unit.short_name();
+        Ok(Station {
+            id,
+            name,
+            name_zh: Some(name_zh),
+            kind,
+            location: self.location,
+            amenities,
+            capacity,
+            occupancy: None,
+            opening_hours: self.hours.parse::<OpeningHours>().map_err(generator_err)?,
+            grid_unit: Some(self.unit.code.clone()),
+            operator: Some(OPERATOR.into()),
+            address: Some(format!(
+                "{short}{}, 安海镇, 晋江市, 福建省 (synthetic)",
+                self.venue
+            )),
+        })
+    }
+}
+
 fn generator_err(e: impl std::fmt::Display) -> SynthError {
     SynthError::Generator(e.to_string())
 }
@@ -428,26 +468,27 @@ impl<'a> Town<'a> {
                 hours_options[rng.below(hours_options.len() as u64) as usize]
             };
             let location = self.point_in_cell(ci, &mut rng)?;
-            stations.push(Station {
-                id: format!("AH-ST-{:02}", k + 1),
-                name: format!("Anhai union rest station {:02}, {short}", k + 1),
-                name_zh: Some(if xingsheng {
-                    format!("{short}工会爱心驿站")
-                } else {
-                    format!("{short}工会驿站")
-                }),
-                kind: StationKind::RestStation,
+            let site = UnionSite {
+                unit,
                 location,
+                venue: "“党建+”邻里中心",
+                hours,
+            };
+            let name_zh = if xingsheng {
+                format!("{short}工会爱心驿站")
+            } else {
+                format!("{short}工会驿站")
+            };
+            stations.push(site.station(
+                StationKind::RestStation,
+                format!("AH-ST-{:02}", k + 1),
+                (
+                    format!("Anhai union rest station {:02}, {short}", k + 1),
+                    name_zh,
+                ),
                 amenities,
-                capacity: if xingsheng { 12 } else { rng.range(6, 20) },
-                occupancy: None,
-                opening_hours: hours.parse::<OpeningHours>().map_err(generator_err)?,
-                grid_unit: Some(unit.code.clone()),
-                operator: Some(OPERATOR.into()),
-                address: Some(format!(
-                    "{short}“党建+”邻里中心, 安海镇, 晋江市, 福建省 (synthetic)"
-                )),
-            });
+                if xingsheng { 12 } else { rng.range(6, 20) },
+            )?);
         }
         Ok(stations)
     }
@@ -528,24 +569,22 @@ impl<'a> Town<'a> {
             let unit = &self.units[u];
             let short = unit.short_name();
             let location = self.point_in_cell(self.seeds[u], &mut rng)?;
-            classes.push(Station {
-                id: format!("AH-CC-{:02}", k + 1),
-                name: format!("Summer childcare class {:02}, {short}", k + 1),
-                name_zh: Some(format!("{short}新业态劳动者子女暑托班")),
-                kind: StationKind::ChildcareClass,
+            let site = UnionSite {
+                unit,
                 location,
-                amenities: cc_amenities,
-                capacity: n,
-                occupancy: None,
-                opening_hours: "Mo-Fr 08:00-17:30"
-                    .parse::<OpeningHours>()
-                    .map_err(generator_err)?,
-                grid_unit: Some(unit.code.clone()),
-                operator: Some(OPERATOR.into()),
-                address: Some(format!(
-                    "{short}党群服务中心, 安海镇, 晋江市, 福建省 (synthetic)"
-                )),
-            });
+                venue: "党群服务中心",
+                hours: "Mo-Fr 08:00-17:30",
+            };
+            classes.push(site.station(
+                StationKind::ChildcareClass,
+                format!("AH-CC-{:02}", k + 1),
+                (
+                    format!("Summer childcare class {:02}, {short}", k + 1),
+                    format!("{short}新业态劳动者子女暑托班"),
+                ),
+                cc_amenities,
+                n,
+            )?);
         }
         Ok(classes)
     }

@@ -21,7 +21,7 @@ use crate::auth::{Access, Caller, Route};
 use crate::error::ApiError;
 use crate::extract::{local_now, JsonBody, Params, PathParam};
 use crate::routes::common::{blocking, body_params, candidates_in, CandidateIn};
-use crate::routes::stations::{station_out, Freshness};
+use crate::routes::stations::station_out;
 use crate::routes::GeoJson;
 use crate::state::{AppState, LiveEvent, StationChange};
 
@@ -115,7 +115,7 @@ fn read_error(e: ReadError) -> ApiError {
 }
 
 fn feature_of(st: &AppState, s: &Station) -> geojson::Feature {
-    station_out(s, Crs::Wgs84, None, local_now(), &Freshness::of(st))
+    station_out(s, Crs::Wgs84, None, local_now(), &st.freshness())
 }
 
 fn created(location: String, body: impl IntoResponse) -> Response {

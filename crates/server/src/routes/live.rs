@@ -20,7 +20,7 @@ use yizhan_core::crs::Crs;
 
 use crate::auth::{Access, Route};
 use crate::extract::local_now;
-use crate::routes::stations::{station_out, Freshness};
+use crate::routes::stations::station_out;
 use crate::state::{AppState, LiveEvent};
 
 /// The routes of this module.
@@ -30,7 +30,7 @@ pub fn routes() -> Vec<Route> {
 
 /// The SSE form of a live event.
 pub fn to_event(st: &AppState, e: &LiveEvent) -> Event {
-    let fresh = Freshness::of(st);
+    let fresh = st.freshness();
     match e {
         LiveEvent::Station { action, station } => Event::default().event("station").data(
             json!({

@@ -3,14 +3,12 @@
 use std::borrow::Cow;
 
 use axum::extract::State;
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use geojson::Feature;
-use serde_json::json;
 use yizhan_core::crs::Crs;
 use yizhan_core::index::StationFilter;
 use yizhan_core::io::{OccupancyReport, PointFeature, StationProps};
 use yizhan_core::model::Station;
-use yizhan_core::Dataset;
 
 use crate::auth::{Access, Route};
 use crate::error::ApiError;
@@ -35,70 +33,9 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-/// When occupancy reports count as current.
-#[derive(Debug, Clone, Copy)]
-pub struct Freshness {
-    /// Now (UTC).
-    pub now: DateTime<Utc>,
-    /// Reports older than this are unknown.
-    pub max_age: std::time::Duration,
-}
-
-impl Freshness {
-    /// Now, with the server's configured maximum age.
-    pub fn of(st: &AppState) -> Self {
-        Self {
-            now: Utc::now(),
-            max_age: st.config().occupancy_max_age,
-        }
-    }
-
-    /// Whether a report made at `t` is too old to show.
-    pub fn is_stale(&self, t: DateTime<Utc>) -> bool {
-        let age = self.now.signed_duration_since(t);
-        age.to_std().is_ok_and(|a| a > self.max_age)
-    }
-
-    /// Free seats from a current report, `None` when nothing current was reported.
-    pub fn free_seats(&self, s: &Station) -> Option<u32> {
-        s.occupancy
-            .filter(|o| !self.is_stale(o.reported_at))
-            .map(|o| s.capacity.saturating_sub(o.occupied))
-    }
-
-    /// The free seats `min_free` compares with: the current report's, else the
-    /// capacity (an unknown station might have room).
-    pub fn free_or_capacity(&self, s: &Station) -> u32 {
-        self.free_seats(s).unwrap_or(s.capacity)
-    }
-
-    /// The `occupancy` member: `null` when never reported, else
-    /// `{occupied, reported_at, age_s, stale}`.
-    pub fn occupancy_json(&self, s: &Station) -> serde_json::Value {
-        match s.occupancy {
-            None => serde_json::Value::Null,
-            Some(o) => json!({
-                "occupied": o.occupied,
-                "reported_at": o.reported_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                "age_s": self.now.signed_duration_since(o.reported_at).num_seconds().max(0),
-                "stale": self.is_stale(o.reported_at),
-            }),
-        }
-    }
-}
-
-/// A station filter whose `min_free` uses current reports only (see
-/// [`Freshness::free_or_capacity`]) of `data`'s occupancy table.
-fn live_filter(
-    mut filter: StationFilter,
-    fresh: Freshness,
-    data: &Dataset,
-) -> impl Fn(&Station) -> bool + '_ {
-    let min_free = filter.min_free.take();
-    move |s| {
-        filter.accepts(s) && min_free.is_none_or(|m| fresh.free_or_capacity(&data.current(s)) >= m)
-    }
-}
+/// When occupancy reports count as current: the domain's rule, here where the
+/// routes have always found it.
+pub use yizhan_core::occupancy::Freshness;
 
 /// The properties a courier reads of a station: its [`StationProps`] with the
 /// distance (to 0.1 m), whether it is open at `at`, free seats (`null` when no
@@ -195,7 +132,7 @@ pub async fn nearest(State(st): State<AppState>, p: Params) -> Result<GeoJson, A
     let max_m = p.number("max_m", 0.0, MAX_DISTANCE_M)?;
     let filter = p.station_filter()?;
     let now = filter.open_at.unwrap_or_else(local_now);
-    let fresh = Freshness::of(&st);
+    let fresh = st.freshness();
     let snap = st.snapshot();
     let data = &snap.data;
     // Without filters, accept every station without reading it: the search then
@@ -204,7 +141,7 @@ pub async fn nearest(State(st): State<AppState>, p: Params) -> Result<GeoJson, A
         data.stations.nearest(at, k, max_m, |_| true)
     } else {
         data.stations
-            .nearest(at, k, max_m, live_filter(filter, fresh, data))
+            .nearest(at, k, max_m, filter.live(data, fresh))
     };
     let current: Vec<Cow<'_, Station>> = hits.iter().map(|h| data.current(h.item)).collect();
     let found: Vec<(&Station, Option<f64>)> = current
@@ -236,10 +173,10 @@ pub async fn list(State(st): State<AppState>, p: Params) -> Result<GeoJson, ApiE
     let bbox = p.bbox(crs)?;
     let filter = p.station_filter()?;
     let now = filter.open_at.unwrap_or_else(local_now);
-    let fresh = Freshness::of(&st);
+    let fresh = st.freshness();
     let snap = st.snapshot();
     let data = &snap.data;
-    let keep = live_filter(filter, fresh, data);
+    let keep = filter.live(data, fresh);
     let found: Vec<Cow<'_, Station>> = match bbox {
         Some(b) => data
             .stations
@@ -287,6 +224,6 @@ pub async fn one(
         crs,
         None,
         local_now(),
-        &Freshness::of(&st),
+        &st.freshness(),
     )))
 }

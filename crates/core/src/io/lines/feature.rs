@@ -48,6 +48,22 @@ fn once(seen: &mut u32, bit: u32) -> Option<()> {
     Some(())
 }
 
+/// Set `slot` to `v` when key `bit` was not seen yet (see [`once`]).
+fn set_once<T>(seen: &mut u32, bit: u32, slot: &mut T, v: T) -> Option<()> {
+    once(seen, bit)?;
+    *slot = v;
+    Some(())
+}
+
+/// The rest of a coordinate pair after its `[`: `x,y]`.
+fn pair(sc: &mut Scan<'_>) -> Option<[f64; 2]> {
+    let x = sc.number()?.f64()?;
+    sc.eat(b',')?;
+    let y = sc.number()?.f64()?;
+    sc.eat(b']')?;
+    Some([x, y])
+}
+
 /// A string or null.
 fn opt_str<'a>(sc: &mut Scan<'a>) -> Option<Option<Str<'a>>> {
     if sc.null()? {
@@ -63,28 +79,18 @@ impl<'a> Point<'a> {
         }
         let mut p = Point::default();
         let mut seen = 0;
-        sc.object(|sc, key| {
-            match key {
-                "type" => {
-                    once(&mut seen, 0)?;
-                    p.kind = opt_str(sc)?;
-                }
-                "coordinates" => {
-                    once(&mut seen, 1)?;
-                    if sc.null()? {
-                        p.coordinates = None;
-                    } else {
-                        sc.eat(b'[')?;
-                        let x = sc.number()?.f64()?;
-                        sc.eat(b',')?;
-                        let y = sc.number()?.f64()?;
-                        sc.eat(b']')?;
-                        p.coordinates = Some([x, y]);
-                    }
-                }
-                _ => return None,
+        sc.object(|sc, key| match key {
+            "type" => set_once(&mut seen, 0, &mut p.kind, opt_str(sc)?),
+            "coordinates" => {
+                let c = if sc.null()? {
+                    None
+                } else {
+                    sc.eat(b'[')?;
+                    Some(pair(sc)?)
+                };
+                set_once(&mut seen, 1, &mut p.coordinates, c)
             }
-            Some(())
+            _ => None,
         })?;
         Some(Some(p))
     }
@@ -133,15 +139,12 @@ impl<'a, P: Deserialize<'a> + Default + IdProp> Feat<'a, P> {
         if sc.rest().starts_with(POINT_PREFIX) {
             // The same as the members `"type":"Feature"` and a Point `"geometry"`.
             sc.skip_bytes(POINT_PREFIX.len());
-            let x = sc.number()?.f64()?;
-            sc.eat(b',')?;
-            let y = sc.number()?.f64()?;
-            sc.eat(b']')?;
+            let xy = pair(sc)?;
             sc.eat(b'}')?;
             f.kind = Some(Str(Cow::Borrowed("Feature")));
             f.geometry = Some(Point {
                 kind: Some(Str(Cow::Borrowed("Point"))),
-                coordinates: Some([x, y]),
+                coordinates: Some(xy),
             });
             seen = 0b11;
             if !sc.next(b'}')? {
@@ -158,24 +161,15 @@ impl<'a, P: Deserialize<'a> + Default + IdProp> Feat<'a, P> {
             let key = sc.string()?;
             sc.eat(b':')?;
             match key {
-                "type" => {
-                    once(&mut seen, 0)?;
-                    f.kind = opt_str(sc)?;
-                }
-                "geometry" => {
-                    once(&mut seen, 1)?;
-                    f.geometry = Point::scan(sc)?;
-                }
-                "id" => {
-                    once(&mut seen, 2)?;
-                    f.id = opt_str(sc)?;
-                }
+                "type" => set_once(&mut seen, 0, &mut f.kind, opt_str(sc)?),
+                "geometry" => set_once(&mut seen, 1, &mut f.geometry, Point::scan(sc)?),
+                "id" => set_once(&mut seen, 2, &mut f.id, opt_str(sc)?),
                 "properties" => {
-                    once(&mut seen, 3)?;
-                    f.properties = Option::<P>::deserialize(&mut *sc).ok()?;
+                    let p = Option::<P>::deserialize(&mut *sc).ok()?;
+                    set_once(&mut seen, 3, &mut f.properties, p)
                 }
-                _ => return None,
-            }
+                _ => None,
+            }?;
             if !sc.next(b'}')? {
                 return Some(f);
             }

@@ -306,24 +306,8 @@ impl<'de> Deserializer<'de> for &mut Scan<'de> {
     fn deserialize_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Declined> {
         match self.peek().ok_or(Declined)? {
             b'"' => v.visit_borrowed_str(self.string().ok_or(Declined)?),
-            b'{' => {
-                self.enter()?;
-                let r = v.visit_map(Members {
-                    sc: self,
-                    first: true,
-                })?;
-                self.depth -= 1;
-                Ok(r)
-            }
-            b'[' => {
-                self.enter()?;
-                let r = v.visit_seq(Members {
-                    sc: self,
-                    first: true,
-                })?;
-                self.depth -= 1;
-                Ok(r)
-            }
+            b'{' => self.nested(|m| v.visit_map(m)),
+            b'[' => self.nested(|m| v.visit_seq(m)),
             b'n' => {
                 self.word(b"null").ok_or(Declined)?;
                 v.visit_unit()
@@ -355,7 +339,7 @@ impl<'de> Deserializer<'de> for &mut Scan<'de> {
     }
 }
 
-impl Scan<'_> {
+impl<'de> Scan<'de> {
     /// Step into an object or array (`{` or `[`, not yet consumed).
     fn enter(&mut self) -> Result<(), Declined> {
         if self.depth >= MAX_DEPTH {
@@ -364,6 +348,20 @@ impl Scan<'_> {
         self.depth += 1;
         self.i += 1;
         Ok(())
+    }
+
+    /// The object or array that starts here, its members read by `visit`.
+    fn nested<T>(
+        &mut self,
+        visit: impl FnOnce(Members<'_, 'de>) -> Result<T, Declined>,
+    ) -> Result<T, Declined> {
+        self.enter()?;
+        let r = visit(Members {
+            sc: self,
+            first: true,
+        })?;
+        self.depth -= 1;
+        Ok(r)
     }
 }
 
@@ -387,20 +385,33 @@ impl Members<'_, '_> {
     }
 }
 
+/// What `next_key_seed` and `next_element_seed` answer: the next member, `None` at
+/// the end.
+type Next<T> = Result<Option<T>, Declined>;
+
+impl Members<'_, '_> {
+    /// The next member before `close`, read by `read`.
+    fn next_member<T>(
+        &mut self,
+        close: u8,
+        read: impl FnOnce(&mut Self) -> Result<T, Declined>,
+    ) -> Next<T> {
+        if !self.more(close)? {
+            return Ok(None);
+        }
+        read(self).map(Some)
+    }
+}
+
 impl<'de> MapAccess<'de> for Members<'_, 'de> {
     type Error = Declined;
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(
-        &mut self,
-        seed: K,
-    ) -> Result<Option<K::Value>, Declined> {
-        if !self.more(b'}')? {
-            return Ok(None);
-        }
-        let key = self.sc.string().ok_or(Declined)?;
-        self.sc.eat(b':').ok_or(Declined)?;
-        seed.deserialize(de::value::BorrowedStrDeserializer::new(key))
-            .map(Some)
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Next<K::Value> {
+        self.next_member(b'}', |m| {
+            let key = m.sc.string().ok_or(Declined)?;
+            m.sc.eat(b':').ok_or(Declined)?;
+            seed.deserialize(de::value::BorrowedStrDeserializer::new(key))
+        })
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Declined> {
@@ -411,14 +422,8 @@ impl<'de> MapAccess<'de> for Members<'_, 'de> {
 impl<'de> SeqAccess<'de> for Members<'_, 'de> {
     type Error = Declined;
 
-    fn next_element_seed<T: DeserializeSeed<'de>>(
-        &mut self,
-        seed: T,
-    ) -> Result<Option<T::Value>, Declined> {
-        if !self.more(b']')? {
-            return Ok(None);
-        }
-        seed.deserialize(&mut *self.sc).map(Some)
+    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Next<T::Value> {
+        self.next_member(b']', |m| seed.deserialize(&mut *m.sc))
     }
 }
 
