@@ -15,22 +15,14 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use yizhan_core::geodesy::destination;
-use yizhan_core::{GeoIndex, Located, LonLat};
+use yizhan_core::{Candidate, GeoIndex, LonLat};
 use yizhan_plan::coverage::nearest_stations;
-use yizhan_plan::{solve, DemandPoint, Model, Problem, SiteInfo, SiteParams};
+use yizhan_plan::{solve, Model, Problem, SiteParams};
 
-struct Pt {
-    id: String,
-    at: LonLat,
-}
-impl Located for Pt {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn location(&self) -> LonLat {
-        self.at
-    }
-}
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::{demand_points, point, site_infos};
 
 /// `n` points clustered around `centres` (normal-ish spread of `spread_m`).
 fn clustered(rng: &mut ChaCha8Rng, centres: &[LonLat], n: usize, spread_m: f64) -> Vec<LonLat> {
@@ -55,6 +47,8 @@ fn centres(rng: &mut ChaCha8Rng, k: usize, lon: (f64, f64), lat: (f64, f64)) -> 
         .collect()
 }
 
+/// A scale of the benches: demand points, candidates and stations around `centres`
+/// town centres in a lon/lat box, spread over `spread_m`.
 struct Scale {
     name: &'static str,
     demand: usize,
@@ -66,42 +60,55 @@ struct Scale {
     spread_m: f64,
 }
 
-const TOWN: Scale = Scale {
-    name: "town",
-    demand: 2_000,
-    candidates: 100,
-    stations: 18,
-    centres: 6,
-    lon: (118.44, 118.50),
-    lat: (24.69, 24.75),
-    spread_m: 800.0,
-};
-const CITY: Scale = Scale {
-    name: "city",
-    demand: 20_000,
-    candidates: 1_000,
-    stations: 2_000,
-    centres: 40,
-    lon: (118.30, 118.70),
-    lat: (24.60, 24.95),
-    spread_m: 2_000.0,
-};
-const COUNTRY: Scale = Scale {
-    name: "country",
-    demand: 5_000_000,
-    candidates: 0,
-    stations: 150_000,
-    centres: 2_000,
-    lon: (100.0, 122.0),
-    lat: (22.0, 41.0),
-    spread_m: 8_000.0,
-};
+/// A [`Scale`] from one row of the table below.
+#[allow(clippy::too_many_arguments)]
+const fn scale(
+    name: &'static str,
+    (demand, candidates, stations, centres): (usize, usize, usize, usize),
+    lon: (f64, f64),
+    lat: (f64, f64),
+    spread_m: f64,
+) -> Scale {
+    Scale {
+        name,
+        demand,
+        candidates,
+        stations,
+        centres,
+        lon,
+        lat,
+        spread_m,
+    }
+}
+
+//                      name       (demand, candidates, stations, centres)  lon, lat, spread
+const TOWN: Scale = scale(
+    "town",
+    (2_000, 100, 18, 6),
+    (118.44, 118.50),
+    (24.69, 24.75),
+    800.0,
+);
+const CITY: Scale = scale(
+    "city",
+    (20_000, 1_000, 2_000, 40),
+    (118.30, 118.70),
+    (24.60, 24.95),
+    2_000.0,
+);
+const COUNTRY: Scale = scale(
+    "country",
+    (5_000_000, 0, 150_000, 2_000),
+    (100.0, 122.0),
+    (22.0, 41.0),
+    8_000.0,
+);
 
 struct Data {
     demand: Vec<LonLat>,
     weights: Vec<f64>,
     cands: Vec<LonLat>,
-    stations: GeoIndex<Pt>,
+    stations: GeoIndex<Candidate>,
 }
 
 fn data(s: &Scale) -> Data {
@@ -115,10 +122,7 @@ fn data(s: &Scale) -> Data {
     let st = clustered(&mut rng, &c, s.stations, s.spread_m)
         .into_iter()
         .enumerate()
-        .map(|(i, at)| Pt {
-            id: format!("S{i}"),
-            at,
-        })
+        .map(|(i, at)| point(format!("S{i}"), at))
         .collect();
     Data {
         demand,
@@ -129,21 +133,8 @@ fn data(s: &Scale) -> Data {
 }
 
 fn problem(d: &Data, radius: Option<f64>) -> Problem {
-    let demand = d
-        .weights
-        .iter()
-        .enumerate()
-        .map(|(i, &w)| DemandPoint {
-            id: format!("d{i}"),
-            weight: w,
-        })
-        .collect();
-    let sites = (0..d.cands.len())
-        .map(|j| SiteInfo {
-            id: format!("c{j}"),
-            capacity: None,
-        })
-        .collect();
+    let demand = demand_points("d", &d.weights);
+    let sites = site_infos("c", d.cands.iter().map(|_| None));
     Problem::from_points(demand, &d.demand, sites, &d.cands, radius).unwrap()
 }
 

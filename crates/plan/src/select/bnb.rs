@@ -3,7 +3,7 @@
 //!
 //! The model is Church & ReVelle's (1974, "The maximal covering location problem",
 //! *Papers of the Regional Science Association* 32) on the reduced rows of
-//! `select::mclp_rows`: max Σᵢ wᵢ zᵢ subject to zᵢ ≤ Σ_{j ∈ Nᵢ} yⱼ, Σⱼ yⱼ ≤ p,
+//! `Mclp::rows`: max Σᵢ wᵢ zᵢ subject to zᵢ ≤ Σ_{j ∈ Nᵢ} yⱼ, Σⱼ yⱼ ≤ p,
 //! y, z binary (with non-negative weights an optimum with fewer than `p` sites can be
 //! padded with any others, so "≤ p" and "= p" have the same optimum).
 //!

@@ -4,7 +4,7 @@
 
 use super::cover::{Cover, Within};
 use super::exact::{open_vars, solve, Exact};
-use super::mclp;
+use super::mclp::Mclp;
 use super::params::SiteParams;
 use super::search::{greedy, Counts};
 use super::setup::Setup;
@@ -29,7 +29,15 @@ pub(super) fn heuristic(prob: &Problem, s: &Setup, r: f64) -> Vec<usize> {
     }
     // Try with fewer sites.
     while !chosen.is_empty() {
-        let h = mclp::heuristic(prob, s, &ones, r, chosen.len() - 1);
+        let p = chosen.len() - 1;
+        let h = Mclp {
+            prob,
+            s,
+            w: &ones,
+            r,
+            p,
+        }
+        .heuristic();
         if Counts::new(&cov, s.fixed.iter().chain(&h.sites)).all_covered() {
             chosen = h.sites;
         } else {

@@ -19,120 +19,267 @@ use super::shaker::Shaker;
 use crate::milp::{gap_of, Cmp, Milp};
 use crate::problem::Problem;
 
-/// MCLP heuristic: lazy greedy, then best-improvement swaps, restarted from shaken
-/// answers while the problem is small enough.
-pub(super) fn heuristic(prob: &Problem, s: &Setup, w: &[f64], r: f64, p: usize) -> Heur {
-    let cov = Within { prob, r, w };
-    let mut st = Counts::new(&cov, &s.fixed);
-    let (chosen, gains) = greedy(&cov, &s.free, &mut st, p, false);
-    let (mut chosen, mut st) = swap(&cov, &s.fixed, &s.free, chosen);
-    let mut best = st.covered(w);
-    // Restarts draw their new sites from the candidates that cover most on their
-    // own (a random one of all would nearly always be swapped straight back out).
-    let mut pool: Vec<(f64, usize)> = gains.iter().copied().zip(s.free.iter().copied()).collect();
-    pool.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    pool.truncate((10 * p).max(1));
-    let pool: Vec<usize> = pool.into_iter().map(|(_, j)| j).collect();
-    // Up to p − 1 sites replaced: the greedy answer's basin is deep.
-    let mut rng = Shaker::new(prob, s, p).with_span(p);
-    while let Some(start) = rng.shake(&chosen, &pool) {
-        let (c2, st2) = swap(&cov, &s.fixed, &s.free, start);
-        let v = st2.covered(w);
-        if v > best + tol(best) {
-            (chosen, st, best) = (c2, st2, v);
+/// An MCLP instance: `p` new sites of `s` covering demand weighted `w` within `r`.
+#[derive(Clone, Copy)]
+pub(super) struct Mclp<'a> {
+    /// The problem.
+    pub prob: &'a Problem,
+    /// Its fixed, free and excluded sites.
+    pub s: &'a Setup,
+    /// The demand weights.
+    pub w: &'a [f64],
+    /// The service radius.
+    pub r: f64,
+    /// New sites.
+    pub p: usize,
+}
+
+impl Mclp<'_> {
+    /// The covering view: demand within `r` of each site.
+    fn cover(&self) -> Within<'_> {
+        Within {
+            prob: self.prob,
+            r: self.r,
+            w: self.w,
         }
     }
-    quality(prob, s, &cov, p, chosen, &st)
-}
 
-/// The MCLP answer with its submodular upper bound f(S) + Σ of the `p` largest marginal
-/// gains (Nemhauser, Wolsey & Fisher 1978) and the gap to it.
-fn quality(
-    prob: &Problem,
-    s: &Setup,
-    cov: &Within<'_>,
-    p: usize,
-    chosen: Vec<usize>,
-    st: &Counts,
-) -> Heur {
-    let w = cov.w;
-    let covered = st.covered(w);
-    let mut g: Vec<f64> = s
-        .free
-        .par_iter()
-        .filter(|&&j| !st.open[j])
-        .map(|&j| cov.gain(j, &st.cnt))
-        .collect();
-    g.sort_by(|a, b| b.total_cmp(a));
-    let coverable: f64 = (0..prob.n_demand())
-        .filter(|&i| s.any_allowed(cov.row(i)))
-        .map(|i| w[i])
-        .sum();
-    let ub = (covered + g.iter().take(p).sum::<f64>()).min(coverable);
-    let gap = if ub > 0.0 {
-        ((ub - covered) / ub).max(0.0)
-    } else {
-        0.0
-    };
-    Heur {
-        sites: chosen,
-        optimal: gap <= 1e-12,
-        gap: Some(if gap <= 1e-12 { 0.0 } else { gap }),
-    }
-}
-
-/// The demand rows of the MCLP integer program, reduced exactly: demand already covered
-/// by a fixed site or covered by no free candidate is left out (its contribution does
-/// not depend on the choice), and demand points with the same set Nᵢ of free covering
-/// sites share one row with their summed weight — their constraints zᵢ ≤ Σ_{j ∈ Nᵢ} yⱼ
-/// are identical, so any optimum sets their zᵢ equal. Gives (sorted Nᵢ, weight) per row,
-/// in order of first appearance; with `aggregate == false` one row per demand point.
-pub(super) fn mclp_rows(
-    prob: &Problem,
-    s: &Setup,
-    w: &[f64],
-    r: f64,
-    aggregate: bool,
-) -> Vec<(Vec<u32>, f64)> {
-    let cov = Within { prob, r, w };
-    let fixed_cov = cov.covered(&s.fixed);
-    let mut is_free = vec![false; prob.n_sites()];
-    for &j in &s.free {
-        is_free[j] = true;
-    }
-    let sets: Vec<Option<Vec<u32>>> = (0..prob.n_demand())
-        .into_par_iter()
-        .map(|i| {
-            if fixed_cov[i] || w[i] <= 0.0 {
-                return None;
+    /// MCLP heuristic: lazy greedy, then best-improvement swaps, restarted from shaken
+    /// answers while the problem is small enough.
+    pub(super) fn heuristic(&self) -> Heur {
+        let Mclp { prob, s, w, p, .. } = *self;
+        let cov = self.cover();
+        let mut st = Counts::new(&cov, &s.fixed);
+        let (chosen, gains) = greedy(&cov, &s.free, &mut st, p, false);
+        let (mut chosen, mut st) = swap(&cov, &s.fixed, &s.free, chosen);
+        let mut best = st.covered(w);
+        // Restarts draw their new sites from the candidates that cover most on their
+        // own (a random one of all would nearly always be swapped straight back out).
+        let mut pool: Vec<(f64, usize)> =
+            gains.iter().copied().zip(s.free.iter().copied()).collect();
+        pool.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        pool.truncate((10 * p).max(1));
+        let pool: Vec<usize> = pool.into_iter().map(|(_, j)| j).collect();
+        // Up to p − 1 sites replaced: the greedy answer's basin is deep.
+        let mut rng = Shaker::new(prob, s, p).with_span(p);
+        while let Some(start) = rng.shake(&chosen, &pool) {
+            let (c2, st2) = swap(&cov, &s.fixed, &s.free, start);
+            let v = st2.covered(w);
+            if v > best + tol(best) {
+                (chosen, st, best) = (c2, st2, v);
             }
-            let mut c: Vec<u32> = cov
-                .row(i)
+        }
+        self.quality(&cov, chosen, &st)
+    }
+
+    /// The MCLP answer with its submodular upper bound f(S) + Σ of the `p` largest marginal
+    /// gains (Nemhauser, Wolsey & Fisher 1978) and the gap to it.
+    fn quality(&self, cov: &Within<'_>, chosen: Vec<usize>, st: &Counts) -> Heur {
+        let Mclp { prob, s, w, p, .. } = *self;
+        let covered = st.covered(w);
+        let mut g: Vec<f64> = s
+            .free
+            .par_iter()
+            .filter(|&&j| !st.open[j])
+            .map(|&j| cov.gain(j, &st.cnt))
+            .collect();
+        g.sort_by(|a, b| b.total_cmp(a));
+        let coverable: f64 = (0..prob.n_demand())
+            .filter(|&i| s.any_allowed(cov.row(i)))
+            .map(|i| w[i])
+            .sum();
+        let ub = (covered + g.iter().take(p).sum::<f64>()).min(coverable);
+        let gap = if ub > 0.0 {
+            ((ub - covered) / ub).max(0.0)
+        } else {
+            0.0
+        };
+        Heur {
+            sites: chosen,
+            optimal: gap <= 1e-12,
+            gap: Some(if gap <= 1e-12 { 0.0 } else { gap }),
+        }
+    }
+
+    /// The demand rows of the MCLP integer program, reduced exactly: demand already covered
+    /// by a fixed site or covered by no free candidate is left out (its contribution does
+    /// not depend on the choice), and demand points with the same set Nᵢ of free covering
+    /// sites share one row with their summed weight — their constraints zᵢ ≤ Σ_{j ∈ Nᵢ} yⱼ
+    /// are identical, so any optimum sets their zᵢ equal. Gives (sorted Nᵢ, weight) per row,
+    /// in order of first appearance; with `aggregate == false` one row per demand point.
+    pub(super) fn rows(&self, aggregate: bool) -> Vec<(Vec<u32>, f64)> {
+        let Mclp { prob, s, w, .. } = *self;
+        let cov = self.cover();
+        let fixed_cov = cov.covered(&s.fixed);
+        let mut is_free = vec![false; prob.n_sites()];
+        for &j in &s.free {
+            is_free[j] = true;
+        }
+        let sets: Vec<Option<Vec<u32>>> = (0..prob.n_demand())
+            .into_par_iter()
+            .map(|i| {
+                if fixed_cov[i] || w[i] <= 0.0 {
+                    return None;
+                }
+                let mut c: Vec<u32> = cov
+                    .row(i)
+                    .iter()
+                    .copied()
+                    .filter(|&j| is_free[j as usize])
+                    .collect();
+                c.sort_unstable();
+                (!c.is_empty()).then_some(c)
+            })
+            .collect();
+        let mut rows: Vec<(Vec<u32>, f64)> = Vec::new();
+        let mut at: HashMap<Vec<u32>, usize> = HashMap::new();
+        for (i, c) in sets.into_iter().enumerate() {
+            let Some(c) = c else { continue };
+            if !aggregate {
+                rows.push((c, w[i]));
+                continue;
+            }
+            match at.entry(c) {
+                Entry::Occupied(e) => rows[*e.get()].1 += w[i],
+                Entry::Vacant(e) => {
+                    rows.push((e.key().clone(), w[i]));
+                    e.insert(rows.len() - 1);
+                }
+            }
+        }
+        rows
+    }
+
+    /// MCLP exactly without a MILP solver ([`bnb`]: Lagrangian reduction, spatial
+    /// decomposition with a knapsack over the components, branch and bound), on the reduced
+    /// rows of [`Mclp::rows`], warm-started with the heuristic answer. Stops at
+    /// `params.time_limit_s` with the best answer and the proven gap.
+    pub(super) fn branch_and_bound(&self, warm: &[usize], params: &SiteParams) -> Exact {
+        let Mclp { prob, s, p, .. } = *self;
+        let rows = self.rows(true);
+        let integral = integral(&rows);
+        let (rows, pos) = local_rows(&rows, &s.free, prob.n_sites());
+        let warm_local: Vec<usize> = warm
+            .iter()
+            .filter(|&&j| pos[j] != u32::MAX)
+            .map(|&j| pos[j] as usize)
+            .collect();
+        let start = Instant::now();
+        let deadline = Duration::try_from_secs_f64(params.time_limit_s)
+            .ok()
+            .and_then(|d| start.checked_add(d))
+            .unwrap_or_else(|| start + Duration::from_secs(365 * 86_400));
+        let a = bnb::solve(s.free.len(), rows, p, &warm_local, integral, deadline);
+        let mut chosen: Vec<usize> = a.sites.iter().map(|&k| s.free[k]).collect();
+        s.pad_to_p(prob, &mut chosen, p);
+        let fixed_part = self.cover().covered_weight(&s.fixed);
+        let (optimal, gap) = if a.optimal {
+            (true, Some(0.0))
+        } else {
+            gap_of(
+                a.value + fixed_part,
+                a.bound + fixed_part,
+                true,
+                integral && fixed_part.fract() == 0.0,
+            )
+        };
+        let note = format!(
+            "{} by branch and bound with spatial decomposition (no MILP solver): {} of {} \
+         candidates left by the Lagrangian reduction, in {} independent components; \
+         {} nodes, {:.2} s",
+            if optimal {
+                "proven optimal"
+            } else {
+                "time limit reached"
+            },
+            a.kept,
+            s.free.len(),
+            a.components,
+            a.nodes,
+            start.elapsed().as_secs_f64()
+        );
+        Ok(Some((chosen, optimal, gap, Some(note))))
+    }
+
+    /// MCLP (Church & ReVelle 1974) as an integer program: max Σ wᵢ zᵢ,
+    /// zᵢ ≤ Σ_{j ∈ Nᵢ} yⱼ, Σ yⱼ = p, on the rows of [`Mclp::rows`] (reduced when `reduce`:
+    /// aggregated, and the sites the Lagrangian bound rules out left out). The heuristic
+    /// answer is the warm start (sites and the coverage they give).
+    pub(super) fn exact(&self, warm: &[usize], params: &SiteParams, reduce: bool) -> Exact {
+        let Mclp { prob, s, p, .. } = *self;
+        let mut rows = self.rows(reduce);
+        let integral = integral(&rows);
+        let mut warm_open = vec![false; prob.n_sites()];
+        for &j in warm {
+            warm_open[j] = true;
+        }
+        let value = |rows: &[(Vec<u32>, f64)]| -> f64 {
+            rows.iter()
+                .filter(|(c, _)| c.iter().any(|&j| warm_open[j as usize]))
+                .map(|x| x.1)
+                .sum()
+        };
+        let fixed_part = self.cover().covered_weight(&s.fixed);
+        let mut free = s.free.clone();
+        if reduce && warm.len() == p && p > 0 {
+            // Lagrangian reduction: a site whose every solution is bounded by the warm
+            // start's value (below the next integer, with integral weights) is left out; the
+            // warm start's own sites stay, so the optimum is unchanged.
+            let lb = value(&rows);
+            let slack = if integral {
+                1.0 - 1e-6
+            } else {
+                -1e-9 * lb.abs().max(1.0)
+            };
+            let stop = if integral {
+                1.0 - 1e-6
+            } else {
+                1e-9 * lb.abs().max(1.0)
+            };
+            let lag = Lagrangian::solve(&rows, &s.free, p, lb, stop, 600);
+            if lag.bound < lb + slack {
+                return Ok(Some((
+                    warm.to_vec(),
+                    true,
+                    Some(0.0),
+                    Some(
+                        "proven optimal by the Lagrangian bound (Galvão & ReVelle 1996); \
+                     the MILP solver was not needed"
+                            .into(),
+                    ),
+                )));
+            }
+            let cp = lag.pth(p);
+            free = s
+                .free
                 .iter()
-                .copied()
-                .filter(|&j| is_free[j as usize])
+                .enumerate()
+                .filter(|&(k, &j)| warm_open[j] || lag.bound_with(k, cp) >= lb + slack)
+                .map(|(_, &j)| j)
                 .collect();
-            c.sort_unstable();
-            (!c.is_empty()).then_some(c)
-        })
-        .collect();
-    let mut rows: Vec<(Vec<u32>, f64)> = Vec::new();
-    let mut at: HashMap<Vec<u32>, usize> = HashMap::new();
-    for (i, c) in sets.into_iter().enumerate() {
-        let Some(c) = c else { continue };
-        if !aggregate {
-            rows.push((c, w[i]));
-            continue;
-        }
-        match at.entry(c) {
-            Entry::Occupied(e) => rows[*e.get()].1 += w[i],
-            Entry::Vacant(e) => {
-                rows.push((e.key().clone(), w[i]));
-                e.insert(rows.len() - 1);
+            if free.len() < s.free.len() {
+                let sub = s.with_free(free.clone());
+                rows = Mclp { s: &sub, ..*self }.rows(true);
             }
         }
+        if free.len() + rows.len() > params.max_exact_vars {
+            return Ok(None);
+        }
+        let mut lp = Milp::default();
+        lp.maximize = true;
+        lp.integral_objective = integral && fixed_part.fract() == 0.0;
+        lp.offset = fixed_part;
+        let (yv, ys) = open_vars(&mut lp, &free, Some(&warm_open), 0.0, prob.n_sites());
+        for (cover, wi) in &rows {
+            let hit = cover.iter().any(|&j| warm_open[j as usize]);
+            let z = lp.var(0.0, 1.0, false, *wi, Some(if hit { 1.0 } else { 0.0 }));
+            let mut t: Vec<(usize, f64)> = Vec::with_capacity(cover.len() + 1);
+            t.push((z, 1.0));
+            t.extend(cover.iter().map(|&j| (yv[j as usize], -1.0)));
+            lp.row(t, Cmp::Le, 0.0);
+        }
+        solve_with_p(lp, &ys, p, params)
     }
-    rows
 }
 
 /// Whether every row weight is a whole number (then so is every solution value).
@@ -140,156 +287,9 @@ fn integral(rows: &[(Vec<u32>, f64)]) -> bool {
     rows.iter().all(|(_, wi)| wi.fract() == 0.0 && *wi < 1e15)
 }
 
-/// MCLP exactly without a MILP solver ([`bnb`]: Lagrangian reduction, spatial
-/// decomposition with a knapsack over the components, branch and bound), on the reduced
-/// rows of [`mclp_rows`], warm-started with the heuristic answer. Stops at
-/// `params.time_limit_s` with the best answer and the proven gap.
-pub(super) fn branch_and_bound(
-    prob: &Problem,
-    s: &Setup,
-    w: &[f64],
-    r: f64,
-    p: usize,
-    warm: &[usize],
-    params: &SiteParams,
-) -> Exact {
-    let rows = mclp_rows(prob, s, w, r, true);
-    let integral = integral(&rows);
-    let (rows, pos) = local_rows(&rows, &s.free, prob.n_sites());
-    let warm_local: Vec<usize> = warm
-        .iter()
-        .filter(|&&j| pos[j] != u32::MAX)
-        .map(|&j| pos[j] as usize)
-        .collect();
-    let start = Instant::now();
-    let deadline = Duration::try_from_secs_f64(params.time_limit_s)
-        .ok()
-        .and_then(|d| start.checked_add(d))
-        .unwrap_or_else(|| start + Duration::from_secs(365 * 86_400));
-    let a = bnb::solve(s.free.len(), rows, p, &warm_local, integral, deadline);
-    let mut chosen: Vec<usize> = a.sites.iter().map(|&k| s.free[k]).collect();
-    s.pad_to_p(prob, &mut chosen, p);
-    let fixed_part = Within { prob, r, w }.covered_weight(&s.fixed);
-    let (optimal, gap) = if a.optimal {
-        (true, Some(0.0))
-    } else {
-        gap_of(
-            a.value + fixed_part,
-            a.bound + fixed_part,
-            true,
-            integral && fixed_part.fract() == 0.0,
-        )
-    };
-    let note = format!(
-        "{} by branch and bound with spatial decomposition (no MILP solver): {} of {} \
-         candidates left by the Lagrangian reduction, in {} independent components; \
-         {} nodes, {:.2} s",
-        if optimal {
-            "proven optimal"
-        } else {
-            "time limit reached"
-        },
-        a.kept,
-        s.free.len(),
-        a.components,
-        a.nodes,
-        start.elapsed().as_secs_f64()
-    );
-    Ok(Some((chosen, optimal, gap, Some(note))))
-}
-
-/// MCLP (Church & ReVelle 1974) as an integer program: max Σ wᵢ zᵢ,
-/// zᵢ ≤ Σ_{j ∈ Nᵢ} yⱼ, Σ yⱼ = p, on the rows of [`mclp_rows`] (reduced when `reduce`:
-/// aggregated, and the sites the Lagrangian bound rules out left out). The heuristic
-/// answer is the warm start (sites and the coverage they give).
-#[allow(clippy::too_many_arguments)]
-pub(super) fn exact(
-    prob: &Problem,
-    s: &Setup,
-    w: &[f64],
-    r: f64,
-    p: usize,
-    warm: &[usize],
-    params: &SiteParams,
-    reduce: bool,
-) -> Exact {
-    let mut rows = mclp_rows(prob, s, w, r, reduce);
-    let integral = integral(&rows);
-    let mut warm_open = vec![false; prob.n_sites()];
-    for &j in warm {
-        warm_open[j] = true;
-    }
-    let value = |rows: &[(Vec<u32>, f64)]| -> f64 {
-        rows.iter()
-            .filter(|(c, _)| c.iter().any(|&j| warm_open[j as usize]))
-            .map(|x| x.1)
-            .sum()
-    };
-    let fixed_part = Within { prob, r, w }.covered_weight(&s.fixed);
-    let mut free = s.free.clone();
-    if reduce && warm.len() == p && p > 0 {
-        // Lagrangian reduction: a site whose every solution is bounded by the warm
-        // start's value (below the next integer, with integral weights) is left out; the
-        // warm start's own sites stay, so the optimum is unchanged.
-        let lb = value(&rows);
-        let slack = if integral {
-            1.0 - 1e-6
-        } else {
-            -1e-9 * lb.abs().max(1.0)
-        };
-        let stop = if integral {
-            1.0 - 1e-6
-        } else {
-            1e-9 * lb.abs().max(1.0)
-        };
-        let lag = Lagrangian::solve(&rows, &s.free, p, lb, stop, 600);
-        if lag.bound < lb + slack {
-            return Ok(Some((
-                warm.to_vec(),
-                true,
-                Some(0.0),
-                Some(
-                    "proven optimal by the Lagrangian bound (Galvão & ReVelle 1996); \
-                     the MILP solver was not needed"
-                        .into(),
-                ),
-            )));
-        }
-        let cp = lag.pth(p);
-        free = s
-            .free
-            .iter()
-            .enumerate()
-            .filter(|&(k, &j)| warm_open[j] || lag.bound_with(k, cp) >= lb + slack)
-            .map(|(_, &j)| j)
-            .collect();
-        if free.len() < s.free.len() {
-            rows = mclp_rows(prob, &s.with_free(free.clone()), w, r, true);
-        }
-    }
-    if free.len() + rows.len() > params.max_exact_vars {
-        return Ok(None);
-    }
-    let mut lp = Milp::default();
-    lp.maximize = true;
-    lp.integral_objective = integral && fixed_part.fract() == 0.0;
-    lp.offset = fixed_part;
-    let (yv, ys) = open_vars(&mut lp, &free, Some(&warm_open), 0.0, prob.n_sites());
-    for (cover, wi) in &rows {
-        let hit = cover.iter().any(|&j| warm_open[j as usize]);
-        let z = lp.var(0.0, 1.0, false, *wi, Some(if hit { 1.0 } else { 0.0 }));
-        let mut t: Vec<(usize, f64)> = Vec::with_capacity(cover.len() + 1);
-        t.push((z, 1.0));
-        t.extend(cover.iter().map(|&j| (yv[j as usize], -1.0)));
-        lp.row(t, Cmp::Le, 0.0);
-    }
-    solve_with_p(lp, &ys, p, params)
-}
-
 /// The integration tests' instances, shared with the unit tests.
 #[cfg(test)]
 #[path = "../../tests/common/mod.rs"]
-#[allow(dead_code)]
 mod test_common;
 
 #[cfg(test)]
@@ -391,7 +391,14 @@ mod tests {
         let sp = params(10, 800.0, &[]);
         let s = Setup::new(&prob, &sp).unwrap();
         let w: Vec<f64> = prob.demand().iter().map(|d| d.weight).collect();
-        let rows = mclp_rows(&prob, &s, &w, 800.0, true);
+        let rows = Mclp {
+            prob: &prob,
+            s: &s,
+            w: &w,
+            r: 800.0,
+            p: 10,
+        }
+        .rows(true);
         let mut out = format!("{} {}\n", prob.n_sites(), rows.len());
         for (c, wi) in &rows {
             out.push_str(&format!("{wi}"));
@@ -415,19 +422,24 @@ mod tests {
             for (p, r) in [(2, 900.0), (4, 700.0)] {
                 let sp = params(p, r, fixed);
                 let s = Setup::new(&prob, &sp).unwrap();
-                let agg = mclp_rows(&prob, &s, &w, r, true);
-                let plain = mclp_rows(&prob, &s, &w, r, false);
+                let mclp = Mclp {
+                    prob: &prob,
+                    s: &s,
+                    w: &w,
+                    r,
+                    p,
+                };
+                let agg = mclp.rows(true);
+                let plain = mclp.rows(false);
                 let tot = |v: &[(Vec<u32>, f64)]| v.iter().map(|x| x.1).sum::<f64>();
                 assert!((tot(&agg) - tot(&plain)).abs() < 1e-9);
                 if agg.len() < plain.len() {
                     shrunk += 1;
                 }
-                let h = heuristic(&prob, &s, &w, r, p);
+                let h = mclp.heuristic();
                 let run = |aggregate| {
                     let (sites, optimal, _, _) =
-                        exact(&prob, &s, &w, r, p, &h.sites, &sp, aggregate)
-                            .unwrap()
-                            .unwrap();
+                        mclp.exact(&h.sites, &sp, aggregate).unwrap().unwrap();
                     assert!(optimal, "seed {seed} p {p} aggregate {aggregate}");
                     assert_eq!(sites.len(), p);
                     covered(&prob, &s, &w, r, &sites)
@@ -436,9 +448,7 @@ mod tests {
                 assert!((a - b).abs() < 1e-9, "seed {seed} p {p}: {a} vs {b}");
                 // A poor warm start: the reduction keeps every site an optimum may need.
                 let poor: Vec<usize> = s.free[..p].to_vec();
-                let (sites, optimal, _, _) = exact(&prob, &s, &w, r, p, &poor, &sp, true)
-                    .unwrap()
-                    .unwrap();
+                let (sites, optimal, _, _) = mclp.exact(&poor, &sp, true).unwrap().unwrap();
                 assert!(optimal);
                 let c = covered(&prob, &s, &w, r, &sites);
                 assert!(
@@ -491,7 +501,14 @@ mod tests {
                     }
                 }
                 let c0 = covered(&prob, &s, &w, r, &[]);
-                let rows = mclp_rows(&prob, &s, &w, r, true);
+                let rows = Mclp {
+                    prob: &prob,
+                    s: &s,
+                    w: &w,
+                    r,
+                    p,
+                }
+                .rows(true);
                 for iters in [1, 5, 50, 500] {
                     let lag = Lagrangian::solve(&rows, &s.free, p, best - c0, 0.0, iters);
                     let ctx = format!("seed {seed} p {p} iters {iters}");

@@ -6,9 +6,10 @@ use rayon::prelude::*;
 
 use super::cover::{Cover, Within};
 use super::exact::Exact;
+use super::mclp::Mclp;
 use super::params::SiteParams;
 use super::setup::{nearest_open, worst_cost, Setup};
-use super::{lscp, mclp, pmedian};
+use super::{lscp, pmedian};
 use crate::error::PlanError;
 use crate::problem::Problem;
 
@@ -111,7 +112,14 @@ fn cover_test(prob: &Problem, s: &Setup, ones: &[f64], r: f64, p: usize) -> Opti
     let cov = Within { prob, r, w: ones };
     let covers_all =
         |s: &Setup, sites: &[usize]| cov.covered(s.fixed.iter().chain(sites)).iter().all(|&x| x);
-    let h = mclp::heuristic(prob, s, ones, r, p);
+    let h = Mclp {
+        prob,
+        s,
+        w: ones,
+        r,
+        p,
+    }
+    .heuristic();
     if covers_all(s, &h.sites) {
         return Some(h.sites);
     }
@@ -131,7 +139,14 @@ fn cover_test(prob: &Problem, s: &Setup, ones: &[f64], r: f64, p: usize) -> Opti
         .collect();
     forced.into_par_iter().find_map_first(|j| {
         let sub = s.with_fixed(j);
-        let h = mclp::heuristic(prob, &sub, ones, r, p - 1);
+        let mclp = Mclp {
+            prob,
+            s: &sub,
+            w: ones,
+            r,
+            p: p - 1,
+        };
+        let h = mclp.heuristic();
         covers_all(&sub, &h.sites).then(|| {
             let mut v = h.sites;
             v.push(j);

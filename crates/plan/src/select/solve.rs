@@ -2,9 +2,10 @@
 //! report of the chosen sites.
 
 use super::exact::{Heur, Outcome};
+use super::mclp::Mclp;
 use super::params::{Model, SiteParams, SiteSolution};
 use super::setup::{nearest_open, need_radius, Setup};
-use super::{lscp, mclp, pcenter, pmedian};
+use super::{lscp, pcenter, pmedian};
 use crate::error::PlanError;
 use crate::milp::ExactSolver;
 use crate::problem::Problem;
@@ -18,15 +19,22 @@ pub fn solve(prob: &Problem, params: &SiteParams) -> Result<SiteSolution, PlanEr
         Model::Mclp => {
             let p = s.need_p(params)?;
             let r = need_radius(params)?;
-            let h = mclp::heuristic(prob, &s, &w, r, p);
+            let mclp = Mclp {
+                prob,
+                s: &s,
+                w: &w,
+                r,
+                p,
+            };
+            let h = mclp.heuristic();
             if !params.exact {
                 h.outcome()
             } else if params.solver == ExactSolver::Microlp {
                 // The default exact mode: no MILP solver needed.
-                let ex = mclp::branch_and_bound(prob, &s, &w, r, p, &h.sites, params);
+                let ex = mclp.branch_and_bound(&h.sites, params);
                 h.or_exact(params, ex)
             } else {
-                let ex = mclp::exact(prob, &s, &w, r, p, &h.sites, params, true);
+                let ex = mclp.exact(&h.sites, params, true);
                 h.or_exact(params, ex)
             }
         }
