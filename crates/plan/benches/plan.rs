@@ -61,7 +61,6 @@ struct Scale {
 }
 
 /// A [`Scale`] from one row of the table below.
-#[allow(clippy::too_many_arguments)]
 const fn scale(
     name: &'static str,
     (demand, candidates, stations, centres): (usize, usize, usize, usize),
@@ -81,28 +80,13 @@ const fn scale(
     }
 }
 
-//                      name       (demand, candidates, stations, centres)  lon, lat, spread
-const TOWN: Scale = scale(
-    "town",
-    (2_000, 100, 18, 6),
-    (118.44, 118.50),
-    (24.69, 24.75),
-    800.0,
-);
-const CITY: Scale = scale(
-    "city",
-    (20_000, 1_000, 2_000, 40),
-    (118.30, 118.70),
-    (24.60, 24.95),
-    2_000.0,
-);
-const COUNTRY: Scale = scale(
-    "country",
-    (5_000_000, 0, 150_000, 2_000),
-    (100.0, 122.0),
-    (22.0, 41.0),
-    8_000.0,
-);
+// One row a scale: name, (demand, candidates, stations, centres), lon, lat, spread.
+#[rustfmt::skip]
+const TOWN: Scale = scale("town", (2_000, 100, 18, 6), (118.44, 118.50), (24.69, 24.75), 800.0);
+#[rustfmt::skip]
+const CITY: Scale = scale("city", (20_000, 1_000, 2_000, 40), (118.30, 118.70), (24.60, 24.95), 2_000.0);
+#[rustfmt::skip]
+const COUNTRY: Scale = scale("country", (5_000_000, 0, 150_000, 2_000), (100.0, 122.0), (22.0, 41.0), 8_000.0);
 
 struct Data {
     demand: Vec<LonLat>,

@@ -142,13 +142,7 @@ impl Problem {
         max_m: Option<f64>,
     ) -> Result<Self, PlanError> {
         if let Some(r) = max_m {
-            if !(r >= 0.0 && r.is_finite()) {
-                return Err(PlanError::BadParameter {
-                    param: crate::error::Param::Radius,
-                    unit: "metres",
-                    value: r,
-                });
-            }
+            crate::error::Param::Radius.non_negative(r, "metres")?;
         }
         let index = GeoIndex::new(
             sites

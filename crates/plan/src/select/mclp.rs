@@ -295,7 +295,6 @@ mod test_common;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::problem::{DemandPoint, SiteInfo};
     use crate::select::params::Model;
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
@@ -359,32 +358,16 @@ mod tests {
         };
         let d = read("mclp_demand.f64", 3);
         let st = read("mclp_sites.f64", 2);
+        let lonlat = |r: &Vec<f64>| yizhan_core::LonLat {
+            lon: r[0],
+            lat: r[1],
+        };
+        let w: Vec<f64> = d.iter().map(|r| r[2]).collect();
         let prob = Problem::from_points(
-            d.iter()
-                .enumerate()
-                .map(|(i, r)| DemandPoint {
-                    id: format!("D{i}"),
-                    weight: r[2],
-                })
-                .collect(),
-            &d.iter()
-                .map(|r| yizhan_core::LonLat {
-                    lon: r[0],
-                    lat: r[1],
-                })
-                .collect::<Vec<_>>(),
-            (0..st.len())
-                .map(|j| SiteInfo {
-                    id: format!("s{j}"),
-                    capacity: None,
-                })
-                .collect(),
-            &st.iter()
-                .map(|r| yizhan_core::LonLat {
-                    lon: r[0],
-                    lat: r[1],
-                })
-                .collect::<Vec<_>>(),
+            common::demand_points("D", &w),
+            &d.iter().map(lonlat).collect::<Vec<_>>(),
+            common::site_infos("s", st.iter().map(|_| None)),
+            &st.iter().map(lonlat).collect::<Vec<_>>(),
             Some(800.0),
         )
         .unwrap();

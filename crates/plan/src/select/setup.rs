@@ -52,13 +52,7 @@ impl Setup {
         let fixed: Vec<usize> = (0..m).filter(|&j| is_fixed[j]).collect();
         let free: Vec<usize> = (0..m).filter(|&j| allowed[j] && !is_fixed[j]).collect();
         if let Some(r) = params.radius_m {
-            if !(r >= 0.0 && r.is_finite()) {
-                return Err(PlanError::BadParameter {
-                    param: Param::Radius,
-                    unit: "metres",
-                    value: r,
-                });
-            }
+            Param::Radius.non_negative(r, "metres")?;
         }
         if params.time_limit_s.is_nan() || params.time_limit_s <= 0.0 {
             return Err(PlanError::BadParameter {
