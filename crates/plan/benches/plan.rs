@@ -16,7 +16,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use yizhan_core::geodesy::destination;
 use yizhan_core::{Candidate, GeoIndex, LonLat};
-use yizhan_plan::coverage::nearest_stations;
+use yizhan_plan::coverage::{nearest_stations, Nearest};
 use yizhan_plan::{solve, Model, Problem, SiteParams};
 
 #[path = "../tests/common/mod.rs"]
@@ -122,6 +122,14 @@ fn problem(d: &Data, radius: Option<f64>) -> Problem {
     Problem::from_points(demand, &d.demand, sites, &d.cands, radius).unwrap()
 }
 
+/// The coverage cutoff of the benches, metres.
+const CUTOFF_M: f64 = 1000.0;
+
+/// Each demand point's nearest station, covered within [`CUTOFF_M`].
+fn coverage(d: &Data) -> Vec<Nearest> {
+    nearest_stations(&d.stations, &d.demand, CUTOFF_M, false, &|_| true)
+}
+
 fn params(model: Model, p: usize, r: f64, exact: bool) -> SiteParams {
     let mut sp = SiteParams::new(model);
     sp.p = Some(p);
@@ -144,9 +152,8 @@ fn figures() {
     println!("{:<8} {:<28} {:>10}  result", "scale", "what", "seconds");
     for s in [&TOWN, &CITY, &COUNTRY] {
         let d = data(s);
-        let cutoff = 1000.0;
-        let (near, t) =
-            timed(|| nearest_stations(&d.stations, &d.demand, cutoff, false, &|_| true));
+        let cutoff = CUTOFF_M;
+        let (near, t) = timed(|| coverage(&d));
         let cov = near.iter().filter(|n| n.covered).count();
         println!(
             "{:<8} {:<28} {:>10.3}  {} of {} points covered within {cutoff} m by {} stations",
@@ -236,17 +243,7 @@ fn benches(c: &mut Criterion) {
         let prob = problem(&d, Some(1000.0));
         let mut g = c.benchmark_group(s.name);
         g.sample_size(10);
-        g.bench_function("coverage", |b| {
-            b.iter(|| {
-                black_box(nearest_stations(
-                    &d.stations,
-                    &d.demand,
-                    1000.0,
-                    false,
-                    &|_| true,
-                ))
-            })
-        });
+        g.bench_function("coverage", |b| b.iter(|| black_box(coverage(&d))));
         g.bench_function("mclp_heuristic_p10", |b| {
             b.iter(|| black_box(solve(&prob, &params(Model::Mclp, 10, 1000.0, false)).unwrap()))
         });
@@ -262,17 +259,7 @@ fn benches(c: &mut Criterion) {
     let d = data(&COUNTRY);
     let mut g = c.benchmark_group("country");
     g.sample_size(10);
-    g.bench_function("coverage_5M_x_150k", |b| {
-        b.iter(|| {
-            black_box(nearest_stations(
-                &d.stations,
-                &d.demand,
-                1000.0,
-                false,
-                &|_| true,
-            ))
-        })
-    });
+    g.bench_function("coverage_5M_x_150k", |b| b.iter(|| black_box(coverage(&d))));
     g.finish();
 }
 
