@@ -1,12 +1,12 @@
-//! Planning workflows: the analyses a planner asks for, from a loaded [`Dataset`] to a
-//! typed answer. The server's planning routes and the CLI's planning commands both
+//! Planning workflows: the analyses a planner asks for, from a loaded
+//! [`Dataset`](yizhan_core::Dataset) to a typed answer. The server's planning routes and the CLI's planning commands both
 //! call these functions with these defaults, so the same request gets the same
 //! answer from either; the adapters only read their parameters and render the result.
 //!
 //! * [`analyse`] / [`coverage`]: coverage and per-station load;
-//! * [`gaps`]: gap scores of every cell, grid units without a station, and the gap
+//! * [`gaps()`]: gap scores of every cell, grid units without a station, and the gap
 //!   layer's features ([`GapsReport::features`], [`gap_layer`]);
-//! * [`compare`]: candidate sites ranked by what they would add ([`candidate_sites`]
+//! * [`compare()`]: candidate sites ranked by what they would add ([`candidate_sites`]
 //!   chooses and checks the list);
 //! * [`town_problem`]: the town's site-selection problem for [`crate::select::solve`];
 //! * [`town_assignment`]: workers' seats wanted at once, assigned to station seats.
