@@ -1,7 +1,8 @@
 //! Planning workflows: the analyses a planner asks for, from a loaded
 //! [`Dataset`](yizhan_core::Dataset) to a typed answer. The server's planning routes
 //! and the CLI's planning commands both call these functions with these defaults, so
-//! the same request gets the same answer from either; the adapters only read their parameters and render the result.
+//! the same request gets the same answer from either; the adapters only read their
+//! parameters and render the result.
 //!
 //! * [`analyse`] / [`coverage`]: coverage and per-station load;
 //! * [`gaps()`]: gap scores of every cell, grid units without a station, and the gap
