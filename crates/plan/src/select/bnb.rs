@@ -38,6 +38,7 @@ use std::time::Instant;
 
 use super::branch::{Search, Tol, ROOT_STEPS};
 use super::cover::{Cover, CoverRows};
+use super::decompose::{components, Part};
 use super::knapsack::{knapsack, knapsack_without};
 use super::search::{greedy, swap, Counts};
 
@@ -74,17 +75,54 @@ pub(super) struct Answer {
     pub nodes: u64,
 }
 
-/// One component: its instance, the original site of each local site, and what is known
-/// of fᶜ(k) for k = 0..=kmax.
+/// One component: its instance, the original site of each local site, the root's
+/// multipliers of its rows (the searches' warm start), and what is known of fᶜ(k) for
+/// k = 0..=kmax.
 struct Comp {
     cover: CoverRows,
     site: Vec<usize>,
+    lam: Vec<f64>,
     lo: Vec<(f64, Vec<usize>)>,
     hi: Vec<f64>,
     /// Whether (c, k) was settled by a completed search.
     done: Vec<bool>,
-    /// Multipliers of its rows from the root (the searches' warm start).
-    lam: Vec<f64>,
+}
+
+impl Comp {
+    /// The component `part` with at most `p` sites: `lo` from the MCLP search, `hi`
+    /// from the root multipliers, valid for every λ: Σ (w − λ)⁺ + the k largest c.
+    fn new(part: Part, p: usize) -> Self {
+        let Part { cover, site, lam } = part;
+        let kmax = p.min(site.len());
+        let lo = best_sets(&cover, kmax);
+        let mut cj: Vec<f64> = cover
+            .cols
+            .iter()
+            .map(|col| col.iter().map(|&g| lam[g as usize]).sum())
+            .collect();
+        cj.sort_by(|a, b| b.total_cmp(a));
+        let base: f64 = cover
+            .w
+            .iter()
+            .zip(&lam)
+            .map(|(w, l)| (w - l).max(0.0))
+            .sum();
+        let all: f64 = cover.w.iter().sum();
+        let mut hi: Vec<f64> = (0..=kmax)
+            .map(|k| (base + cj[..k].iter().sum::<f64>()).min(all))
+            .collect();
+        hi[0] = 0.0;
+        let mut done = vec![false; kmax + 1];
+        done[0] = true;
+        Self {
+            cover,
+            site,
+            lam,
+            lo,
+            hi,
+            done,
+        }
+    }
 }
 
 /// Solves the MCLP on `rows` (sites as indices into 0..m, the free candidates) with at
@@ -126,94 +164,11 @@ pub(super) fn solve(
     let keep: Vec<bool> = (0..m)
         .map(|j| tol.beats(lb.bound_with(j, cp), best.0))
         .collect();
-    // 2. Components of the kept sites (union-find over shared rows).
-    let mut parent: Vec<usize> = (0..m).collect();
-    fn find(parent: &mut [usize], mut x: usize) -> usize {
-        while parent[x] != x {
-            parent[x] = parent[parent[x]];
-            x = parent[x];
-        }
-        x
-    }
-    for r in &cover.rows {
-        let mut first = None;
-        for &j in r.iter().filter(|&&j| keep[j as usize]) {
-            let j = j as usize;
-            match first {
-                None => first = Some(j),
-                Some(f) => {
-                    let (a, b) = (find(&mut parent, f), find(&mut parent, j));
-                    parent[a] = b;
-                }
-            }
-        }
-    }
-    let mut comp_of = vec![usize::MAX; m];
-    let mut comps: Vec<Comp> = Vec::new();
-    let mut local = vec![u32::MAX; m];
-    for j in (0..m).filter(|&j| keep[j]) {
-        let r = find(&mut parent, j);
-        if comp_of[r] == usize::MAX {
-            comp_of[r] = comps.len();
-            comps.push(Comp {
-                cover: CoverRows::default(),
-                site: Vec::new(),
-                lo: Vec::new(),
-                hi: Vec::new(),
-                done: Vec::new(),
-                lam: Vec::new(),
-            });
-        }
-        let c = comp_of[r];
-        local[j] = comps[c].site.len() as u32;
-        comps[c].site.push(j);
-    }
-    let mut crows: Vec<Vec<(Vec<u32>, f64)>> = vec![Vec::new(); comps.len()];
-    let mut clam: Vec<Vec<f64>> = vec![Vec::new(); comps.len()];
-    for (g, r) in cover.rows.iter().enumerate() {
-        let loc: Vec<u32> = r
-            .iter()
-            .filter(|&&j| keep[j as usize])
-            .map(|&j| local[j as usize])
-            .collect();
-        if let Some(&j) = r.iter().find(|&&j| keep[j as usize]) {
-            let c = comp_of[find(&mut parent, j as usize)];
-            crows[c].push((loc, cover.w[g]));
-            clam[c].push(lam[g]);
-        }
-    }
-    for (c, rows) in crows.into_iter().enumerate() {
-        let comp = &mut comps[c];
-        let n = comp.site.len();
-        comp.cover = CoverRows::new(n, rows);
-        let kmax = p.min(n);
-        comp.lo = best_sets(&comp.cover, kmax);
-        // hi from the root multipliers, valid for every λ: Σ (w − λ)⁺ + the k largest c.
-        let mut cj: Vec<f64> = comp
-            .cover
-            .cols
-            .iter()
-            .map(|col| col.iter().map(|&g| clam[c][g as usize]).sum())
-            .collect();
-        cj.sort_by(|a, b| b.total_cmp(a));
-        let base: f64 = comp
-            .cover
-            .w
-            .iter()
-            .zip(&clam[c])
-            .map(|(w, l)| (w - l).max(0.0))
-            .sum();
-        let all: f64 = comp.cover.w.iter().sum();
-        comp.hi = (0..=kmax)
-            .map(|k| (base + cj[..k].iter().sum::<f64>()).min(all))
-            .collect();
-        comp.hi[0] = 0.0;
-        comp.done = vec![false; kmax + 1];
-        comp.done[0] = true;
-    }
-    for (comp, l) in comps.iter_mut().zip(clam) {
-        comp.lam = l;
-    }
+    // 2. Components of the kept sites, each with what is known of its fᶜ(k).
+    let mut comps: Vec<Comp> = components(&cover, &keep, &lam)
+        .into_iter()
+        .map(|part| Comp::new(part, p))
+        .collect();
     // 3. Narrow the intervals where the bound needs it.
     let kept = keep.iter().filter(|&&k| k).count();
     let n_comps = comps.len();

@@ -57,14 +57,16 @@
 //! fixed, free and excluded; `cover` the covering view (rows × sites) that MCLP and its
 //! relatives search; `search` the lazy greedy and swap search over it, which the MCLP
 //! heuristic and the branch and bound both call; `lagrangian` the Lagrangian bound,
-//! shared by the MILP reduction and the branch and bound; `bnb`, `branch` and `knapsack`
-//! the exact MCLP without a MILP solver; one file per model (`mclp`, `lscp`, `pmedian`,
-//! `pcenter`) with its heuristic and its integer program; `exact` what the integer
-//! programs share; `solve` the entry point and its report.
+//! shared by the MILP reduction and the branch and bound; `bnb` (with `decompose`,
+//! `knapsack` and `branch`) the exact MCLP without a MILP solver; one file per model
+//! (`mclp`, `lscp`, `pmedian`, `pcenter`) with its heuristic and its integer program;
+//! `exact` what the integer programs share; `shaker` the restarts of the heuristics;
+//! `solve` the entry point and its report.
 
 mod bnb;
 mod branch;
 mod cover;
+mod decompose;
 mod exact;
 mod knapsack;
 mod lagrangian;
