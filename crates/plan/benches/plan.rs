@@ -15,22 +15,14 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use yizhan_core::geodesy::destination;
-use yizhan_core::{GeoIndex, Located, LonLat};
-use yizhan_plan::coverage::nearest_stations;
-use yizhan_plan::{solve, DemandPoint, Model, Problem, SiteInfo, SiteParams};
+use yizhan_core::{Candidate, GeoIndex, LonLat};
+use yizhan_plan::coverage::{nearest_stations, Nearest};
+use yizhan_plan::{solve, Model, Problem, SiteParams};
 
-struct Pt {
-    id: String,
-    at: LonLat,
-}
-impl Located for Pt {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn location(&self) -> LonLat {
-        self.at
-    }
-}
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::{demand_points, point, site_infos};
 
 /// `n` points clustered around `centres` (normal-ish spread of `spread_m`).
 fn clustered(rng: &mut ChaCha8Rng, centres: &[LonLat], n: usize, spread_m: f64) -> Vec<LonLat> {
@@ -55,6 +47,8 @@ fn centres(rng: &mut ChaCha8Rng, k: usize, lon: (f64, f64), lat: (f64, f64)) -> 
         .collect()
 }
 
+/// A scale of the benches: demand points, candidates and stations around `centres`
+/// town centres in a lon/lat box, spread over `spread_m`.
 struct Scale {
     name: &'static str,
     demand: usize,
@@ -66,42 +60,39 @@ struct Scale {
     spread_m: f64,
 }
 
-const TOWN: Scale = Scale {
-    name: "town",
-    demand: 2_000,
-    candidates: 100,
-    stations: 18,
-    centres: 6,
-    lon: (118.44, 118.50),
-    lat: (24.69, 24.75),
-    spread_m: 800.0,
-};
-const CITY: Scale = Scale {
-    name: "city",
-    demand: 20_000,
-    candidates: 1_000,
-    stations: 2_000,
-    centres: 40,
-    lon: (118.30, 118.70),
-    lat: (24.60, 24.95),
-    spread_m: 2_000.0,
-};
-const COUNTRY: Scale = Scale {
-    name: "country",
-    demand: 5_000_000,
-    candidates: 0,
-    stations: 150_000,
-    centres: 2_000,
-    lon: (100.0, 122.0),
-    lat: (22.0, 41.0),
-    spread_m: 8_000.0,
-};
+/// A [`Scale`] from one row of the table below.
+const fn scale(
+    name: &'static str,
+    (demand, candidates, stations, centres): (usize, usize, usize, usize),
+    lon: (f64, f64),
+    lat: (f64, f64),
+    spread_m: f64,
+) -> Scale {
+    Scale {
+        name,
+        demand,
+        candidates,
+        stations,
+        centres,
+        lon,
+        lat,
+        spread_m,
+    }
+}
+
+// One row a scale: name, (demand, candidates, stations, centres), lon, lat, spread.
+#[rustfmt::skip]
+const TOWN: Scale = scale("town", (2_000, 100, 18, 6), (118.44, 118.50), (24.69, 24.75), 800.0);
+#[rustfmt::skip]
+const CITY: Scale = scale("city", (20_000, 1_000, 2_000, 40), (118.30, 118.70), (24.60, 24.95), 2_000.0);
+#[rustfmt::skip]
+const COUNTRY: Scale = scale("country", (5_000_000, 0, 150_000, 2_000), (100.0, 122.0), (22.0, 41.0), 8_000.0);
 
 struct Data {
     demand: Vec<LonLat>,
     weights: Vec<f64>,
     cands: Vec<LonLat>,
-    stations: GeoIndex<Pt>,
+    stations: GeoIndex<Candidate>,
 }
 
 fn data(s: &Scale) -> Data {
@@ -115,10 +106,7 @@ fn data(s: &Scale) -> Data {
     let st = clustered(&mut rng, &c, s.stations, s.spread_m)
         .into_iter()
         .enumerate()
-        .map(|(i, at)| Pt {
-            id: format!("S{i}"),
-            at,
-        })
+        .map(|(i, at)| point(format!("S{i}"), at))
         .collect();
     Data {
         demand,
@@ -129,22 +117,17 @@ fn data(s: &Scale) -> Data {
 }
 
 fn problem(d: &Data, radius: Option<f64>) -> Problem {
-    let demand = d
-        .weights
-        .iter()
-        .enumerate()
-        .map(|(i, &w)| DemandPoint {
-            id: format!("d{i}"),
-            weight: w,
-        })
-        .collect();
-    let sites = (0..d.cands.len())
-        .map(|j| SiteInfo {
-            id: format!("c{j}"),
-            capacity: None,
-        })
-        .collect();
+    let demand = demand_points("d", &d.weights);
+    let sites = site_infos("c", d.cands.iter().map(|_| None));
     Problem::from_points(demand, &d.demand, sites, &d.cands, radius).unwrap()
+}
+
+/// The coverage cutoff of the benches, metres.
+const CUTOFF_M: f64 = 1000.0;
+
+/// Each demand point's nearest station, covered within [`CUTOFF_M`].
+fn coverage(d: &Data) -> Vec<Nearest> {
+    nearest_stations(&d.stations, &d.demand, CUTOFF_M, false, &|_| true)
 }
 
 fn params(model: Model, p: usize, r: f64, exact: bool) -> SiteParams {
@@ -169,9 +152,8 @@ fn figures() {
     println!("{:<8} {:<28} {:>10}  result", "scale", "what", "seconds");
     for s in [&TOWN, &CITY, &COUNTRY] {
         let d = data(s);
-        let cutoff = 1000.0;
-        let (near, t) =
-            timed(|| nearest_stations(&d.stations, &d.demand, cutoff, false, &|_| true));
+        let cutoff = CUTOFF_M;
+        let (near, t) = timed(|| coverage(&d));
         let cov = near.iter().filter(|n| n.covered).count();
         println!(
             "{:<8} {:<28} {:>10.3}  {} of {} points covered within {cutoff} m by {} stations",
@@ -261,17 +243,7 @@ fn benches(c: &mut Criterion) {
         let prob = problem(&d, Some(1000.0));
         let mut g = c.benchmark_group(s.name);
         g.sample_size(10);
-        g.bench_function("coverage", |b| {
-            b.iter(|| {
-                black_box(nearest_stations(
-                    &d.stations,
-                    &d.demand,
-                    1000.0,
-                    false,
-                    &|_| true,
-                ))
-            })
-        });
+        g.bench_function("coverage", |b| b.iter(|| black_box(coverage(&d))));
         g.bench_function("mclp_heuristic_p10", |b| {
             b.iter(|| black_box(solve(&prob, &params(Model::Mclp, 10, 1000.0, false)).unwrap()))
         });
@@ -287,17 +259,7 @@ fn benches(c: &mut Criterion) {
     let d = data(&COUNTRY);
     let mut g = c.benchmark_group("country");
     g.sample_size(10);
-    g.bench_function("coverage_5M_x_150k", |b| {
-        b.iter(|| {
-            black_box(nearest_stations(
-                &d.stations,
-                &d.demand,
-                1000.0,
-                false,
-                &|_| true,
-            ))
-        })
-    });
+    g.bench_function("coverage_5M_x_150k", |b| b.iter(|| black_box(coverage(&d))));
     g.finish();
 }
 

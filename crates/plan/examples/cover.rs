@@ -10,23 +10,11 @@
 
 use std::time::Instant;
 
-use yizhan_core::index::Located;
-use yizhan_core::{GeoIndex, LonLat};
+use yizhan_core::{Candidate, GeoIndex, LonLat};
 use yizhan_plan::coverage::nearest_stations;
 
-struct Site {
-    id: String,
-    at: LonLat,
-}
-
-impl Located for Site {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn location(&self) -> LonLat {
-        self.at
-    }
-}
+#[path = "../tests/common/mod.rs"]
+mod common;
 
 fn read(path: &str) -> Vec<LonLat> {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
@@ -51,17 +39,14 @@ fn main() {
     };
     let runs: usize = args.get(2).and_then(|r| r.parse().ok()).unwrap_or(5);
     let cutoff: f64 = args.get(3).and_then(|r| r.parse().ok()).unwrap_or(500.0);
-    let sites: Vec<Site> = read(st)
+    let sites: Vec<Candidate> = read(st)
         .into_iter()
         .enumerate()
-        .map(|(i, at)| Site {
-            id: format!("S{i:07}"),
-            at,
-        })
+        .map(|(i, at)| common::point(format!("S{i:07}"), at))
         .collect();
     let index = GeoIndex::new(sites);
     let points = read(pts);
-    let keep = |_: &Site| true;
+    let keep = |_: &Candidate| true;
     for _ in 0..runs {
         let t = Instant::now();
         let (wall, covered, sum) = if core {

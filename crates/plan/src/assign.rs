@@ -194,13 +194,7 @@ impl Mcf {
 /// assigned, then minimum total cost.
 pub fn assign(prob: &Problem, max_cost: Option<f64>) -> Result<Assignment, PlanError> {
     if let Some(c) = max_cost {
-        if !(c >= 0.0 && c.is_finite()) {
-            return Err(PlanError::BadParameter {
-                param: crate::error::Param::Cutoff,
-                unit: "metres",
-                value: c,
-            });
-        }
+        crate::error::Param::Cutoff.non_negative(c, "metres")?;
     }
     let n = prob.n_demand();
     let m = prob.n_sites();

@@ -27,7 +27,7 @@ use yizhan_core::{
     Candidate, Dataset, GeoIndex, GridCell, Hotspot, LonLat, Station, StationFilter, StationKind,
 };
 
-use crate::error::PlanError;
+use crate::error::{Param, PlanError};
 
 /// The kind of station that serves outdoor workers: rest stations. Childcare classes
 /// serve children, not the workers at hotspots, so worker coverage, gaps, candidate
@@ -116,31 +116,11 @@ impl Cutoff {
                 speed_kmh,
             } => {
                 let v = speed_kmh.unwrap_or(mode.speed_kmh());
-                if !(v > 0.0 && v.is_finite()) {
-                    return Err(PlanError::BadParameter {
-                        param: crate::error::Param::Speed,
-                        unit: "km/h",
-                        value: v,
-                    });
-                }
-                if !(minutes >= 0.0 && minutes.is_finite()) {
-                    return Err(PlanError::BadParameter {
-                        param: crate::error::Param::Cutoff,
-                        unit: "minutes",
-                        value: minutes,
-                    });
-                }
-                minutes / 60.0 * v * 1000.0
+                let v = Param::Speed.positive(v, "km/h")?;
+                Param::Cutoff.non_negative(minutes, "minutes")? / 60.0 * v * 1000.0
             }
         };
-        if !(m >= 0.0 && m.is_finite()) {
-            return Err(PlanError::BadParameter {
-                param: crate::error::Param::Cutoff,
-                unit: "metres",
-                value: m,
-            });
-        }
-        Ok(m)
+        Param::Cutoff.non_negative(m, "metres")
     }
 }
 
@@ -313,21 +293,9 @@ pub fn coverage(
     keep: &(dyn Fn(&Station) -> bool + Sync),
 ) -> Result<(CoverageReport, Vec<Nearest>), PlanError> {
     let c = params.cutoff.metres()?;
-    if !(params.peak_share > 0.0 && params.peak_share.is_finite()) {
-        return Err(PlanError::BadParameter {
-            param: crate::error::Param::PeakShare,
-            unit: "workers per worker",
-            value: params.peak_share,
-        });
-    }
+    Param::PeakShare.positive(params.peak_share, "workers per worker")?;
     if let Some(Decay::Power { beta } | Decay::Exponential { beta }) = params.decay {
-        if !(beta > 0.0 && beta.is_finite()) {
-            return Err(PlanError::BadParameter {
-                param: crate::error::Param::DecayBeta,
-                unit: "(dimensionless)",
-                value: beta,
-            });
-        }
+        Param::DecayBeta.positive(beta, "(dimensionless)")?;
     }
     let pts: Vec<LonLat> = hotspots.iter().map(|h| h.location).collect();
     let near = nearest_stations(stations, &pts, c, true, keep);

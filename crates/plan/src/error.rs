@@ -257,6 +257,31 @@ impl Param {
     }
 }
 
+impl Param {
+    /// `value` when it is finite and >= 0, else [`PlanError::BadParameter`] for this
+    /// parameter measured in `unit`.
+    pub(crate) fn non_negative(self, value: f64, unit: &'static str) -> Result<f64, PlanError> {
+        self.check(value >= 0.0 && value.is_finite(), value, unit)
+    }
+
+    /// `value` when it is finite and > 0, else [`PlanError::BadParameter`].
+    pub(crate) fn positive(self, value: f64, unit: &'static str) -> Result<f64, PlanError> {
+        self.check(value > 0.0 && value.is_finite(), value, unit)
+    }
+
+    fn check(self, ok: bool, value: f64, unit: &'static str) -> Result<f64, PlanError> {
+        if ok {
+            Ok(value)
+        } else {
+            Err(PlanError::BadParameter {
+                param: self,
+                unit,
+                value,
+            })
+        }
+    }
+}
+
 impl std::fmt::Display for Param {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())

@@ -18,13 +18,17 @@
 #![warn(missing_docs)]
 
 pub mod assign;
-mod bnb;
 pub mod coverage;
 pub mod error;
 pub mod milp;
 pub mod problem;
 pub mod select;
 pub mod workflow;
+
+// The integration tests' helpers (`tests/common`), shared with the unit tests, name the
+// crate as they do.
+#[cfg(test)]
+extern crate self as yizhan_plan;
 
 pub use error::PlanError;
 pub use milp::ExactSolver;

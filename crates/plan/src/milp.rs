@@ -122,6 +122,18 @@ impl Milp {
             .collect()
     }
 
+    /// The answer `x` with objective `obj` and the solver's proven `bound` (both without
+    /// the offset): optimal or the gap between them.
+    fn out(&self, x: Vec<f64>, obj: f64, bound: f64) -> MilpOut {
+        let (optimal, gap) = gap_of(
+            obj + self.offset,
+            bound + self.offset,
+            self.maximize,
+            self.integral_objective,
+        );
+        MilpOut { x, optimal, gap }
+    }
+
     /// Solve within `time_limit_s` seconds.
     pub fn solve(&self, solver: ExactSolver, time_limit_s: f64) -> Result<MilpOut, PlanError> {
         let (pv, vars, obj) = self.build();
@@ -153,13 +165,7 @@ impl Milp {
                 }
                 let obj: f64 = self.obj.iter().zip(&x).map(|(c, v)| c * v).sum();
                 let bound = sol.into_inner().stats().best_bound.unwrap_or(f64::NAN);
-                let (optimal, gap) = gap_of(
-                    obj + self.offset,
-                    bound + self.offset,
-                    self.maximize,
-                    self.integral_objective,
-                );
-                Ok(MilpOut { x, optimal, gap })
+                Ok(self.out(x, obj, bound))
             }
             #[cfg(feature = "highs")]
             ExactSolver::Highs => {
@@ -237,13 +243,7 @@ impl Milp {
         } else {
             f64::NAN
         };
-        let (optimal, gap) = gap_of(
-            obj + self.offset,
-            bound + self.offset,
-            self.maximize,
-            self.integral_objective,
-        );
-        Ok(MilpOut { x, optimal, gap })
+        Ok(self.out(x, obj, bound))
     }
 }
 

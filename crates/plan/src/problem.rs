@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use yizhan_core::{GeoIndex, Located, LonLat};
+use yizhan_core::{Candidate, GeoIndex, LonLat};
 
 use crate::error::PlanError;
 
@@ -67,18 +67,19 @@ fn check_ids<'a>(
     Ok(map)
 }
 
-/// A located item used to index sites for geometric problems.
-#[derive(Debug, Clone)]
-struct SitePoint {
-    id: String,
-    at: LonLat,
-}
-impl Located for SitePoint {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn location(&self) -> LonLat {
-        self.at
+/// Unique demand and site ids, and demand weights finite and >= 0.
+fn check_items(demand: &[DemandPoint], sites: &[SiteInfo]) -> Result<(), PlanError> {
+    check_ids("demand point", demand.iter().map(|d| d.id.as_str()))?;
+    check_ids("site", sites.iter().map(|s| s.id.as_str()))?;
+    match demand
+        .iter()
+        .find(|d| !d.weight.is_finite() || d.weight < 0.0)
+    {
+        Some(d) => Err(PlanError::BadWeight {
+            id: d.id.clone(),
+            weight: d.weight,
+        }),
+        None => Ok(()),
     }
 }
 
@@ -90,16 +91,7 @@ impl Problem {
         sites: Vec<SiteInfo>,
         triplets: impl IntoIterator<Item = (usize, usize, f64)>,
     ) -> Result<Self, PlanError> {
-        check_ids("demand point", demand.iter().map(|d| d.id.as_str()))?;
-        check_ids("site", sites.iter().map(|s| s.id.as_str()))?;
-        for d in &demand {
-            if !d.weight.is_finite() || d.weight < 0.0 {
-                return Err(PlanError::BadWeight {
-                    id: d.id.clone(),
-                    weight: d.weight,
-                });
-            }
-        }
+        check_items(&demand, &sites)?;
         let n = demand.len();
         let m = sites.len();
         let mut rows: Vec<Vec<(u32, f64)>> = vec![Vec::new(); n];
@@ -150,21 +142,17 @@ impl Problem {
         max_m: Option<f64>,
     ) -> Result<Self, PlanError> {
         if let Some(r) = max_m {
-            if !(r >= 0.0 && r.is_finite()) {
-                return Err(PlanError::BadParameter {
-                    param: crate::error::Param::Radius,
-                    unit: "metres",
-                    value: r,
-                });
-            }
+            crate::error::Param::Radius.non_negative(r, "metres")?;
         }
         let index = GeoIndex::new(
             sites
                 .iter()
                 .zip(site_at)
-                .map(|(s, &at)| SitePoint {
+                .map(|(s, &location)| Candidate {
                     id: s.id.clone(),
-                    at,
+                    name: None,
+                    location,
+                    capacity: None,
                 })
                 .collect(),
         );
@@ -183,16 +171,7 @@ impl Problem {
                     .collect(),
             })
             .collect();
-        check_ids("demand point", demand.iter().map(|d| d.id.as_str()))?;
-        check_ids("site", sites.iter().map(|s| s.id.as_str()))?;
-        for d in &demand {
-            if !d.weight.is_finite() || d.weight < 0.0 {
-                return Err(PlanError::BadWeight {
-                    id: d.id.clone(),
-                    weight: d.weight,
-                });
-            }
-        }
+        check_items(&demand, &sites)?;
         Self::from_rows(demand, sites, rows)
     }
 

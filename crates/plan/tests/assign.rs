@@ -4,7 +4,10 @@ use good_lp::{variable, Expression, ProblemVariables, Solution, SolverModel};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use yizhan_plan::assign::{assign, UnassignedReason};
-use yizhan_plan::{DemandPoint, Problem, SiteInfo};
+use yizhan_plan::Problem;
+mod common;
+
+use common::{demand_points, distances, site_infos};
 
 /// Children (weight 1) and classes with seats, in a 4 km town, metres.
 fn childcare(seed: u64, children: usize, caps: &[u32]) -> Problem {
@@ -16,30 +19,9 @@ fn childcare(seed: u64, children: usize, caps: &[u32]) -> Problem {
         .iter()
         .map(|_| (rng.random_range(0.0..4000.0), rng.random_range(0.0..4000.0)))
         .collect();
-    let demand = (0..children)
-        .map(|i| DemandPoint {
-            id: format!("child{i}"),
-            weight: 1.0,
-        })
-        .collect();
-    let sites = caps
-        .iter()
-        .enumerate()
-        .map(|(j, &c)| SiteInfo {
-            id: format!("class{j}"),
-            capacity: Some(c as f64),
-        })
-        .collect();
-    let d: Vec<Vec<f64>> = kids
-        .iter()
-        .map(|a| {
-            classes
-                .iter()
-                .map(|b| ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt().round())
-                .collect()
-        })
-        .collect();
-    Problem::from_dense(demand, sites, &d).unwrap()
+    let demand = demand_points("child", &vec![1.0; children]);
+    let sites = site_infos("class", caps.iter().map(|&c| Some(f64::from(c))));
+    Problem::from_dense(demand, sites, &distances(&kids, &classes)).unwrap()
 }
 
 /// The transportation LP (totally unimodular, so the LP optimum is integral):
@@ -138,18 +120,12 @@ fn weighted_hotspots_match_lp() {
     for round in 0..5 {
         let n = 40;
         let m = 6;
-        let demand: Vec<DemandPoint> = (0..n)
-            .map(|i| DemandPoint {
-                id: format!("h{i}"),
-                weight: rng.random_range(0..30) as f64,
-            })
+        let w: Vec<f64> = (0..n).map(|_| rng.random_range(0..30) as f64).collect();
+        let demand = demand_points("h", &w);
+        let caps: Vec<Option<f64>> = (0..m)
+            .map(|_| Some(rng.random_range(20..120) as f64))
             .collect();
-        let sites: Vec<SiteInfo> = (0..m)
-            .map(|j| SiteInfo {
-                id: format!("s{j}"),
-                capacity: Some(rng.random_range(20..120) as f64),
-            })
-            .collect();
+        let sites = site_infos("s", caps);
         let d: Vec<Vec<f64>> = (0..n)
             .map(|_| (0..m).map(|_| rng.random_range(0..3000) as f64).collect())
             .collect();
@@ -167,14 +143,8 @@ fn weighted_hotspots_match_lp() {
 #[test]
 fn fractional_weights_are_refused() {
     let p = Problem::from_dense(
-        vec![DemandPoint {
-            id: "x".into(),
-            weight: 1.5,
-        }],
-        vec![SiteInfo {
-            id: "s".into(),
-            capacity: Some(3.0),
-        }],
+        demand_points("x", &[1.5]),
+        site_infos("s", [Some(3.0)]),
         &[vec![10.0]],
     )
     .unwrap();

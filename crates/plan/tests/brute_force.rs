@@ -5,7 +5,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 mod common;
 
-use common::{instance_of, site_idx, subsets, Inst};
+use common::{free_sites, instance_of, site_idx, subsets, Inst};
 use yizhan_plan::{solve, DemandPoint, Model, Problem, SiteInfo, SiteParams};
 
 fn instance(seed: u64, n: usize, m: usize) -> Inst {
@@ -46,9 +46,7 @@ fn p_models_agree_with_enumeration() {
         let inst = instance(seed, n, m);
         let fixed: Vec<usize> = if seed % 3 == 0 { vec![0] } else { vec![] };
         let excluded: Vec<usize> = if seed % 4 == 1 { vec![m - 1] } else { vec![] };
-        let free: Vec<usize> = (0..m)
-            .filter(|j| !fixed.contains(j) && !excluded.contains(j))
-            .collect();
+        let free = free_sites(m, &fixed, &excluded);
         let r = 1500.0;
         for p in 1..=3usize {
             for model in [Model::Mclp, Model::PMedian, Model::PCenter] {

@@ -8,9 +8,10 @@ use yizhan_core::{
     AmenitySet, Candidate, Dataset, GridCell, Hotspot, LonLat, Station, StationKind, WorkerType,
 };
 use yizhan_plan::coverage::{
-    cell_candidates, compare, coverage, gaps, unit_coverage, CoverageParams, Cutoff, Decay,
-    GapWeights, TravelMode,
+    cell_candidates, compare, coverage, gaps, unit_coverage, CoverageParams, CoverageReport,
+    Cutoff, Decay, GapWeights, Nearest, TravelMode,
 };
+use yizhan_plan::PlanError;
 
 fn origin() -> LonLat {
     LonLat::new(118.4716, 24.7196).unwrap()
@@ -94,17 +95,20 @@ fn town() -> Dataset {
     )
 }
 
+/// The coverage of the dataset's hotspots by its stations that `keep` keeps.
+fn run(
+    ds: &Dataset,
+    p: &CoverageParams,
+    keep: &(dyn Fn(&Station) -> bool + Sync),
+) -> Result<(CoverageReport, Vec<Nearest>), PlanError> {
+    coverage(&ds.stations, ds.hotspots.items(), p, keep)
+}
+
 #[test]
 fn coverage_and_load() {
     let ds = town();
     let keep = |_: &Station| true;
-    let (r, near) = coverage(
-        &ds.stations,
-        ds.hotspots.items(),
-        &CoverageParams::metres(1000.0),
-        &keep,
-    )
-    .unwrap();
+    let (r, near) = run(&ds, &CoverageParams::metres(1000.0), &keep).unwrap();
     assert_eq!(r.total_demand, 95.0);
     assert_eq!(r.covered_demand, 55.0);
     assert!((r.covered_share - 55.0 / 95.0).abs() < 1e-12);
@@ -127,7 +131,7 @@ fn coverage_and_load() {
         decay: Some(Decay::Linear),
         peak_share: 0.5,
     };
-    let (r, _) = coverage(&ds.stations, ds.hotspots.items(), &p, &keep).unwrap();
+    let (r, _) = run(&ds, &p, &keep).unwrap();
     assert!((r.cutoff_m - 750.0).abs() < 1e-9);
     assert_eq!(r.covered_demand, 55.0);
     assert_eq!(r.stations[0].load, 25.0);
@@ -144,13 +148,7 @@ fn coverage_and_load() {
     assert!((e.metres().unwrap() - 1000.0).abs() < 1e-9);
     // A closed station is not counted.
     let only_s2 = |s: &Station| s.id == "S2";
-    let (r, _) = coverage(
-        &ds.stations,
-        ds.hotspots.items(),
-        &CoverageParams::metres(1000.0),
-        &only_s2,
-    )
-    .unwrap();
+    let (r, _) = run(&ds, &CoverageParams::metres(1000.0), &only_s2).unwrap();
     assert_eq!(r.covered_demand, 5.0);
 }
 
@@ -162,7 +160,7 @@ fn bad_cutoffs_are_refused() {
         CoverageParams::metres(-5.0),
         CoverageParams::metres(f64::NAN),
     ] {
-        let e = coverage(&ds.stations, ds.hotspots.items(), &p, &keep).unwrap_err();
+        let e = run(&ds, &p, &keep).unwrap_err();
         assert!(e.to_string().contains("cutoff must be a positive number"));
     }
 }
@@ -171,13 +169,7 @@ fn bad_cutoffs_are_refused() {
 fn gaps_units_and_candidates() {
     let ds = town();
     let keep = |_: &Station| true;
-    let (r, near) = coverage(
-        &ds.stations,
-        ds.hotspots.items(),
-        &CoverageParams::metres(1000.0),
-        &keep,
-    )
-    .unwrap();
+    let (r, near) = run(&ds, &CoverageParams::metres(1000.0), &keep).unwrap();
     let g = gaps(&ds, &r, &near, &GapWeights::default(), &keep);
     assert_eq!(g[0].id, "B");
     assert_eq!(g[0].rank, 1);

@@ -8,7 +8,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 mod common;
 
-use common::{assert_proven_optimum, best_cover, instance_of, mclp_params, weights, Inst};
+use common::{
+    assert_proven_optimum, best_cover, free_sites, instance_of, mclp_params, weights, Inst,
+};
 use yizhan_plan::solve;
 
 /// `clusters` groups of demand and sites, 20 km apart (farther than twice the radius).
@@ -51,9 +53,7 @@ fn exact_mclp_on_several_components_agrees_with_enumeration() {
         } else {
             vec![]
         };
-        let free: Vec<usize> = (0..m)
-            .filter(|j| !fixed.contains(j) && !excluded.contains(j))
-            .collect();
+        let free = free_sites(m, &fixed, &excluded);
         let r = 1100.0 + 100.0 * (seed % 4) as f64;
         for p in (1..=4usize).chain([free.len() - 1, free.len()]) {
             let best = best_cover(&inst, &free, &fixed, p, r);

@@ -7,7 +7,8 @@ use rand_chacha::ChaCha8Rng;
 mod common;
 
 use common::{
-    assert_proven_optimum, best_cover, covered, instance_of, mclp_params, site_idx, weights, Inst,
+    assert_proven_optimum, best_cover, covered, free_sites, instance_of, mclp_params, site_idx,
+    weights, Inst,
 };
 use yizhan_plan::{solve, ExactSolver};
 
@@ -45,9 +46,7 @@ fn check(seed: u64, solver: ExactSolver) {
     let inst = instance(seed, n, m, integral);
     let fixed: Vec<usize> = if seed % 3 == 0 { vec![1] } else { vec![] };
     let excluded: Vec<usize> = if seed % 4 == 1 { vec![m - 1] } else { vec![] };
-    let free: Vec<usize> = (0..m)
-        .filter(|j| !fixed.contains(j) && !excluded.contains(j))
-        .collect();
+    let free = free_sites(m, &fixed, &excluded);
     let r = 1200.0;
     for p in 1..=4usize {
         let best = best_cover(&inst, &free, &fixed, p, r);

@@ -3,7 +3,7 @@
 use serde::Serialize;
 use yizhan_core::Dataset;
 
-use super::{check_cutoff_m, check_peak_share};
+use super::defaults::{check_cutoff_m, check_peak_share};
 use crate::assign::{assign, Assignment};
 use crate::error::PlanError;
 use crate::problem::TownSites;

@@ -5,7 +5,8 @@ use serde_json::{json, Value};
 use yizhan_core::crs::Crs;
 use yizhan_core::{Candidate, Dataset, StationFilter};
 
-use super::{analyse, GapsReport};
+use super::analysis::analyse;
+use super::gaps::GapsReport;
 use crate::coverage::{self as cov, CandidateScore, CoverageParams};
 use crate::error::PlanError;
 

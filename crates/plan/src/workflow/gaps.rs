@@ -7,7 +7,8 @@ use serde::Serialize;
 use yizhan_core::crs::Crs;
 use yizhan_core::{Dataset, GridCell, StationFilter};
 
-use super::{analyse, Analysis, NEAREST_STEPS_PER_M};
+use super::analysis::{analyse, Analysis};
+use super::defaults::{DEFAULT_PEAK_SHARE, NEAREST_STEPS_PER_M};
 use crate::coverage::{self as cov, CellGap, CoverageParams, GapWeights, UnitCoverage};
 use crate::error::PlanError;
 
@@ -135,7 +136,7 @@ impl GapsReport {
 /// share, coordinates in `crs`.
 pub fn gap_layer(data: &Dataset, cutoff_m: f64, crs: Crs) -> Result<Vec<Feature>, PlanError> {
     let params = CoverageParams {
-        peak_share: super::DEFAULT_PEAK_SHARE,
+        peak_share: DEFAULT_PEAK_SHARE,
         ..CoverageParams::metres(cutoff_m)
     };
     Ok(gaps(data, &params, StationFilter::default())?.features(data, crs))

@@ -2,7 +2,7 @@
 
 use yizhan_core::{Candidate, Dataset};
 
-use super::MAX_DENSE_PAIRS;
+use super::defaults::MAX_DENSE_PAIRS;
 use crate::error::PlanError;
 use crate::problem::{Problem, TownSites};
 use crate::select::{Model, SiteParams};

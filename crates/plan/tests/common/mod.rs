@@ -1,6 +1,11 @@
-//! Shared by the brute-force integration tests: a seeded instance as a dense matrix
-//! (planar distances in metres, rounded) and the enumeration of p-subsets.
+//! Shared by the integration tests, the unit tests of `select`, the benches and the
+//! examples: a seeded instance as a dense matrix (planar distances in metres, rounded),
+//! numbered demand points and sites, and the enumeration of p-subsets.
 
+// Not every test binary, bench or example uses every helper.
+#![allow(dead_code)]
+
+use yizhan_core::{Candidate, LonLat};
 use yizhan_plan::{DemandPoint, Model, Problem, SiteInfo, SiteParams, SiteSolution};
 
 /// A problem and the data the brute force reads.
@@ -14,34 +19,68 @@ pub struct Inst {
 
 /// The instance of demand points `pts` (weights `w`) and candidate sites `sites`.
 pub fn instance_of(pts: &[(f64, f64)], sites: &[(f64, f64)], w: Vec<f64>) -> Inst {
-    let d: Vec<Vec<f64>> = pts
-        .iter()
+    let d = distances(pts, sites);
+    let prob = Problem::from_dense(
+        demand_points("d", &w),
+        site_infos("s", sites.iter().map(|_| None)),
+        &d,
+    );
+    Inst {
+        prob: prob.unwrap(),
+        d,
+        w,
+    }
+}
+
+/// Planar distances in metres, rounded: `d[i][j]` from `pts[i]` to `sites[j]`.
+pub fn distances(pts: &[(f64, f64)], sites: &[(f64, f64)]) -> Vec<Vec<f64>> {
+    pts.iter()
         .map(|a| {
             sites
                 .iter()
                 .map(|b| ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt().round())
                 .collect()
         })
-        .collect();
-    let demand = w
-        .iter()
+        .collect()
+}
+
+/// Demand points `{prefix}{i}` weighted `w[i]`.
+pub fn demand_points(prefix: &str, w: &[f64]) -> Vec<DemandPoint> {
+    w.iter()
         .enumerate()
         .map(|(i, &weight)| DemandPoint {
-            id: format!("d{i}"),
+            id: format!("{prefix}{i}"),
             weight,
         })
-        .collect();
-    let s = (0..sites.len())
-        .map(|j| SiteInfo {
-            id: format!("s{j}"),
-            capacity: None,
+        .collect()
+}
+
+/// Sites `{prefix}{j}` with the capacities given.
+pub fn site_infos(prefix: &str, caps: impl IntoIterator<Item = Option<f64>>) -> Vec<SiteInfo> {
+    caps.into_iter()
+        .enumerate()
+        .map(|(j, capacity)| SiteInfo {
+            id: format!("{prefix}{j}"),
+            capacity,
         })
-        .collect();
-    Inst {
-        prob: Problem::from_dense(demand, s, &d).unwrap(),
-        d,
-        w,
+        .collect()
+}
+
+/// A located item (a candidate site) with id `id` at `at`, for a `GeoIndex`.
+pub fn point(id: String, at: LonLat) -> Candidate {
+    Candidate {
+        id,
+        name: None,
+        location: at,
+        capacity: None,
     }
+}
+
+/// The sites of `0..m` neither fixed nor excluded.
+pub fn free_sites(m: usize, fixed: &[usize], excluded: &[usize]) -> Vec<usize> {
+    (0..m)
+        .filter(|j| !fixed.contains(j) && !excluded.contains(j))
+        .collect()
 }
 
 /// Every `k`-subset of `items`, in lexicographic order.
@@ -66,7 +105,6 @@ pub fn site_idx(ids: &[String]) -> Vec<usize> {
 }
 
 /// Seeded demand weights: whole numbers 1–29 (`integral`), or fractions 0.1–9.9.
-#[allow(dead_code)] // not every test binary uses every helper
 pub fn weights(rng: &mut impl rand::Rng, n: usize, integral: bool) -> Vec<f64> {
     (0..n)
         .map(|_| {
@@ -80,7 +118,6 @@ pub fn weights(rng: &mut impl rand::Rng, n: usize, integral: bool) -> Vec<f64> {
 }
 
 /// The demand within `r` of some site of `open`: the MCLP objective, by brute force.
-#[allow(dead_code)]
 pub fn covered(inst: &Inst, open: &[usize], r: f64) -> f64 {
     (0..inst.w.len())
         .filter(|&i| open.iter().any(|&j| inst.d[i][j] <= r))
@@ -89,7 +126,6 @@ pub fn covered(inst: &Inst, open: &[usize], r: f64) -> f64 {
 }
 
 /// The best MCLP objective over every `p`-subset of `free`, `fixed` open too.
-#[allow(dead_code)]
 pub fn best_cover(inst: &Inst, free: &[usize], fixed: &[usize], p: usize, r: f64) -> f64 {
     subsets(free, p)
         .into_iter()
@@ -102,7 +138,6 @@ pub fn best_cover(inst: &Inst, free: &[usize], fixed: &[usize], p: usize, r: f64
 
 /// MCLP parameters for `p` new sites within `r` metres, with the sites `s{j}` of `fixed`
 /// kept open and those of `excluded` left out (heuristic mode, default solver).
-#[allow(dead_code)]
 pub fn mclp_params(p: usize, r: f64, fixed: &[usize], excluded: &[usize]) -> SiteParams {
     let mut sp = SiteParams::new(Model::Mclp);
     sp.p = Some(p);
@@ -115,7 +150,7 @@ pub fn mclp_params(p: usize, r: f64, fixed: &[usize], excluded: &[usize]) -> Sit
 /// Asserts that `e` is a proven MCLP optimum of `p` new sites within `r` metres: exact,
 /// gap 0, each site once, `fixed` open and `excluded` not, its objective what its sites
 /// cover, and that equal to `best` (the brute force's).
-#[allow(dead_code, clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments)]
 pub fn assert_proven_optimum(
     inst: &Inst,
     e: &SiteSolution,
