@@ -312,3 +312,63 @@ pub fn export(ctx: &Ctx, a: ExportArgs) -> Result<ExitCode> {
     }
     Ok(ExitCode::SUCCESS)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+    use yizhan_core::hours::OpeningHours;
+    use yizhan_core::model::Occupancy;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        filter: FilterArgs,
+    }
+
+    fn filter_args(args: &[&str]) -> FilterArgs {
+        Cli::parse_from(std::iter::once("yizhan").chain(args.iter().copied())).filter
+    }
+
+    /// A full station whose report is `age_min` minutes old.
+    fn full_station(age_min: i64) -> Station {
+        Station {
+            id: "S1".into(),
+            name: "s".into(),
+            name_zh: None,
+            kind: StationKind::RestStation,
+            location: LonLat::new(118.47, 24.72).unwrap(),
+            amenities: AmenitySet::empty(),
+            capacity: 10,
+            occupancy: Some(Occupancy {
+                occupied: 10,
+                reported_at: chrono::Utc::now() - chrono::TimeDelta::minutes(age_min),
+            }),
+            opening_hours: OpeningHours::always(),
+            grid_unit: None,
+            operator: None,
+            address: None,
+        }
+    }
+
+    #[test]
+    fn min_free_counts_a_report_older_than_the_maximum_age_as_unknown() {
+        let args = filter_args(&["--min-free", "3"]);
+        let (f, fresh) = (args.filter().unwrap(), args.freshness());
+        assert_eq!(fresh.max_age, DEFAULT_OCCUPANCY_MAX_AGE);
+        assert!(
+            !f.accepts_fresh(&full_station(60), &fresh),
+            "full an hour ago"
+        );
+        assert!(
+            f.accepts_fresh(&full_station(180), &fresh),
+            "3 h old: unknown"
+        );
+        let args = filter_args(&["--min-free", "3", "--occupancy-max-age", "4h"]);
+        let (f, fresh) = (args.filter().unwrap(), args.freshness());
+        assert!(
+            !f.accepts_fresh(&full_station(180), &fresh),
+            "within 4 h: full"
+        );
+    }
+}

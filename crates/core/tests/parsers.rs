@@ -164,6 +164,11 @@ fn stations() -> impl Strategy<Value = Vec<Station>> {
     (0..6usize).prop_flat_map(|n| (0..n).map(station).collect::<Vec<_>>())
 }
 
+/// One of `words`, each as likely.
+fn one_of(words: &'static [&'static str]) -> impl Strategy<Value = &'static str> {
+    prop::sample::select(words)
+}
+
 /// A JSON value of any shape (small).
 fn any_json() -> impl Strategy<Value = serde_json::Value> {
     let leaf = prop_oneof![
@@ -172,13 +177,13 @@ fn any_json() -> impl Strategy<Value = serde_json::Value> {
         any::<i64>().prop_map(serde_json::Value::from),
         any::<f64>().prop_map(serde_json::Value::from),
         any_text().prop_map(serde_json::Value::from),
-        prop_oneof![
-            Just("rest_station"),
-            Just("wifi"),
-            Just("24/7"),
-            Just("2026-07-01T12:30:00Z"),
-            Just("delivery"),
-        ]
+        one_of(&[
+            "rest_station",
+            "wifi",
+            "24/7",
+            "2026-07-01T12:30:00Z",
+            "delivery"
+        ])
         .prop_map(serde_json::Value::from),
     ];
     leaf.prop_recursive(3, 16, 4, |inner| {
@@ -186,11 +191,8 @@ fn any_json() -> impl Strategy<Value = serde_json::Value> {
             prop::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::from),
             prop::collection::btree_map(
                 prop_oneof![
-                    Just("name".to_string()),
-                    Just("capacity".to_string()),
-                    Just("amenities".to_string()),
-                    Just("workers".to_string()),
-                    Just("id".to_string()),
+                    one_of(&["name", "capacity", "amenities", "workers", "id"])
+                        .prop_map(str::to_string),
                     "[a-z_]{1,8}",
                 ],
                 inner,
@@ -203,23 +205,23 @@ fn any_json() -> impl Strategy<Value = serde_json::Value> {
 
 /// Keys of the point layers' properties.
 fn key() -> impl Strategy<Value = String> {
-    prop_oneof![
-        Just("name"),
-        Just("name_zh"),
-        Just("kind"),
-        Just("amenities"),
-        Just("capacity"),
-        Just("opening_hours"),
-        Just("occupied"),
-        Just("occupancy_reported_at"),
-        Just("grid_unit"),
-        Just("operator"),
-        Just("address"),
-        Just("workers"),
-        Just("worker_type"),
-        Just("id"),
-        Just("extra"),
-    ]
+    one_of(&[
+        "name",
+        "name_zh",
+        "kind",
+        "amenities",
+        "capacity",
+        "opening_hours",
+        "occupied",
+        "occupancy_reported_at",
+        "grid_unit",
+        "operator",
+        "address",
+        "workers",
+        "worker_type",
+        "id",
+        "extra",
+    ])
     .prop_map(str::to_string)
 }
 
