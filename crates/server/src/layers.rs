@@ -2,7 +2,6 @@
 //! computed `gaps` layer. Shared by the OGC API and the GeoJSON export.
 
 use std::str::FromStr;
-use std::sync::Arc;
 
 use geojson::Feature;
 use yizhan_core::crs::Crs;
@@ -10,7 +9,6 @@ use yizhan_core::io::Layer;
 use yizhan_core::Dataset;
 
 use crate::error::ApiError;
-use crate::state::Snapshot;
 
 /// A published collection of features.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -134,19 +132,6 @@ pub fn build(
     match c.layer() {
         Some(l) => Ok(data.layer_features(l, crs)),
         None => Ok(yizhan_plan::workflow::gap_layer(data, cutoff_m, crs)?),
-    }
-}
-
-/// The features of a collection in `crs`: WGS 84 ones come from the snapshot's cache.
-pub fn features(
-    snap: &Snapshot,
-    c: Collection,
-    crs: Crs,
-    default_cutoff_m: f64,
-) -> Result<Arc<Vec<Feature>>, ApiError> {
-    match crs {
-        Crs::Wgs84 => snap.cached(c, |d| build(d, c, crs, default_cutoff_m)),
-        _ => build(&snap.data, c, crs, default_cutoff_m).map(Arc::new),
     }
 }
 

@@ -46,6 +46,7 @@ pub use state::{AppState, CorsConfig, ServerConfig, Snapshot};
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
+    state.set_api_document(openapi::document_json());
     let cors = cors_layer(&state.config().cors);
     let limiter = limits::Limiter::new(state.config().limits);
     let mut api = Router::new();
@@ -65,7 +66,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(cors)
         .layer(middleware::from_fn_with_state(
-            state.clone(),
+            state.metrics().clone(),
             metrics::track,
         ))
         .layer(CatchPanicLayer::custom(error::panic_response))

@@ -1,6 +1,6 @@
 //! The OpenAPI 3 document of the whole API, generated from the handlers' annotations.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use utoipa::OpenApi;
 
@@ -15,10 +15,10 @@ use crate::routes;
         license(name = "MIT OR Apache-2.0"),
     ),
     paths(
-        routes::healthz,
-        routes::metrics,
-        routes::config,
-        routes::openapi,
+        routes::service::healthz,
+        routes::service::metrics,
+        routes::service::config,
+        routes::service::openapi,
         routes::stations::nearest,
         routes::stations::list,
         routes::stations::one,
@@ -83,12 +83,15 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc
 }
 
-/// The document as JSON text (built once).
-pub fn document_json() -> &'static str {
-    static DOC: OnceLock<String> = OnceLock::new();
-    DOC.get_or_init(|| {
+/// The document as JSON text (built once; the router hands it to the handlers
+/// that serve it through the state).
+pub fn document_json() -> Arc<str> {
+    static DOC: OnceLock<Arc<str>> = OnceLock::new();
+    let doc = DOC.get_or_init(|| {
         document()
             .to_json()
             .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
-    })
+            .into()
+    });
+    Arc::clone(doc)
 }

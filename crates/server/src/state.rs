@@ -1,5 +1,6 @@
 //! Shared server state: the dataset (swappable as a whole), the store that
-//! writes go to, the live event channel, configuration, metrics.
+//! writes go to, the live event channel, configuration, metrics, and the API
+//! document the router was built with.
 
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
@@ -11,8 +12,9 @@ use yizhan_core::Dataset;
 use yizhan_store::Store;
 
 use crate::error::ApiError;
-use crate::layers::Collection;
+use crate::layers::{self, Collection};
 use crate::metrics::Metrics;
+use yizhan_core::crs::Crs;
 
 /// Default walking cutoff for coverage and gaps, in metres (the planning workflow's).
 pub use yizhan_plan::workflow::DEFAULT_CUTOFF_M;
@@ -126,6 +128,20 @@ impl Snapshot {
         Ok(Arc::clone(slot.get_or_init(|| v)))
     }
 
+    /// The features of a collection in `crs` (the `gaps` layer at
+    /// `default_cutoff_m`): WGS 84 ones come from the cache.
+    pub fn features(
+        &self,
+        c: Collection,
+        crs: Crs,
+        default_cutoff_m: f64,
+    ) -> Result<Arc<Vec<Feature>>, ApiError> {
+        match crs {
+            Crs::Wgs84 => self.cached(c, |d| layers::build(d, c, crs, default_cutoff_m)),
+            _ => layers::build(&self.data, c, crs, default_cutoff_m).map(Arc::new),
+        }
+    }
+
     /// The next version: `data`, with the collections `keep` accepts still cached.
     fn next(&self, data: Dataset, keep: impl Fn(Collection) -> bool) -> Self {
         let next = Self::new(Arc::new(data));
@@ -145,6 +161,8 @@ struct Inner {
     writer: Mutex<()>,
     config: ServerConfig,
     metrics: Metrics,
+    /// The OpenAPI document (JSON), set by the router that serves this state.
+    api_document: OnceLock<Arc<str>>,
     store: Option<Mutex<Store>>,
     events: tokio::sync::broadcast::Sender<LiveEvent>,
     shutdown: tokio::sync::watch::Sender<bool>,
@@ -198,6 +216,7 @@ impl AppState {
                 writer: Mutex::new(()),
                 config,
                 metrics: Metrics::default(),
+                api_document: OnceLock::new(),
                 store: store.map(Mutex::new),
                 events,
                 shutdown,
@@ -337,6 +356,21 @@ impl AppState {
     /// Request metrics.
     pub fn metrics(&self) -> &Metrics {
         &self.inner.metrics
+    }
+
+    /// Set the API document served at `/api/v1/openapi.json` and `/ogc/api` (the
+    /// router does, from the routes it mounts); the first one set stays.
+    pub fn set_api_document(&self, json: Arc<str>) {
+        let _ = self.inner.api_document.set(json);
+    }
+
+    /// The API document (JSON); `{}` until a router has set it.
+    pub fn api_document(&self) -> Arc<str> {
+        self.inner
+            .api_document
+            .get()
+            .cloned()
+            .unwrap_or_else(|| Arc::from("{}"))
     }
 }
 

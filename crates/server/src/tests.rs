@@ -347,15 +347,15 @@ async fn service_routes() {
     assert_eq!(m.status, 200);
     assert!(m.content_type.starts_with("text/plain"));
     assert!(m.body.contains(
-        "yizhan_http_requests_total{route=\"/api/v1/stations/nearest\",method=\"GET\",status=\"2xx\"} 1"
+        "yizhan_http_requests_total{method=\"GET\",route=\"/api/v1/stations/nearest\",status=\"2xx\"} 1"
     ), "{}", m.body);
     assert!(m.body.contains(
-        "yizhan_http_requests_total{route=\"/api/v1/stations/nearest\",method=\"GET\",status=\"4xx\"} 1"
+        "yizhan_http_requests_total{method=\"GET\",route=\"/api/v1/stations/nearest\",status=\"4xx\"} 1"
     ));
     assert!(m.body.contains("route=\"/api/v1/stations/{id}\""));
     assert!(m
         .body
-        .contains("yizhan_http_request_duration_seconds_bucket{route=\"/healthz\",method=\"GET\",le=\"+Inf\"} 1"));
+        .contains("yizhan_http_request_duration_seconds_bucket{method=\"GET\",route=\"/healthz\",le=\"+Inf\"} 1"));
 }
 
 #[tokio::test]
@@ -1002,7 +1002,7 @@ async fn a_full_planning_cap_answers_503_at_once() {
     let m = get(&app, "/metrics").await;
     assert!(
         m.body.contains(
-            "yizhan_http_requests_total{route=\"/api/v1/plan/select\",method=\"POST\",status=\"5xx\"} 1"
+            "yizhan_http_requests_total{method=\"POST\",route=\"/api/v1/plan/select\",status=\"5xx\"} 1"
         ),
         "{}",
         m.body

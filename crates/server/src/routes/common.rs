@@ -1,8 +1,12 @@
 //! HTTP glue shared by the route modules (so that route modules never import each
-//! other): the blocking pool, planning parameters read from a body, candidate sites
-//! given in a body.
+//! other): GeoJSON answers, the blocking pool, planning parameters read from a
+//! body, candidate sites given in a body.
 
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use geojson::Feature;
 use serde::Deserialize;
+use serde_json::json;
 use yizhan_core::crs::Crs;
 use yizhan_core::geodesy::LonLat;
 use yizhan_core::model::Candidate;
@@ -13,6 +17,47 @@ use yizhan_plan::PlanError;
 
 use crate::error::ApiError;
 use crate::state::AppState;
+
+/// The media type of GeoJSON.
+pub const GEO_JSON: &str = "application/geo+json";
+
+/// A GeoJSON answer (`application/geo+json`), already serialised.
+#[derive(Debug, Clone)]
+pub struct GeoJson(pub String);
+
+impl GeoJson {
+    /// A FeatureCollection.
+    pub fn collection(features: Vec<Feature>) -> Self {
+        GeoJson(yizhan_core::io::to_string(features))
+    }
+
+    /// A FeatureCollection with extra top-level members.
+    pub fn collection_with(
+        features: &[Feature],
+        members: serde_json::Map<String, serde_json::Value>,
+    ) -> Self {
+        let mut v = serde_json::Map::new();
+        v.insert("type".into(), json!("FeatureCollection"));
+        v.insert("features".into(), json!(features));
+        v.extend(members);
+        GeoJson(serde_json::Value::Object(v).to_string())
+    }
+
+    /// A single Feature.
+    pub fn feature(f: Feature) -> Self {
+        GeoJson(f.to_string())
+    }
+}
+
+impl IntoResponse for GeoJson {
+    fn into_response(self) -> Response {
+        (
+            [(header::CONTENT_TYPE, HeaderValue::from_static(GEO_JSON))],
+            self.0,
+        )
+            .into_response()
+    }
+}
 
 /// Run CPU-heavy or blocking work off the async threads.
 pub(crate) async fn blocking<T: Send + 'static>(

@@ -20,9 +20,9 @@ use yizhan_core::model::Station;
 use crate::auth::{Access, Caller, Route};
 use crate::error::ApiError;
 use crate::extract::{local_now, JsonBody, Params, PathParam};
+use crate::routes::common::GeoJson;
 use crate::routes::common::{blocking, body_params, candidates_in, CandidateIn};
 use crate::routes::stations::{station_out, Freshness};
-use crate::routes::GeoJson;
 use crate::state::{AppState, LiveEvent, StationChange};
 
 /// Default and largest page of `GET /api/v1/history`.

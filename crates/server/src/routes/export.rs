@@ -9,7 +9,7 @@ use crate::auth::{Access, Route};
 use crate::error::ApiError;
 use crate::extract::{Params, PathParam};
 use crate::layers::{self, Collection};
-use crate::routes::GEO_JSON;
+use crate::routes::common::GEO_JSON;
 use crate::state::AppState;
 
 /// The routes of this module.
@@ -49,7 +49,7 @@ pub async fn export(
         .unwrap_or(default_cutoff);
     let snap = st.snapshot();
     let text = if cutoff == default_cutoff && crs == Crs::Wgs84 {
-        let f = layers::features(&snap, c, crs, default_cutoff)?;
+        let f = snap.features(c, crs, default_cutoff)?;
         yizhan_core::io::to_string_lines(&f)
     } else {
         yizhan_core::io::to_string_lines(&layers::build(&snap.data, c, crs, cutoff)?)

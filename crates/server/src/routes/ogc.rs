@@ -14,7 +14,7 @@ use crate::auth::{Access, Route};
 use crate::error::ApiError;
 use crate::extract::{Params, PathParam};
 use crate::layers::{self, Collection};
-use crate::routes::{GeoJson, GEO_JSON};
+use crate::routes::common::{GeoJson, GEO_JSON};
 use crate::state::AppState;
 
 /// The only CRS served (WGS 84 longitude, latitude).
@@ -128,10 +128,10 @@ pub async fn landing(
 /// The API definition, as the OGC `service-desc` link announces it.
 #[utoipa::path(get, path = "/ogc/api", tag = "ogc",
     responses((status = 200, description = "OpenAPI 3.0 document", content_type = "application/vnd.oai.openapi+json;version=3.0", body = Object)))]
-pub async fn api() -> Response {
+pub async fn api(State(st): State<AppState>) -> Response {
     (
         [(header::CONTENT_TYPE, HeaderValue::from_static(OAS_TYPE))],
-        crate::openapi::document_json(),
+        st.api_document().to_string(),
     )
         .into_response()
 }
@@ -146,7 +146,7 @@ pub async fn conformance(p: Params) -> Result<Json<Value>, ApiError> {
 
 fn collection_doc(st: &AppState, b: &str, c: Collection) -> Result<Value, ApiError> {
     let snap = st.snapshot();
-    let feats = layers::features(&snap, c, Crs::Wgs84, st.config().default_cutoff_m)?;
+    let feats = snap.features(c, Crs::Wgs84, st.config().default_cutoff_m)?;
     let e = layers::extent(&feats);
     let id = c.as_str();
     Ok(json!({
@@ -224,7 +224,7 @@ pub async fn queryables(
 ) -> Result<Response, ApiError> {
     let c: Collection = cid.parse()?;
     let snap = st.snapshot();
-    let feats = layers::features(&snap, c, Crs::Wgs84, st.config().default_cutoff_m)?;
+    let feats = snap.features(c, Crs::Wgs84, st.config().default_cutoff_m)?;
     let mut props = Map::new();
     for name in property_names(&feats) {
         let ty = feats
@@ -345,7 +345,7 @@ pub async fn items(
         Some(m) if m != default_cutoff => {
             std::sync::Arc::new(layers::build(&snap.data, c, Crs::Wgs84, m)?)
         }
-        _ => layers::features(&snap, c, Crs::Wgs84, default_cutoff)?,
+        _ => snap.features(c, Crs::Wgs84, default_cutoff)?,
     };
     // Property filters: every non-reserved parameter must name a property.
     let filters: Vec<(&str, &str)> =
@@ -504,7 +504,7 @@ pub async fn item(
     check_format(&p)?;
     let crs = ogc_crs(&p, "crs")?;
     let snap = st.snapshot();
-    let all = layers::features(&snap, c, Crs::Wgs84, st.config().default_cutoff_m)?;
+    let all = snap.features(c, Crs::Wgs84, st.config().default_cutoff_m)?;
     let f = all
         .iter()
         .find(|f| feature_id(f).as_deref() == Some(fid.as_str()))

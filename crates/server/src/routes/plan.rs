@@ -15,8 +15,8 @@ use yizhan_plan::{select, Model, SiteParams};
 use crate::auth::{Access, Route};
 use crate::error::ApiError;
 use crate::extract::{JsonBody, Params};
+use crate::routes::common::GeoJson;
 use crate::routes::common::{blocking, body_params, candidates_in, plan_param_error, CandidateIn};
-use crate::routes::GeoJson;
 use crate::state::AppState;
 
 /// Largest cutoff accepted, metres (the workflow's).
