@@ -95,3 +95,64 @@ pub fn document_json() -> Arc<str> {
     });
     Arc::clone(doc)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    /// The operations of an OpenAPI path item.
+    const METHODS: [&str; 8] = [
+        "get", "put", "post", "delete", "options", "head", "patch", "trace",
+    ];
+
+    /// (method, path) of every operation of the document.
+    fn documented() -> BTreeSet<(String, String)> {
+        let doc = serde_json::to_value(document()).expect("the document is JSON");
+        let paths = doc["paths"].as_object().expect("paths");
+        paths
+            .iter()
+            .flat_map(|(path, item)| {
+                METHODS
+                    .iter()
+                    .filter(|m| item.get(**m).is_some_and(serde_json::Value::is_object))
+                    .map(move |m| (m.to_ascii_uppercase(), path.clone()))
+            })
+            .collect()
+    }
+
+    /// The document describes every route the router mounts, and nothing else;
+    /// the routes left out are aliases of documented ones.
+    #[test]
+    fn the_document_describes_exactly_the_mounted_routes() {
+        let all = routes::all();
+        let mounted: BTreeSet<(String, String)> = all
+            .iter()
+            .filter(|r| r.documented)
+            .map(|r| (r.method.to_string(), r.path.to_string()))
+            .collect();
+        let doc = documented();
+        assert!(mounted.len() > 20, "{mounted:?}");
+        let undocumented: Vec<_> = mounted.difference(&doc).collect();
+        assert!(
+            undocumented.is_empty(),
+            "mounted, not in OpenAPI: {undocumented:?}"
+        );
+        let unmounted: Vec<_> = doc.difference(&mounted).collect();
+        assert!(
+            unmounted.is_empty(),
+            "in OpenAPI, not mounted: {unmounted:?}"
+        );
+        for r in all.iter().filter(|r| !r.documented) {
+            let of = (
+                r.method.to_string(),
+                r.path.trim_end_matches('/').to_string(),
+            );
+            assert!(
+                doc.contains(&of),
+                "{r:?} is not an alias of a documented route"
+            );
+        }
+    }
+}

@@ -18,9 +18,9 @@ pub fn routes() -> Vec<Route> {
 }
 
 /// A whole layer as an RFC 7946 file, with a `Content-Disposition` file name.
-#[utoipa::path(get, path = "/api/v1/export/{layer}.geojson", tag = "export",
+#[utoipa::path(get, path = "/api/v1/export/{file}", tag = "export",
     params(
-        ("layer" = String, Path, description = "stations, hotspots, cells, gaps, boundary or candidates"),
+        ("file" = String, Path, description = "The layer's file: stations.geojson, hotspots.geojson, cells.geojson, gaps.geojson, boundary.geojson or candidates.geojson"),
         ("crs" = Option<String>, Query, description = "wgs84 (default, RFC 7946) or gcj02"),
         ("cutoff_m" = Option<f64>, Query, description = "For gaps: walking cutoff in metres"),
     ),

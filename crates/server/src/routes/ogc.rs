@@ -41,7 +41,7 @@ pub fn routes() -> Vec<Route> {
     let p = Access::Public;
     vec![
         Route::get("/ogc", p, landing),
-        Route::get("/ogc/", p, landing),
+        Route::get("/ogc/", p, landing).alias(),
         Route::get("/ogc/api", p, api),
         Route::get("/ogc/conformance", p, conformance),
         Route::get("/ogc/collections", p, collections),
