@@ -5,6 +5,7 @@ use std::str::FromStr;
 
 use geojson::Feature;
 use yizhan_core::crs::Crs;
+use yizhan_core::index::{BBox, GeoIndex, Located};
 use yizhan_core::io::Layer;
 use yizhan_core::Dataset;
 
@@ -135,6 +136,28 @@ pub fn build(
     }
 }
 
+/// The positions, among a collection's features, of those inside `bbox`, in
+/// layer order, found with the layer's spatial index. `None` for collections that
+/// are not indexed points (cells, gaps, boundary: polygons), which are filtered
+/// by their extents ([`intersects`]).
+pub fn indexed_in_bbox(data: &Dataset, c: Collection, bbox: &BBox) -> Option<Vec<usize>> {
+    fn positions<T: Located>(layer: &GeoIndex<T>, bbox: &BBox) -> Vec<usize> {
+        let mut v: Vec<usize> = layer
+            .within_bbox(bbox, |_| true)
+            .into_iter()
+            .map(|h| h.index)
+            .collect();
+        v.sort_unstable();
+        v
+    }
+    match c {
+        Collection::Stations => Some(positions(&data.stations, bbox)),
+        Collection::Hotspots => Some(positions(&data.hotspots, bbox)),
+        Collection::Candidates => Some(positions(&data.candidates, bbox)),
+        Collection::Cells | Collection::Gaps | Collection::Boundary => None,
+    }
+}
+
 /// The bounding box [W, S, E, N] of features (WGS 84), or the whole world when empty.
 pub fn extent(features: &[Feature]) -> [f64; 4] {
     let mut b = [
@@ -187,7 +210,7 @@ pub fn visit_positions(g: &geojson::GeometryValue, f: &mut impl FnMut(f64, f64))
 
 /// Whether a feature's geometry has a position inside `bbox` or its extent
 /// intersects it (the OGC `bbox` filter).
-pub fn intersects(f: &Feature, bbox: &yizhan_core::BBox) -> bool {
+pub fn intersects(f: &Feature, bbox: &BBox) -> bool {
     if f.geometry.is_none() {
         return false;
     }
@@ -199,4 +222,94 @@ pub fn intersects(f: &Feature, bbox: &yizhan_core::BBox) -> bool {
         e[0] <= bbox.east || e[2] >= bbox.west
     };
     lat_ok && lon_ok
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+    use yizhan_core::geodesy::LonLat;
+    use yizhan_core::model::{Candidate, Hotspot, WorkerType};
+
+    use super::*;
+
+    fn at(r: &mut ChaCha8Rng) -> LonLat {
+        // A town, with some points on the antimeridian's two sides.
+        if r.random_bool(0.1) {
+            LonLat::new(
+                179.9 + r.random::<f64>() * 0.2 - 0.1,
+                r.random::<f64>() * 10.0,
+            )
+        } else {
+            LonLat::new(
+                118.4 + r.random::<f64>() * 0.2,
+                24.6 + r.random::<f64>() * 0.2,
+            )
+        }
+        .expect("in range")
+    }
+
+    fn bbox(r: &mut ChaCha8Rng) -> BBox {
+        let (w, s) = (
+            118.35 + r.random::<f64>() * 0.3,
+            24.55 + r.random::<f64>() * 0.3,
+        );
+        let (dw, ds) = (r.random::<f64>() * 0.15, r.random::<f64>() * 0.15);
+        match r.random_range(0..5_u64) {
+            0 => BBox::new(179.8, -1.0, -179.9, 11.0),
+            1 => BBox::new(-180.0, -90.0, 180.0, 90.0),
+            _ => BBox::new(w, s, (w + dw).min(180.0), (s + ds).min(90.0)),
+        }
+        .expect("valid box")
+    }
+
+    /// The index answers what a scan of the features answers, in the same order.
+    #[test]
+    fn indexed_bbox_matches_a_scan() {
+        let mut r = ChaCha8Rng::seed_from_u64(0xB0B5_2026);
+        let hotspots: Vec<Hotspot> = (0..3_000)
+            .map(|i| Hotspot {
+                id: format!("H{i:05}"),
+                location: at(&mut r),
+                workers: 1,
+                worker_type: WorkerType::Courier,
+                grid_unit: None,
+            })
+            .collect();
+        let candidates: Vec<Candidate> = (0..500)
+            .map(|i| Candidate {
+                id: format!("C{i:04}"),
+                name: None,
+                location: at(&mut r),
+                capacity: None,
+            })
+            .collect();
+        let mut stations = crate::tests::small_dataset().stations.items().to_vec();
+        for s in &mut stations {
+            s.location = at(&mut r);
+        }
+        let data = Dataset::new(stations, hotspots, vec![], candidates, None);
+        let mut found = 0;
+        for round in 0..200 {
+            let b = bbox(&mut r);
+            for c in [
+                Collection::Stations,
+                Collection::Hotspots,
+                Collection::Candidates,
+            ] {
+                let feats = build(&data, c, Crs::Wgs84, 500.0).unwrap();
+                let scan: Vec<usize> = (0..feats.len())
+                    .filter(|&i| intersects(&feats[i], &b))
+                    .collect();
+                let indexed = indexed_in_bbox(&data, c, &b).expect("a point layer");
+                assert_eq!(indexed, scan, "round {round}, {c:?}, {b:?}");
+                found += indexed.len();
+            }
+        }
+        assert!(found > 1_000, "the boxes found too little to test: {found}");
+        let b = bbox(&mut r);
+        for c in [Collection::Cells, Collection::Gaps, Collection::Boundary] {
+            assert!(indexed_in_bbox(&data, c, &b).is_none(), "{c:?}");
+        }
+    }
 }

@@ -366,9 +366,17 @@ pub async fn items(
             ));
         }
     }
-    let matched: Vec<&Feature> = all
-        .iter()
-        .filter(|f| bbox.as_ref().is_none_or(|b| layers::intersects(f, b)))
+    // Points in the box come from the layer's spatial index; polygons are
+    // tested by their extents.
+    let in_bbox: Vec<&Feature> = match &bbox {
+        None => all.iter().collect(),
+        Some(b) => match layers::indexed_in_bbox(&snap.data, c, b) {
+            Some(at) => at.into_iter().filter_map(|i| all.get(i)).collect(),
+            None => all.iter().filter(|f| layers::intersects(f, b)).collect(),
+        },
+    };
+    let matched: Vec<&Feature> = in_bbox
+        .into_iter()
         .filter(|f| {
             filters.iter().all(|(k, want)| {
                 f.properties
