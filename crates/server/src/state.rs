@@ -242,9 +242,7 @@ impl AppState {
             .ok_or_else(|| ApiError::Unavailable {
                 reason: "this server runs without a store".into(),
             })?;
-        let mut g = store
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut g = held(store.lock());
         f(&mut g)
     }
 
@@ -271,28 +269,23 @@ impl AppState {
     /// layer and drops the collections computed from stations. The hotspots, cells,
     /// candidates, boundary and their indexes are never copied.
     pub fn apply(&self, change: StationChange) {
-        let _turn = self
-            .inner
-            .writer
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let old = self.snapshot();
-        let mut data = Dataset::clone(&old.data);
-        let next = match change {
-            StationChange::Occupancy { id, occupancy } => {
-                data.set_occupancy(&id, occupancy);
-                old.next(data, |c| !c.shows_occupancy())
+        self.next_version(|old| {
+            let mut data = Dataset::clone(&old.data);
+            match change {
+                StationChange::Occupancy { id, occupancy } => {
+                    data.set_occupancy(&id, occupancy);
+                    old.next(data, |c| !c.shows_occupancy())
+                }
+                StationChange::Upsert(s) => {
+                    data.upsert_station(*s);
+                    old.next(data, |c| !c.reads_stations())
+                }
+                StationChange::Remove(id) => {
+                    data.remove_station(&id);
+                    old.next(data, |c| !c.reads_stations())
+                }
             }
-            StationChange::Upsert(s) => {
-                data.upsert_station(*s);
-                old.next(data, |c| !c.reads_stations())
-            }
-            StationChange::Remove(id) => {
-                data.remove_station(&id);
-                old.next(data, |c| !c.reads_stations())
-            }
-        };
-        self.swap(next);
+        });
     }
 
     /// Tell `/api/v1/stream` clients about a change (no-op without clients).
@@ -317,33 +310,21 @@ impl AppState {
 
     /// The current dataset version (requests keep the version they started with).
     pub fn snapshot(&self) -> Arc<Snapshot> {
-        let g = self
-            .inner
-            .snapshot
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let g = held(self.inner.snapshot.read());
         Arc::clone(&g)
     }
 
     /// Replace the dataset; requests in flight finish on the old one.
     pub fn replace_dataset(&self, data: Dataset) {
-        let _turn = self
-            .inner
-            .writer
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        self.swap(Snapshot::new(Arc::new(data)));
+        self.next_version(|_| Snapshot::new(Arc::new(data)));
     }
 
-    fn swap(&self, next: Snapshot) {
-        let new = Arc::new(next);
-        let mut g = self
-            .inner
-            .snapshot
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let old = std::mem::replace(&mut *g, new);
-        drop(g);
+    /// Make the next version from the current one, in turn with every other
+    /// change, and swap it in.
+    fn next_version(&self, make: impl FnOnce(&Snapshot) -> Snapshot) {
+        let _turn = held(self.inner.writer.lock());
+        let new = Arc::new(make(&self.snapshot()));
+        let old = std::mem::replace(&mut *held(self.inner.snapshot.write()), new);
         // The old version is freed (when no request holds it) outside the lock.
         drop(old);
     }
@@ -372,6 +353,13 @@ impl AppState {
             .cloned()
             .unwrap_or_else(|| Arc::from("{}"))
     }
+}
+
+/// The guard of a lock, poisoned or not: a snapshot swap is one assignment and a
+/// store write one transaction, so a panic while holding a lock leaves nothing
+/// half done.
+fn held<G>(r: std::sync::LockResult<G>) -> G {
+    r.unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(test)]

@@ -68,23 +68,6 @@ pub(crate) async fn blocking<T: Send + 'static>(
         .map_err(|e| ApiError::internal("blocking task", e))?
 }
 
-/// A workflow's parameter error, named as the request spells the parameter: a query
-/// parameter (`in_body` false) or a body field.
-pub(crate) fn plan_param_error(e: PlanError, in_body: bool) -> ApiError {
-    match &e {
-        PlanError::OutOfRange { what, .. } if in_body => ApiError::BadBody {
-            path: Some((*what).to_string()),
-            reason: e.to_string(),
-        },
-        PlanError::OutOfRange { what, .. } => ApiError::param(*what, e),
-        PlanError::TooManyPairs { .. } => ApiError::BadBody {
-            path: Some("cutoff_m".into()),
-            reason: e.to_string(),
-        },
-        _ => e.into(),
-    }
-}
-
 /// Coverage parameters from a request body: `cutoff_m` (default: the server's) and
 /// `peak_share` (default [`workflow::DEFAULT_PEAK_SHARE`]), checked by the workflow.
 pub(crate) fn body_params(
@@ -96,7 +79,7 @@ pub(crate) fn body_params(
         Some(cutoff_m.unwrap_or(st.config().default_cutoff_m)),
         peak_share,
     )
-    .map_err(|e| plan_param_error(e, true))
+    .map_err(ApiError::from)
 }
 
 /// A candidate site given in a request body (coordinates in the request's `crs`).

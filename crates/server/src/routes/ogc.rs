@@ -7,6 +7,7 @@ use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use geojson::Feature;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{json, Map, Value};
 use yizhan_core::crs::Crs;
 
@@ -285,17 +286,17 @@ fn feature_id(f: &Feature) -> Option<String> {
     }
 }
 
-/// Percent-encode a query component (everything but RFC 3986 unreserved characters).
+/// What a query component or path segment keeps as it is: RFC 3986's unreserved
+/// characters.
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Percent-encode a query component or path segment.
 fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(s, UNRESERVED).to_string()
 }
 
 /// Items of a collection, a page at a time.
@@ -548,4 +549,15 @@ pub async fn item(
     );
     f.foreign_members = Some(fm);
     Ok(GeoJson::feature(f))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn links_encode_all_but_unreserved_characters() {
+        assert_eq!(
+            super::encode("a-b._~Z9 &=/?%+驿"),
+            "a-b._~Z9%20%26%3D%2F%3F%25%2B%E9%A9%BF"
+        );
+    }
 }

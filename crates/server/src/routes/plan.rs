@@ -16,7 +16,7 @@ use crate::auth::{Access, Route};
 use crate::error::ApiError;
 use crate::extract::{JsonBody, Params};
 use crate::routes::common::GeoJson;
-use crate::routes::common::{blocking, body_params, candidates_in, plan_param_error, CandidateIn};
+use crate::routes::common::{blocking, body_params, candidates_in, CandidateIn};
 use crate::state::AppState;
 
 /// Largest cutoff accepted, metres (the workflow's).
@@ -42,7 +42,7 @@ pub fn routes() -> Vec<Route> {
 fn coverage_params(p: &Params, default_cutoff: f64) -> Result<CoverageParams, ApiError> {
     let cutoff = p.parse::<f64>("cutoff_m")?.unwrap_or(default_cutoff);
     let share = p.parse::<f64>("peak_share")?;
-    workflow::coverage_params(Some(cutoff), share).map_err(|e| plan_param_error(e, false))
+    workflow::coverage_params(Some(cutoff), share).map_err(ApiError::from_plan_query)
 }
 
 /// Coverage summary and per-station load.
@@ -187,7 +187,7 @@ pub async fn select_route(
 ) -> Result<Json<Value>, ApiError> {
     let crs = p.crs()?;
     if let Some(r) = b.cutoff_m {
-        workflow::check_cutoff_m(r).map_err(|e| plan_param_error(e, true))?;
+        workflow::check_cutoff_m(r)?;
     }
     let mut params = SiteParams::new(b.model);
     params.p = b.p;
@@ -214,8 +214,7 @@ pub async fn select_route(
     let data = Arc::clone(&st.snapshot().data);
     blocking(move || {
         let cands = candidates_in(b.candidates, b.cells, &data, crs)?;
-        let prob = workflow::town_problem(&data, &cands, b.keep_existing, &mut params)
-            .map_err(|e| plan_param_error(e, true))?;
+        let prob = workflow::town_problem(&data, &cands, b.keep_existing, &mut params)?;
         let sol = select::solve(&prob, &params)?;
         let mut where_: serde_json::Map<String, Value> = serde_json::Map::new();
         for c in &cands {
