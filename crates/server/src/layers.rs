@@ -183,29 +183,58 @@ pub fn extent(features: &[Feature]) -> [f64; 4] {
     }
 }
 
-/// Call `f(lon, lat)` for every position of a geometry.
+/// Writes a function that calls `f` on every position of a geometry, by shared
+/// (`each_position`) or by mutable (`each_position_mut`) reference: the one walk
+/// over GeoJSON's geometry types, which a function cannot be generic over.
+macro_rules! position_walk {
+    ($(#[$doc:meta])* $name:ident, $iter:ident $(, $mut:tt)?) => {
+        $(#[$doc])*
+        pub fn $name(
+            g: &$($mut)? geojson::GeometryValue,
+            f: &mut impl FnMut(&$($mut)? geojson::Position),
+        ) {
+            use geojson::GeometryValue as G;
+            match g {
+                G::Point { coordinates } => f(coordinates),
+                G::MultiPoint { coordinates } | G::LineString { coordinates } => {
+                    coordinates.$iter().for_each(f)
+                }
+                G::MultiLineString { coordinates } | G::Polygon { coordinates } => {
+                    coordinates.$iter().flatten().for_each(f)
+                }
+                G::MultiPolygon { coordinates } => {
+                    coordinates.$iter().flatten().flatten().for_each(f)
+                }
+                G::GeometryCollection { geometries } => {
+                    for g in geometries {
+                        $name(&$($mut)? g.value, f);
+                    }
+                }
+            }
+        }
+    };
+}
+
+position_walk!(
+    /// Call `f` on every position of a geometry.
+    each_position,
+    iter
+);
+position_walk!(
+    /// Call `f` on every position of a geometry, which it may change.
+    each_position_mut,
+    iter_mut,
+    mut
+);
+
+/// Call `f(lon, lat)` for every position of a geometry (positions with fewer
+/// than two coordinates are skipped).
 pub fn visit_positions(g: &geojson::GeometryValue, f: &mut impl FnMut(f64, f64)) {
-    use geojson::GeometryValue as G;
-    let mut pos = |p: &geojson::Position| {
+    each_position(g, &mut |p| {
         if p.len() >= 2 {
             f(p[0], p[1]);
         }
-    };
-    match g {
-        G::Point { coordinates } => pos(coordinates),
-        G::MultiPoint { coordinates } | G::LineString { coordinates } => {
-            coordinates.iter().for_each(pos)
-        }
-        G::MultiLineString { coordinates } | G::Polygon { coordinates } => {
-            coordinates.iter().flatten().for_each(pos)
-        }
-        G::MultiPolygon { coordinates } => coordinates.iter().flatten().flatten().for_each(pos),
-        G::GeometryCollection { geometries } => {
-            for g in geometries {
-                visit_positions(&g.value, f);
-            }
-        }
-    }
+    });
 }
 
 /// Whether a feature's geometry has a position inside `bbox` or its extent

@@ -17,7 +17,7 @@ use yizhan_core::crs::Crs;
 use yizhan_core::io::ReadError;
 use yizhan_core::model::Station;
 
-use crate::auth::{Access, Caller, Route};
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{local_now, JsonBody, Params, PathParam};
 use crate::routes::common::GeoJson;
@@ -29,25 +29,6 @@ use crate::state::{AppState, LiveEvent, StationChange};
 pub const HISTORY_DEFAULT_LIMIT: u64 = 100;
 /// Largest page of `GET /api/v1/history`.
 pub const HISTORY_MAX_LIMIT: u64 = 1000;
-
-/// The routes of this module.
-pub fn routes() -> Vec<Route> {
-    vec![
-        Route::post("/api/v1/stations", Access::Planner, create_station),
-        Route::put("/api/v1/stations/{id}", Access::Planner, update_station),
-        Route::delete("/api/v1/stations/{id}", Access::Planner, retire_station),
-        Route::put(
-            "/api/v1/stations/{id}/occupancy",
-            Access::StationOperator,
-            set_occupancy,
-        ),
-        Route::get("/api/v1/scenarios", Access::Planner, list_scenarios),
-        Route::post("/api/v1/scenarios", Access::Planner, save_scenario),
-        Route::get("/api/v1/scenarios/{id}", Access::Planner, get_scenario),
-        Route::delete("/api/v1/scenarios/{id}", Access::Planner, delete_scenario),
-        Route::get("/api/v1/history", Access::Planner, history),
-    ]
-}
 
 /// Read one station from a GeoJSON Feature body with the same validation as a
 /// `stations.geojson` file. `path_id` is the id from the URL, if any: the body's

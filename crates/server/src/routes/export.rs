@@ -5,17 +5,11 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use yizhan_core::crs::Crs;
 
-use crate::auth::{Access, Route};
 use crate::error::ApiError;
 use crate::extract::{Params, PathParam};
 use crate::layers::{self, Collection};
 use crate::routes::common::GEO_JSON;
 use crate::state::AppState;
-
-/// The routes of this module.
-pub fn routes() -> Vec<Route> {
-    vec![Route::get("/api/v1/export/{file}", Access::Public, export)]
-}
 
 /// A whole layer as an RFC 7946 file, with a `Content-Disposition` file name.
 #[utoipa::path(get, path = "/api/v1/export/{file}", tag = "export",

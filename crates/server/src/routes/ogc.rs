@@ -11,7 +11,6 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{json, Map, Value};
 use yizhan_core::crs::Crs;
 
-use crate::auth::{Access, Route};
 use crate::error::ApiError;
 use crate::extract::{Params, PathParam};
 use crate::layers::{self, Collection};
@@ -36,22 +35,6 @@ const OAS_TYPE: &str = "application/vnd.oai.openapi+json;version=3.0";
 const RESERVED: [&str; 8] = [
     "limit", "offset", "bbox", "bbox-crs", "crs", "f", "datetime", "cutoff_m",
 ];
-
-/// The routes of this module.
-pub fn routes() -> Vec<Route> {
-    let p = Access::Public;
-    vec![
-        Route::get("/ogc", p, landing),
-        Route::get("/ogc/", p, landing).alias(),
-        Route::get("/ogc/api", p, api),
-        Route::get("/ogc/conformance", p, conformance),
-        Route::get("/ogc/collections", p, collections),
-        Route::get("/ogc/collections/{cid}", p, collection),
-        Route::get("/ogc/collections/{cid}/queryables", p, queryables),
-        Route::get("/ogc/collections/{cid}/items", p, items),
-        Route::get("/ogc/collections/{cid}/items/{fid}", p, item),
-    ]
-}
 
 /// The base URL for links: the configured public URL, else `http://` + Host.
 fn base_url(st: &AppState, headers: &HeaderMap) -> String {
@@ -456,42 +439,22 @@ pub async fn items(
     Ok(GeoJson::collection_with(&page, members))
 }
 
-/// A feature's coordinates moved from WGS 84 to `crs`.
+/// A feature's coordinates moved from WGS 84 to `crs` (to 7 decimals).
 fn reproject(f: &Feature, crs: Crs) -> Feature {
     let mut f = f.clone();
     if let Some(g) = &mut f.geometry {
-        map_positions(&mut g.value, &|x, y| {
-            let p = crs.from_wgs84(yizhan_core::LonLat { lon: x, lat: y });
-            (p.lon, p.lat)
+        layers::each_position_mut(&mut g.value, &mut |p| {
+            if p.len() >= 2 {
+                let q = crs.from_wgs84(yizhan_core::LonLat {
+                    lon: p[0],
+                    lat: p[1],
+                });
+                p[0] = (q.lon * 1e7).round() / 1e7;
+                p[1] = (q.lat * 1e7).round() / 1e7;
+            }
         });
     }
     f
-}
-
-fn map_positions(g: &mut geojson::GeometryValue, f: &impl Fn(f64, f64) -> (f64, f64)) {
-    use geojson::GeometryValue as G;
-    let pos = |p: &mut geojson::Position| {
-        if p.len() >= 2 {
-            let (x, y) = f(p[0], p[1]);
-            p[0] = (x * 1e7).round() / 1e7;
-            p[1] = (y * 1e7).round() / 1e7;
-        }
-    };
-    match g {
-        G::Point { coordinates } => pos(coordinates),
-        G::MultiPoint { coordinates } | G::LineString { coordinates } => {
-            coordinates.iter_mut().for_each(pos)
-        }
-        G::MultiLineString { coordinates } | G::Polygon { coordinates } => {
-            coordinates.iter_mut().flatten().for_each(pos)
-        }
-        G::MultiPolygon { coordinates } => coordinates.iter_mut().flatten().flatten().for_each(pos),
-        G::GeometryCollection { geometries } => {
-            for g in geometries {
-                map_positions(&mut g.value, f);
-            }
-        }
-    }
 }
 
 /// One feature of a collection.

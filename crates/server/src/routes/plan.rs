@@ -12,7 +12,6 @@ use yizhan_plan::coverage::CoverageParams;
 use yizhan_plan::workflow;
 use yizhan_plan::{select, Model, SiteParams};
 
-use crate::auth::{Access, Route};
 use crate::error::ApiError;
 use crate::extract::{JsonBody, Params};
 use crate::routes::common::GeoJson;
@@ -24,18 +23,6 @@ pub use yizhan_plan::workflow::MAX_CUTOFF_M;
 
 /// Longest the exact solver may run for one request, seconds.
 pub const MAX_TIME_LIMIT_S: f64 = 30.0;
-
-/// The routes of this module.
-/// The analyses only read, so they are public (POST because they take a body).
-pub fn routes() -> Vec<Route> {
-    vec![
-        Route::get("/api/v1/coverage", Access::Public, coverage_route),
-        Route::get("/api/v1/gaps", Access::Public, gaps_route),
-        Route::post("/api/v1/plan/compare", Access::Public, compare_route),
-        Route::post("/api/v1/plan/select", Access::Public, select_route),
-        Route::post("/api/v1/plan/assign", Access::Public, assign_route),
-    ]
-}
 
 /// Coverage parameters from the query: `cutoff_m` (default: the server's),
 /// `peak_share`, checked by the workflow.

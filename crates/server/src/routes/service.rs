@@ -7,20 +7,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
-use crate::auth::{Access, Route};
 use crate::error::ApiError;
 use crate::routes::stations;
 use crate::state::AppState;
-
-/// The routes of this module.
-pub fn routes() -> Vec<Route> {
-    vec![
-        Route::get("/healthz", Access::Public, healthz),
-        Route::get("/metrics", Access::Public, metrics),
-        Route::get("/api/v1/config", Access::Public, config),
-        Route::get("/api/v1/openapi.json", Access::Public, openapi),
-    ]
-}
 
 /// Liveness and a summary of what is loaded.
 #[utoipa::path(get, path = "/healthz", tag = "service",

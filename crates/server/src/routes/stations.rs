@@ -12,7 +12,6 @@ use yizhan_core::io::{OccupancyReport, PointFeature, StationProps};
 use yizhan_core::model::Station;
 use yizhan_core::Dataset;
 
-use crate::auth::{Access, Route};
 use crate::error::ApiError;
 use crate::extract::{local_now, Params, PathParam};
 use crate::routes::common::GeoJson;
@@ -25,15 +24,6 @@ pub const DEFAULT_K: u64 = 5;
 pub const MAX_K: u64 = 100;
 /// The largest `max_m` accepted (half the Earth's circumference).
 pub const MAX_DISTANCE_M: f64 = 20_037_509.0;
-
-/// The routes of this module.
-pub fn routes() -> Vec<Route> {
-    vec![
-        Route::get("/api/v1/stations/nearest", Access::Public, nearest),
-        Route::get("/api/v1/stations", Access::Public, list),
-        Route::get("/api/v1/stations/{id}", Access::Public, one),
-    ]
-}
 
 /// When occupancy reports count as current.
 #[derive(Debug, Clone, Copy)]
