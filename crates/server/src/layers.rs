@@ -305,14 +305,16 @@ mod tests {
                 grid_unit: None,
             })
             .collect();
-        let candidates: Vec<Candidate> = (0..500)
-            .map(|i| Candidate {
-                id: format!("C{i:04}"),
-                name: None,
-                location: at(&mut r),
-                capacity: None,
-            })
-            .collect();
+        // Candidates at every sixth hotspot: points that two layers share.
+        let mut candidates = Vec::new();
+        for (i, h) in hotspots.iter().enumerate().step_by(6) {
+            candidates.push(Candidate {
+                id: format!("C{i}"),
+                name: Some(h.id.clone()),
+                location: h.location,
+                capacity: Some(4),
+            });
+        }
         let mut stations = crate::tests::small_dataset().stations.items().to_vec();
         for s in &mut stations {
             s.location = at(&mut r);

@@ -2,7 +2,8 @@
 //! classes, under `/ogc`. Paths are the canonical ones, since clients such as QGIS
 //! and GDAL build their own URLs from the collection ids.
 
-use axum::extract::State;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -73,6 +74,29 @@ fn check_format(p: &Params) -> Result<(), ApiError> {
     }
 }
 
+/// An OGC request's query parameters, with the format (`f`) checked, and the base
+/// URL of its links.
+#[derive(Debug)]
+pub struct OgcQuery {
+    /// The base URL for links ([`base_url`]).
+    pub base: String,
+    /// The query parameters.
+    pub p: Params,
+}
+
+impl FromRequestParts<AppState> for OgcQuery {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, ApiError> {
+        let p = Params::from_query(parts.uri.query())?;
+        check_format(&p)?;
+        Ok(Self {
+            base: base_url(st, &parts.headers),
+            p,
+        })
+    }
+}
+
 /// Accept CRS84 (or gcj02 for Chinese map apps) in `crs`; refuse others.
 fn ogc_crs(p: &Params, name: &str) -> Result<Crs, ApiError> {
     match p.get(name) {
@@ -88,13 +112,8 @@ fn ogc_crs(p: &Params, name: &str) -> Result<Crs, ApiError> {
 #[utoipa::path(get, path = "/ogc", tag = "ogc",
     params(("f" = Option<String>, Query, description = "json")),
     responses((status = 200, description = "Landing page with service-desc, conformance and data links", body = Object)))]
-pub async fn landing(
-    State(st): State<AppState>,
-    headers: HeaderMap,
-    p: Params,
-) -> Result<Json<Value>, ApiError> {
-    check_format(&p)?;
-    let b = base_url(&st, &headers);
+pub async fn landing(State(st): State<AppState>, q: OgcQuery) -> Result<Json<Value>, ApiError> {
+    let b = q.base;
     Ok(Json(json!({
         "title": format!("yizhan: {}", st.config().dataset_name),
         "description": "Rest stations for outdoor workers, worker hotspots, grid cells and coverage gaps (OGC API - Features).",
@@ -123,8 +142,7 @@ pub async fn api(State(st): State<AppState>) -> Response {
 /// Conformance classes.
 #[utoipa::path(get, path = "/ogc/conformance", tag = "ogc",
     responses((status = 200, description = "Conformance classes", body = Object)))]
-pub async fn conformance(p: Params) -> Result<Json<Value>, ApiError> {
-    check_format(&p)?;
+pub async fn conformance(_q: OgcQuery) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!({ "conformsTo": CONFORMANCE })))
 }
 
@@ -152,13 +170,8 @@ fn collection_doc(st: &AppState, b: &str, c: Collection) -> Result<Value, ApiErr
 /// The collections.
 #[utoipa::path(get, path = "/ogc/collections", tag = "ogc",
     responses((status = 200, description = "Collections with extents", body = Object)))]
-pub async fn collections(
-    State(st): State<AppState>,
-    headers: HeaderMap,
-    p: Params,
-) -> Result<Json<Value>, ApiError> {
-    check_format(&p)?;
-    let b = base_url(&st, &headers);
+pub async fn collections(State(st): State<AppState>, q: OgcQuery) -> Result<Json<Value>, ApiError> {
+    let b = q.base;
     let list = Collection::ALL
         .into_iter()
         .map(|c| collection_doc(&st, &b, c))
@@ -177,13 +190,11 @@ pub async fn collections(
         (status = 404, description = "Unknown collection", content_type = "application/problem+json", body = Object)))]
 pub async fn collection(
     State(st): State<AppState>,
-    headers: HeaderMap,
     PathParam(cid): PathParam<String>,
-    p: Params,
+    q: OgcQuery,
 ) -> Result<Json<Value>, ApiError> {
-    check_format(&p)?;
     let c: Collection = cid.parse()?;
-    Ok(Json(collection_doc(&st, &base_url(&st, &headers), c)?))
+    Ok(Json(collection_doc(&st, &q.base, c)?))
 }
 
 /// Every property name of the features, sorted.
@@ -297,12 +308,10 @@ fn encode(s: &str) -> String {
         (status = 404, description = "Unknown collection", content_type = "application/problem+json", body = Object)))]
 pub async fn items(
     State(st): State<AppState>,
-    headers: HeaderMap,
     PathParam(cid): PathParam<String>,
-    p: Params,
+    OgcQuery { base: b, p }: OgcQuery,
 ) -> Result<GeoJson, ApiError> {
     let c: Collection = cid.parse()?;
-    check_format(&p)?;
     let crs = ogc_crs(&p, "crs")?;
     let bbox_crs = ogc_crs(&p, "bbox-crs")?;
     let limit = match p.get("limit") {
@@ -385,7 +394,6 @@ pub async fn items(
         .collect();
     let number_returned = page.len();
 
-    let b = base_url(&st, &headers);
     let kept: String =
         p.0.iter()
             .filter(|(k, _)| k != "limit" && k != "offset")
@@ -468,12 +476,10 @@ fn reproject(f: &Feature, crs: Crs) -> Feature {
         (status = 404, description = "Unknown collection or feature", content_type = "application/problem+json", body = Object)))]
 pub async fn item(
     State(st): State<AppState>,
-    headers: HeaderMap,
     PathParam((cid, fid)): PathParam<(String, String)>,
-    p: Params,
+    OgcQuery { base: b, p }: OgcQuery,
 ) -> Result<GeoJson, ApiError> {
     let c: Collection = cid.parse()?;
-    check_format(&p)?;
     let crs = ogc_crs(&p, "crs")?;
     let snap = st.snapshot();
     let all = snap.features(c, Crs::Wgs84, st.config().default_cutoff_m)?;
@@ -490,7 +496,6 @@ pub async fn item(
     } else {
         reproject(f, crs)
     };
-    let b = base_url(&st, &headers);
     let id = c.as_str();
     let mut fm = Map::new();
     fm.insert(
