@@ -4,6 +4,11 @@ use std::sync::{Arc, OnceLock};
 
 use utoipa::OpenApi;
 
+use axum::http::Method;
+
+use crate::auth::Access;
+use crate::error::PROBLEM_JSON;
+use crate::limits::Cost;
 use crate::routes;
 
 /// The API description.
@@ -76,11 +81,80 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-/// The document, with the planner routes merged in.
+/// The document, with the planner routes merged in and what the route table
+/// says of each route added ([`RouteAnswers`]).
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(routes::plan::PlanDoc::openapi());
+    utoipa::Modify::modify(&RouteAnswers, &mut doc);
     doc
+}
+
+/// Adds to each operation what the route table ([`routes::all`]) says of its
+/// route, so the document cannot drift from the guards and limits: a guarded
+/// route's bearer requirement and its 401 and 403 answers, a planning route's 503
+/// when the planning cap is reached.
+struct RouteAnswers;
+
+impl utoipa::Modify for RouteAnswers {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::SecurityRequirement;
+        for r in routes::all() {
+            let Some(item) = doc.paths.paths.get_mut(r.path) else {
+                continue;
+            };
+            let op = match r.method {
+                Method::GET => item.get.as_mut(),
+                Method::POST => item.post.as_mut(),
+                Method::PUT => item.put.as_mut(),
+                Method::DELETE => item.delete.as_mut(),
+                _ => None,
+            };
+            let Some(op) = op else {
+                continue;
+            };
+            let mut answer = |status: &str, description: String| {
+                op.responses
+                    .responses
+                    .insert(status.to_string(), problem(description));
+            };
+            if r.access != Access::Public {
+                answer("401", "No or bad token".into());
+                answer(
+                    "403",
+                    format!(
+                        "The token's role may not call this route (it is for {})",
+                        r.access.who()
+                    ),
+                );
+                op.security = Some(vec![SecurityRequirement::new(
+                    "bearer",
+                    Vec::<String>::new(),
+                )]);
+            }
+            if r.cost == Cost::Planning {
+                answer(
+                    "503",
+                    "Too many analyses running at once; retry after Retry-After seconds".into(),
+                );
+            }
+        }
+    }
+}
+
+/// A problem+json answer of the document.
+fn problem(description: String) -> utoipa::openapi::RefOr<utoipa::openapi::Response> {
+    use utoipa::openapi::{schema::ObjectBuilder, ContentBuilder, ResponseBuilder};
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            PROBLEM_JSON,
+            ContentBuilder::new()
+                .schema(Some(ObjectBuilder::new().build()))
+                .build(),
+        )
+        .build()
+        .into()
 }
 
 /// The document as JSON text (built once; the router hands it to the handlers
@@ -144,6 +218,17 @@ mod tests {
             unmounted.is_empty(),
             "in OpenAPI, not mounted: {unmounted:?}"
         );
+        let doc_json = serde_json::to_value(document()).expect("JSON");
+        for r in all.iter().filter(|r| r.access != Access::Public) {
+            let op = &doc_json["paths"][r.path][r.method.as_str().to_ascii_lowercase()];
+            assert!(op["security"].is_array(), "{r:?}");
+            assert!(op["responses"]["401"].is_object(), "{r:?}");
+            assert!(op["responses"]["403"].is_object(), "{r:?}");
+        }
+        for r in all.iter().filter(|r| r.cost == Cost::Planning) {
+            let op = &doc_json["paths"][r.path][r.method.as_str().to_ascii_lowercase()];
+            assert!(op["responses"]["503"].is_object(), "{r:?}");
+        }
         for r in all.iter().filter(|r| !r.documented) {
             let of = (
                 r.method.to_string(),

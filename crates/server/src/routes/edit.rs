@@ -109,15 +109,12 @@ fn created(location: String, body: impl IntoResponse) -> Response {
 
 /// Add a station.
 #[utoipa::path(post, path = "/api/v1/stations", tag = "edit",
-    security(("bearer" = [])),
     params(("crs" = Option<String>, Query, description = "CRS of the body's coordinates (wgs84 default, or gcj02)")),
     request_body(content = Object, content_type = "application/geo+json",
         description = "A GeoJSON Feature with a Point geometry and the properties of stations.geojson (name, capacity required; id as the Feature id or an id property)"),
     responses(
         (status = 201, description = "The stored station", content_type = "application/geo+json", body = Object),
         (status = 400, description = "Invalid feature; names the field", content_type = "application/problem+json", body = Object),
-        (status = 401, description = "No or bad token", content_type = "application/problem+json", body = Object),
-        (status = 403, description = "Not a planner", content_type = "application/problem+json", body = Object),
         (status = 409, description = "A station with this id exists", content_type = "application/problem+json", body = Object)))]
 pub async fn create_station(
     State(st): State<AppState>,
@@ -146,7 +143,6 @@ pub async fn create_station(
 /// Replace a station's attributes and position (its occupancy report is kept
 /// unless the new capacity is below it).
 #[utoipa::path(put, path = "/api/v1/stations/{id}", tag = "edit",
-    security(("bearer" = [])),
     params(
         ("id" = String, Path, description = "Station id"),
         ("crs" = Option<String>, Query, description = "CRS of the body's coordinates"),
@@ -155,8 +151,6 @@ pub async fn create_station(
     responses(
         (status = 200, description = "The stored station", content_type = "application/geo+json", body = Object),
         (status = 400, description = "Invalid feature", content_type = "application/problem+json", body = Object),
-        (status = 401, description = "No or bad token", content_type = "application/problem+json", body = Object),
-        (status = 403, description = "Not a planner", content_type = "application/problem+json", body = Object),
         (status = 404, description = "No such station", content_type = "application/problem+json", body = Object)))]
 pub async fn update_station(
     State(st): State<AppState>,
@@ -186,12 +180,9 @@ pub async fn update_station(
 
 /// Retire (remove) a station; its last state stays in the history.
 #[utoipa::path(delete, path = "/api/v1/stations/{id}", tag = "edit",
-    security(("bearer" = [])),
     params(("id" = String, Path, description = "Station id")),
     responses(
         (status = 204, description = "Retired"),
-        (status = 401, description = "No or bad token", content_type = "application/problem+json", body = Object),
-        (status = 403, description = "Not a planner", content_type = "application/problem+json", body = Object),
         (status = 404, description = "No such station", content_type = "application/problem+json", body = Object)))]
 pub async fn retire_station(
     State(st): State<AppState>,
@@ -223,14 +214,11 @@ pub struct OccupancyIn {
 
 /// Report how many seats of a station are taken now (time: the server's clock).
 #[utoipa::path(put, path = "/api/v1/stations/{id}/occupancy", tag = "edit",
-    security(("bearer" = [])),
     params(("id" = String, Path, description = "Station id")),
     request_body = OccupancyIn,
     responses(
         (status = 200, description = "The station with its new free_seats and occupancy", content_type = "application/geo+json", body = Object),
         (status = 400, description = "Bad body", content_type = "application/problem+json", body = Object),
-        (status = 401, description = "No or bad token", content_type = "application/problem+json", body = Object),
-        (status = 403, description = "Not this station's operator (nor a planner)", content_type = "application/problem+json", body = Object),
         (status = 404, description = "No such station", content_type = "application/problem+json", body = Object),
         (status = 422, description = "More than the station's seats", content_type = "application/problem+json", body = Object)))]
 pub async fn set_occupancy(
@@ -275,11 +263,8 @@ pub struct ScenarioIn {
 
 /// Every saved scenario, newest first.
 #[utoipa::path(get, path = "/api/v1/scenarios", tag = "edit",
-    security(("bearer" = [])),
     responses(
-        (status = 200, description = "{\"scenarios\": [{id, name, created_at, created_by, candidates, comparison}]}", body = Object),
-        (status = 401, description = "No or bad token", content_type = "application/problem+json", body = Object),
-        (status = 403, description = "Not a planner", content_type = "application/problem+json", body = Object)))]
+        (status = 200, description = "{\"scenarios\": [{id, name, created_at, created_by, candidates, comparison}]}", body = Object)))]
 pub async fn list_scenarios(
     State(st): State<AppState>,
     _caller: Caller,
@@ -290,14 +275,11 @@ pub async fn list_scenarios(
 
 /// Save a candidate set with its comparison (computed now, on the current stations).
 #[utoipa::path(post, path = "/api/v1/scenarios", tag = "edit",
-    security(("bearer" = [])),
     params(("crs" = Option<String>, Query, description = "CRS of the candidates' coordinates")),
     request_body = ScenarioIn,
     responses(
         (status = 201, description = "The saved scenario: id, name, created_at, created_by, candidates (GeoJSON, WGS 84), comparison", body = Object),
         (status = 400, description = "Bad body", content_type = "application/problem+json", body = Object),
-        (status = 401, description = "No or bad token", content_type = "application/problem+json", body = Object),
-        (status = 403, description = "Not a planner", content_type = "application/problem+json", body = Object),
         (status = 422, description = "Invalid name", content_type = "application/problem+json", body = Object)))]
 pub async fn save_scenario(
     State(st): State<AppState>,
@@ -343,12 +325,9 @@ pub async fn save_scenario(
 
 /// One saved scenario.
 #[utoipa::path(get, path = "/api/v1/scenarios/{id}", tag = "edit",
-    security(("bearer" = [])),
     params(("id" = i64, Path, description = "Scenario id")),
     responses(
         (status = 200, description = "The scenario", body = Object),
-        (status = 401, description = "No or bad token", content_type = "application/problem+json", body = Object),
-        (status = 403, description = "Not a planner", content_type = "application/problem+json", body = Object),
         (status = 404, description = "No such scenario", content_type = "application/problem+json", body = Object)))]
 pub async fn get_scenario(
     State(st): State<AppState>,
@@ -361,12 +340,9 @@ pub async fn get_scenario(
 
 /// Delete a saved scenario (its content stays in the history).
 #[utoipa::path(delete, path = "/api/v1/scenarios/{id}", tag = "edit",
-    security(("bearer" = [])),
     params(("id" = i64, Path, description = "Scenario id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "No or bad token", content_type = "application/problem+json", body = Object),
-        (status = 403, description = "Not a planner", content_type = "application/problem+json", body = Object),
         (status = 404, description = "No such scenario", content_type = "application/problem+json", body = Object)))]
 pub async fn delete_scenario(
     State(st): State<AppState>,
@@ -380,15 +356,12 @@ pub async fn delete_scenario(
 
 /// The append-only history of changes, oldest first.
 #[utoipa::path(get, path = "/api/v1/history", tag = "edit",
-    security(("bearer" = [])),
     params(
         ("after" = Option<i64>, Query, description = "Only records with seq above this (default 0)"),
         ("limit" = Option<u32>, Query, description = "At most this many (1..1000, default 100)"),
     ),
     responses(
-        (status = 200, description = "{\"entries\": [{seq, at, actor, action, entity, entity_id, before, after}], \"next_after\": seq}", body = Object),
-        (status = 401, description = "No or bad token", content_type = "application/problem+json", body = Object),
-        (status = 403, description = "Not a planner", content_type = "application/problem+json", body = Object)))]
+        (status = 200, description = "{\"entries\": [{seq, at, actor, action, entity, entity_id, before, after}], \"next_after\": seq}", body = Object)))]
 pub async fn history(
     State(st): State<AppState>,
     _caller: Caller,
