@@ -90,10 +90,12 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc
 }
 
-/// Adds to each operation what the route table ([`routes::all`]) says of its
-/// route, so the document cannot drift from the guards and limits: a guarded
-/// route's bearer requirement and its 401 and 403 answers, a planning route's 503
-/// when the planning cap is reached.
+/// Adds to each operation the answers that follow from its route and its form,
+/// so the document cannot drift from the guards and limits: from the route table
+/// ([`routes::all`]), a guarded route's bearer requirement and its 401 and 403,
+/// a planning route's 503 when the planning cap is reached; from the operation,
+/// the 404 of a path with parameters, the 400 of query parameters, and the 400,
+/// 413 and 415 of a JSON body (where the annotation does not say them already).
 struct RouteAnswers;
 
 impl utoipa::Modify for RouteAnswers {
@@ -113,30 +115,49 @@ impl utoipa::Modify for RouteAnswers {
             let Some(op) = op else {
                 continue;
             };
-            let mut answer = |status: &str, description: String| {
-                op.responses
-                    .responses
-                    .insert(status.to_string(), problem(description));
-            };
+            // (status, description, whether it replaces what the annotation says)
+            let mut answers: Vec<(&str, String, bool)> = Vec::new();
             if r.access != Access::Public {
-                answer("401", "No or bad token".into());
-                answer(
+                let who = r.access.who();
+                answers.push(("401", "No or bad token".into(), true));
+                answers.push((
                     "403",
-                    format!(
-                        "The token's role may not call this route (it is for {})",
-                        r.access.who()
-                    ),
-                );
+                    format!("The token's role may not call this route (it is for {who})"),
+                    true,
+                ));
                 op.security = Some(vec![SecurityRequirement::new(
                     "bearer",
                     Vec::<String>::new(),
                 )]);
             }
+            if r.path.contains('{') {
+                let d = "Nothing with this id (the problem says what was looked for)";
+                answers.push(("404", d.into(), false));
+            }
+            let query = op
+                .parameters
+                .iter()
+                .flatten()
+                .any(|p| p.parameter_in == utoipa::openapi::path::ParameterIn::Query);
+            if query {
+                let d = "A query parameter is invalid (the problem names it)";
+                answers.push(("400", d.into(), false));
+            }
+            if op.request_body.is_some() {
+                let d = "The body is invalid (the problem names the field)";
+                answers.push(("400", d.into(), false));
+                answers.push(("413", "The body is larger than the limit".into(), false));
+                answers.push(("415", "The body is not JSON".into(), false));
+            }
             if r.cost == Cost::Planning {
-                answer(
-                    "503",
-                    "Too many analyses running at once; retry after Retry-After seconds".into(),
-                );
+                let d = "Too many analyses running at once; retry after Retry-After seconds";
+                answers.push(("503", d.into(), true));
+            }
+            let responses = &mut op.responses.responses;
+            for (status, description, replace) in answers {
+                if replace || !responses.contains_key(status) {
+                    responses.insert(status.to_string(), problem(description));
+                }
             }
         }
     }

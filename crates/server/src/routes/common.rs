@@ -59,6 +59,32 @@ impl IntoResponse for GeoJson {
     }
 }
 
+/// The station filter's query parameters, as `Params::station_filter` reads
+/// them; this type only describes them to the OpenAPI document.
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct FilterParams {
+    /// Comma-separated amenities the station must all offer (microwave, drinking_water, first_aid, books, charging, toilet, air_conditioning, seating, wifi)
+    amenity: Option<String>,
+    /// Only stations of this kind: rest_station or childcare_class
+    kind: Option<String>,
+    /// Only stations open at this local time, e.g. 2026-07-01T12:30
+    open_at: Option<String>,
+    /// Only stations with at least this many free seats (by a current report; a station without one counts its capacity)
+    min_free: Option<u32>,
+}
+
+/// The `crs` query parameter ([`crate::extract::Params::crs`]), described to the
+/// OpenAPI document.
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct CrsParam {
+    /// wgs84 (default) or gcj02: the CRS of the coordinates given (query point, bbox, body) and answered
+    crs: Option<String>,
+}
+
 /// Run CPU-heavy or blocking work off the async threads.
 pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
@@ -89,14 +115,12 @@ pub struct CandidateIn {
     /// Unique id.
     pub id: String,
     /// Name.
-    #[serde(default)]
     pub name: Option<String>,
     /// Longitude.
     pub lon: f64,
     /// Latitude.
     pub lat: f64,
     /// Seats it would offer.
-    #[serde(default)]
     pub capacity: Option<u32>,
 }
 

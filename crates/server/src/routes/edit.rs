@@ -20,8 +20,8 @@ use yizhan_core::model::Station;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{local_now, JsonBody, Params, PathParam};
-use crate::routes::common::GeoJson;
 use crate::routes::common::{blocking, body_params, candidates_in, CandidateIn};
+use crate::routes::common::{CrsParam, GeoJson};
 use crate::routes::stations::{station_out, Freshness};
 use crate::state::{AppState, LiveEvent, StationChange};
 
@@ -109,7 +109,7 @@ fn created(location: String, body: impl IntoResponse) -> Response {
 
 /// Add a station.
 #[utoipa::path(post, path = "/api/v1/stations", tag = "edit",
-    params(("crs" = Option<String>, Query, description = "CRS of the body's coordinates (wgs84 default, or gcj02)")),
+    params(CrsParam),
     request_body(content = Object, content_type = "application/geo+json",
         description = "A GeoJSON Feature with a Point geometry and the properties of stations.geojson (name, capacity required; id as the Feature id or an id property)"),
     responses(
@@ -145,13 +145,12 @@ pub async fn create_station(
 #[utoipa::path(put, path = "/api/v1/stations/{id}", tag = "edit",
     params(
         ("id" = String, Path, description = "Station id"),
-        ("crs" = Option<String>, Query, description = "CRS of the body's coordinates"),
+        CrsParam,
     ),
     request_body(content = Object, content_type = "application/geo+json", description = "The whole station as a GeoJSON Feature"),
     responses(
         (status = 200, description = "The stored station", content_type = "application/geo+json", body = Object),
-        (status = 400, description = "Invalid feature", content_type = "application/problem+json", body = Object),
-        (status = 404, description = "No such station", content_type = "application/problem+json", body = Object)))]
+        (status = 400, description = "Invalid feature", content_type = "application/problem+json", body = Object)))]
 pub async fn update_station(
     State(st): State<AppState>,
     caller: Caller,
@@ -182,8 +181,7 @@ pub async fn update_station(
 #[utoipa::path(delete, path = "/api/v1/stations/{id}", tag = "edit",
     params(("id" = String, Path, description = "Station id")),
     responses(
-        (status = 204, description = "Retired"),
-        (status = 404, description = "No such station", content_type = "application/problem+json", body = Object)))]
+        (status = 204, description = "Retired")))]
 pub async fn retire_station(
     State(st): State<AppState>,
     caller: Caller,
@@ -218,8 +216,6 @@ pub struct OccupancyIn {
     request_body = OccupancyIn,
     responses(
         (status = 200, description = "The station with its new free_seats and occupancy", content_type = "application/geo+json", body = Object),
-        (status = 400, description = "Bad body", content_type = "application/problem+json", body = Object),
-        (status = 404, description = "No such station", content_type = "application/problem+json", body = Object),
         (status = 422, description = "More than the station's seats", content_type = "application/problem+json", body = Object)))]
 pub async fn set_occupancy(
     State(st): State<AppState>,
@@ -254,10 +250,8 @@ pub struct ScenarioIn {
     /// The candidate sites (coordinates in the request's `crs`).
     pub candidates: Vec<CandidateIn>,
     /// Walking cutoff of the comparison, metres (default: the server's).
-    #[serde(default)]
     pub cutoff_m: Option<f64>,
     /// Share of workers wanting a seat at once (default 0.1).
-    #[serde(default)]
     pub peak_share: Option<f64>,
 }
 
@@ -275,11 +269,10 @@ pub async fn list_scenarios(
 
 /// Save a candidate set with its comparison (computed now, on the current stations).
 #[utoipa::path(post, path = "/api/v1/scenarios", tag = "edit",
-    params(("crs" = Option<String>, Query, description = "CRS of the candidates' coordinates")),
+    params(CrsParam),
     request_body = ScenarioIn,
     responses(
         (status = 201, description = "The saved scenario: id, name, created_at, created_by, candidates (GeoJSON, WGS 84), comparison", body = Object),
-        (status = 400, description = "Bad body", content_type = "application/problem+json", body = Object),
         (status = 422, description = "Invalid name", content_type = "application/problem+json", body = Object)))]
 pub async fn save_scenario(
     State(st): State<AppState>,
@@ -327,8 +320,7 @@ pub async fn save_scenario(
 #[utoipa::path(get, path = "/api/v1/scenarios/{id}", tag = "edit",
     params(("id" = i64, Path, description = "Scenario id")),
     responses(
-        (status = 200, description = "The scenario", body = Object),
-        (status = 404, description = "No such scenario", content_type = "application/problem+json", body = Object)))]
+        (status = 200, description = "The scenario", body = Object)))]
 pub async fn get_scenario(
     State(st): State<AppState>,
     _caller: Caller,
@@ -342,8 +334,7 @@ pub async fn get_scenario(
 #[utoipa::path(delete, path = "/api/v1/scenarios/{id}", tag = "edit",
     params(("id" = i64, Path, description = "Scenario id")),
     responses(
-        (status = 204, description = "Deleted"),
-        (status = 404, description = "No such scenario", content_type = "application/problem+json", body = Object)))]
+        (status = 204, description = "Deleted")))]
 pub async fn delete_scenario(
     State(st): State<AppState>,
     caller: Caller,

@@ -8,14 +8,14 @@ use yizhan_core::crs::Crs;
 use crate::error::ApiError;
 use crate::extract::{Params, PathParam};
 use crate::layers::{self, Collection};
-use crate::routes::common::GEO_JSON;
+use crate::routes::common::{CrsParam, GEO_JSON};
 use crate::state::AppState;
 
 /// A whole layer as an RFC 7946 file, with a `Content-Disposition` file name.
 #[utoipa::path(get, path = "/api/v1/export/{file}", tag = "export",
     params(
         ("file" = String, Path, description = "The layer's file: stations.geojson, hotspots.geojson, cells.geojson, gaps.geojson, boundary.geojson or candidates.geojson"),
-        ("crs" = Option<String>, Query, description = "wgs84 (default, RFC 7946) or gcj02"),
+        CrsParam,
         ("cutoff_m" = Option<f64>, Query, description = "For gaps: walking cutoff in metres"),
     ),
     responses(

@@ -304,7 +304,6 @@ fn encode(s: &str) -> String {
     ),
     responses(
         (status = 200, description = "GeoJSON FeatureCollection with numberMatched, numberReturned and next/prev links", content_type = "application/geo+json", body = Object),
-        (status = 400, description = "Bad parameter", content_type = "application/problem+json", body = Object),
         (status = 404, description = "Unknown collection", content_type = "application/problem+json", body = Object)))]
 pub async fn items(
     State(st): State<AppState>,

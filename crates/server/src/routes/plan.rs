@@ -14,8 +14,8 @@ use yizhan_plan::{select, Model, SiteParams};
 
 use crate::error::ApiError;
 use crate::extract::{JsonBody, Params};
-use crate::routes::common::GeoJson;
 use crate::routes::common::{blocking, body_params, candidates_in, CandidateIn};
+use crate::routes::common::{CrsParam, FilterParams, GeoJson};
 use crate::state::AppState;
 
 /// Largest cutoff accepted, metres (the workflow's).
@@ -37,13 +37,10 @@ fn coverage_params(p: &Params, default_cutoff: f64) -> Result<CoverageParams, Ap
     params(
         ("cutoff_m" = Option<f64>, Query, description = "Walking cutoff in metres (default from the server's config)"),
         ("peak_share" = Option<f64>, Query, description = "Share of workers wanting a seat at once (0..1, default 0.1)"),
-        ("kind" = Option<String>, Query, description = "Only stations of this kind count"),
-        ("amenity" = Option<String>, Query, description = "Only stations offering these count"),
-        ("open_at" = Option<String>, Query, description = "Only stations open at this local time count"),
+        FilterParams,
     ),
     responses(
-        (status = 200, description = "Summary (total, covered demand and share, mean distance) and per-station load", body = Object),
-        (status = 400, description = "Bad parameter", content_type = "application/problem+json", body = Object)))]
+        (status = 200, description = "Summary (total, covered demand and share, mean distance) and per-station load", body = Object)))]
 pub async fn coverage_route(
     State(st): State<AppState>,
     p: Params,
@@ -59,14 +56,11 @@ pub async fn coverage_route(
 #[utoipa::path(get, path = "/api/v1/gaps", tag = "plan",
     params(
         ("cutoff_m" = Option<f64>, Query, description = "Walking cutoff in metres"),
-        ("kind" = Option<String>, Query, description = "Only stations of this kind count"),
-        ("amenity" = Option<String>, Query, description = "Only stations offering these count"),
-        ("open_at" = Option<String>, Query, description = "Only stations open at this local time count"),
-        ("crs" = Option<String>, Query, description = "wgs84 (default) or gcj02"),
+        FilterParams,
+        CrsParam,
     ),
     responses(
-        (status = 200, description = "GeoJSON cells with uncovered_demand, nearest_station_m, pressure, score, rank", content_type = "application/geo+json", body = Object),
-        (status = 400, description = "Bad parameter", content_type = "application/problem+json", body = Object)))]
+        (status = 200, description = "GeoJSON cells with uncovered_demand, nearest_station_m, pressure, score, rank", content_type = "application/geo+json", body = Object)))]
 pub async fn gaps_route(State(st): State<AppState>, p: Params) -> Result<GeoJson, ApiError> {
     let params = coverage_params(&p, st.config().default_cutoff_m)?;
     let filter = p.station_filter()?;
@@ -82,30 +76,24 @@ pub async fn gaps_route(State(st): State<AppState>, p: Params) -> Result<GeoJson
 #[serde(deny_unknown_fields)]
 pub struct CompareIn {
     /// Candidate sites (default: the dataset's candidates).
-    #[serde(default)]
     pub candidates: Option<Vec<CandidateIn>>,
     /// Use every grid cell's centroid as a candidate instead.
     #[serde(default)]
     pub cells: bool,
     /// Walking cutoff in metres.
-    #[serde(default)]
     pub cutoff_m: Option<f64>,
     /// Share of workers wanting a seat at once (default 0.1).
-    #[serde(default)]
     pub peak_share: Option<f64>,
     /// How many rows to return (default all).
-    #[serde(default)]
     pub top: Option<usize>,
 }
 
 /// Rank candidate sites by what they would add.
 #[utoipa::path(post, path = "/api/v1/plan/compare", tag = "plan",
-    params(("crs" = Option<String>, Query, description = "CRS of the candidates' and answer's coordinates")),
+    params(CrsParam),
     request_body = CompareIn,
     responses(
-        (status = 200, description = "Ranked table: newly covered demand, relief of overloaded stations, workers served, distance saved, new grid units", body = Object),
-        (status = 400, description = "Bad body", content_type = "application/problem+json", body = Object),
-        (status = 413, description = "Body too large", content_type = "application/problem+json", body = Object)))]
+        (status = 200, description = "Ranked table: newly covered demand, relief of overloaded stations, workers served, distance saved, new grid units", body = Object)))]
 pub async fn compare_route(
     State(st): State<AppState>,
     p: Params,
@@ -130,10 +118,8 @@ pub struct SelectIn {
     #[schema(value_type = String)]
     pub model: Model,
     /// Number of new sites (mclp, pmedian, pcenter).
-    #[serde(default)]
     pub p: Option<usize>,
     /// Service radius in metres (needed by mclp and lscp).
-    #[serde(default)]
     pub cutoff_m: Option<f64>,
     /// Prove optimality with the integer program (time-limited).
     #[serde(default)]
@@ -142,7 +128,6 @@ pub struct SelectIn {
     #[serde(default = "yes")]
     pub keep_existing: bool,
     /// Candidate sites (default: the dataset's candidates).
-    #[serde(default)]
     pub candidates: Option<Vec<CandidateIn>>,
     /// Use every grid cell's centroid as a candidate instead.
     #[serde(default)]
@@ -151,7 +136,6 @@ pub struct SelectIn {
     #[serde(default)]
     pub excluded: Vec<String>,
     /// Time limit of the exact solver, seconds (at most 30).
-    #[serde(default)]
     pub time_limit_s: Option<f64>,
 }
 
@@ -161,11 +145,10 @@ fn yes() -> bool {
 
 /// Choose new sites with a location model.
 #[utoipa::path(post, path = "/api/v1/plan/select", tag = "plan",
-    params(("crs" = Option<String>, Query, description = "CRS of the candidates' and answer's coordinates")),
+    params(CrsParam),
     request_body = SelectIn,
     responses(
         (status = 200, description = "Chosen sites (with coordinates), objective, covered demand, optimality and gap", body = Object),
-        (status = 400, description = "Bad body", content_type = "application/problem+json", body = Object),
         (status = 422, description = "No feasible answer", content_type = "application/problem+json", body = Object)))]
 pub async fn select_route(
     State(st): State<AppState>,
@@ -232,10 +215,8 @@ pub async fn select_route(
 #[serde(deny_unknown_fields)]
 pub struct AssignIn {
     /// Farthest a worker is sent, metres.
-    #[serde(default)]
     pub cutoff_m: Option<f64>,
     /// Share of workers wanting a seat at once (default 0.1).
-    #[serde(default)]
     pub peak_share: Option<f64>,
 }
 
@@ -243,8 +224,7 @@ pub struct AssignIn {
 #[utoipa::path(post, path = "/api/v1/plan/assign", tag = "plan",
     request_body = AssignIn,
     responses(
-        (status = 200, description = "Flows, per-site load, unassigned demand with reasons, total cost, optimality", body = Object),
-        (status = 400, description = "Bad body", content_type = "application/problem+json", body = Object)))]
+        (status = 200, description = "Flows, per-site load, unassigned demand with reasons, total cost, optimality", body = Object)))]
 pub async fn assign_route(
     State(st): State<AppState>,
     JsonBody(b): JsonBody<AssignIn>,

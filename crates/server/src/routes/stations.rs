@@ -14,7 +14,7 @@ use yizhan_core::Dataset;
 
 use crate::error::ApiError;
 use crate::extract::{local_now, Params, PathParam};
-use crate::routes::common::GeoJson;
+use crate::routes::common::{CrsParam, FilterParams, GeoJson};
 use crate::state::AppState;
 use crate::station_json::{feature_string, Reports, StationCollection};
 
@@ -175,12 +175,9 @@ pub fn station_out(
         ("lat" = f64, Query, description = "Latitude of the query point (-90..90), in `crs`"),
         ("lon" = f64, Query, description = "Longitude of the query point (-180..180), in `crs`"),
         ("k" = Option<u32>, Query, description = "How many stations (1..100, default 5)"),
-        ("amenity" = Option<String>, Query, description = "Comma-separated amenities the station must all offer (microwave, drinking_water, first_aid, books, charging, toilet, air_conditioning, seating, wifi)"),
-        ("kind" = Option<String>, Query, description = "rest_station or childcare_class"),
-        ("open_at" = Option<String>, Query, description = "Only stations open at this local time, e.g. 2026-07-01T12:30"),
-        ("min_free" = Option<u32>, Query, description = "Only stations with at least this many free seats"),
+        FilterParams,
         ("max_m" = Option<f64>, Query, description = "Only stations within this many metres"),
-        ("crs" = Option<String>, Query, description = "wgs84 (default) or gcj02, for the query point and the answer"),
+        CrsParam,
     ),
     responses(
         (status = 200, description = "GeoJSON FeatureCollection, nearest first; each feature has id, distance_m, amenities, open_now, capacity, free_seats", content_type = "application/geo+json", body = Object),
@@ -219,11 +216,8 @@ pub async fn nearest(State(st): State<AppState>, p: Params) -> Result<GeoJson, A
 #[utoipa::path(get, path = "/api/v1/stations", tag = "stations",
     params(
         ("bbox" = Option<String>, Query, description = "west,south,east,north in `crs`"),
-        ("amenity" = Option<String>, Query, description = "Comma-separated amenities the station must all offer"),
-        ("kind" = Option<String>, Query, description = "rest_station or childcare_class"),
-        ("open_at" = Option<String>, Query, description = "Only stations open at this local time"),
-        ("min_free" = Option<u32>, Query, description = "Only stations with at least this many free seats"),
-        ("crs" = Option<String>, Query, description = "wgs84 (default) or gcj02"),
+        FilterParams,
+        CrsParam,
     ),
     responses(
         (status = 200, description = "GeoJSON FeatureCollection", content_type = "application/geo+json", body = Object),
@@ -262,7 +256,7 @@ pub async fn list(State(st): State<AppState>, p: Params) -> Result<GeoJson, ApiE
 #[utoipa::path(get, path = "/api/v1/stations/{id}", tag = "stations",
     params(
         ("id" = String, Path, description = "Station id"),
-        ("crs" = Option<String>, Query, description = "wgs84 (default) or gcj02"),
+        CrsParam,
     ),
     responses(
         (status = 200, description = "GeoJSON Feature", content_type = "application/geo+json", body = Object),
