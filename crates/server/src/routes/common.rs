@@ -2,6 +2,8 @@
 //! other): GeoJSON answers, the blocking pool, planning parameters read from a
 //! body, candidate sites given in a body.
 
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use geojson::Feature;
@@ -16,6 +18,7 @@ use yizhan_plan::workflow::{self, CandidateSource};
 use yizhan_plan::PlanError;
 
 use crate::error::ApiError;
+use crate::extract::Params;
 use crate::state::AppState;
 
 /// The media type of GeoJSON.
@@ -75,14 +78,23 @@ pub struct FilterParams {
     min_free: Option<u32>,
 }
 
-/// The `crs` query parameter ([`crate::extract::Params::crs`]), described to the
-/// OpenAPI document.
+/// The `crs` query parameter ([`Params::crs`]): an extractor for routes that read
+/// no other, and its description in the OpenAPI document.
 #[derive(Debug, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 pub struct CrsParam {
     /// wgs84 (default) or gcj02: the CRS of the coordinates given (query point, bbox, body) and answered
-    crs: Option<String>,
+    #[param(value_type = Option<String>)]
+    pub crs: Crs,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for CrsParam {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        let crs = Params::from_query(parts.uri.query())?.crs()?;
+        Ok(Self { crs })
+    }
 }
 
 /// Run CPU-heavy or blocking work off the async threads.

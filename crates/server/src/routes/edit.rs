@@ -119,10 +119,9 @@ fn created(location: String, body: impl IntoResponse) -> Response {
 pub async fn create_station(
     State(st): State<AppState>,
     caller: Caller,
-    p: Params,
+    CrsParam { crs }: CrsParam,
     JsonBody(body): JsonBody<Value>,
 ) -> Result<Response, ApiError> {
-    let crs = p.crs()?;
     let station = station_from_feature(body, crs, None)?;
     let st2 = st.clone();
     let s = blocking(move || {
@@ -155,10 +154,9 @@ pub async fn update_station(
     State(st): State<AppState>,
     caller: Caller,
     PathParam(id): PathParam<String>,
-    p: Params,
+    CrsParam { crs }: CrsParam,
     JsonBody(body): JsonBody<Value>,
 ) -> Result<GeoJson, ApiError> {
-    let crs = p.crs()?;
     let mut station = station_from_feature(body, crs, Some(&id))?;
     let st2 = st.clone();
     let s = blocking(move || {
@@ -277,10 +275,9 @@ pub async fn list_scenarios(
 pub async fn save_scenario(
     State(st): State<AppState>,
     caller: Caller,
-    p: Params,
+    CrsParam { crs }: CrsParam,
     JsonBody(b): JsonBody<ScenarioIn>,
 ) -> Result<Response, ApiError> {
-    let crs = p.crs()?;
     if b.name.trim().is_empty() {
         return Err(ApiError::BadBody {
             path: Some("name".into()),

@@ -19,8 +19,7 @@ use crate::state::AppState;
         ("cutoff_m" = Option<f64>, Query, description = "For gaps: walking cutoff in metres"),
     ),
     responses(
-        (status = 200, description = "GeoJSON FeatureCollection as an attachment", content_type = "application/geo+json", body = Object),
-        (status = 404, description = "Unknown layer", content_type = "application/problem+json", body = Object)))]
+        (status = 200, description = "GeoJSON FeatureCollection as an attachment", content_type = "application/geo+json", body = Object)))]
 pub async fn export(
     State(st): State<AppState>,
     PathParam(file): PathParam<String>,

@@ -186,8 +186,7 @@ pub async fn collections(State(st): State<AppState>, q: OgcQuery) -> Result<Json
 #[utoipa::path(get, path = "/ogc/collections/{cid}", tag = "ogc",
     params(("cid" = String, Path, description = "stations, hotspots, cells, gaps, boundary or candidates")),
     responses(
-        (status = 200, description = "The collection", body = Object),
-        (status = 404, description = "Unknown collection", content_type = "application/problem+json", body = Object)))]
+        (status = 200, description = "The collection", body = Object)))]
 pub async fn collection(
     State(st): State<AppState>,
     PathParam(cid): PathParam<String>,
@@ -303,8 +302,7 @@ fn encode(s: &str) -> String {
         ("f" = Option<String>, Query, description = "json"),
     ),
     responses(
-        (status = 200, description = "GeoJSON FeatureCollection with numberMatched, numberReturned and next/prev links", content_type = "application/geo+json", body = Object),
-        (status = 404, description = "Unknown collection", content_type = "application/problem+json", body = Object)))]
+        (status = 200, description = "GeoJSON FeatureCollection with numberMatched, numberReturned and next/prev links", content_type = "application/geo+json", body = Object)))]
 pub async fn items(
     State(st): State<AppState>,
     PathParam(cid): PathParam<String>,

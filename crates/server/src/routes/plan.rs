@@ -96,10 +96,9 @@ pub struct CompareIn {
         (status = 200, description = "Ranked table: newly covered demand, relief of overloaded stations, workers served, distance saved, new grid units", body = Object)))]
 pub async fn compare_route(
     State(st): State<AppState>,
-    p: Params,
+    CrsParam { crs }: CrsParam,
     JsonBody(b): JsonBody<CompareIn>,
 ) -> Result<Json<Value>, ApiError> {
-    let crs = p.crs()?;
     let params = body_params(&st, b.cutoff_m, b.peak_share)?;
     let data = Arc::clone(&st.snapshot().data);
     blocking(move || {
@@ -152,10 +151,9 @@ fn yes() -> bool {
         (status = 422, description = "No feasible answer", content_type = "application/problem+json", body = Object)))]
 pub async fn select_route(
     State(st): State<AppState>,
-    p: Params,
+    CrsParam { crs }: CrsParam,
     JsonBody(b): JsonBody<SelectIn>,
 ) -> Result<Json<Value>, ApiError> {
-    let crs = p.crs()?;
     if let Some(r) = b.cutoff_m {
         workflow::check_cutoff_m(r)?;
     }

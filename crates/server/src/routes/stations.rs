@@ -181,7 +181,6 @@ pub fn station_out(
     ),
     responses(
         (status = 200, description = "GeoJSON FeatureCollection, nearest first; each feature has id, distance_m, amenities, open_now, capacity, free_seats", content_type = "application/geo+json", body = Object),
-        (status = 400, description = "A parameter is missing or invalid", content_type = "application/problem+json", body = Object),
     ))]
 pub async fn nearest(State(st): State<AppState>, p: Params) -> Result<GeoJson, ApiError> {
     let crs = p.crs()?;
@@ -221,7 +220,6 @@ pub async fn nearest(State(st): State<AppState>, p: Params) -> Result<GeoJson, A
     ),
     responses(
         (status = 200, description = "GeoJSON FeatureCollection", content_type = "application/geo+json", body = Object),
-        (status = 400, description = "Malformed bbox or filter", content_type = "application/problem+json", body = Object),
     ))]
 pub async fn list(State(st): State<AppState>, p: Params) -> Result<GeoJson, ApiError> {
     let crs = p.crs()?;
@@ -265,9 +263,8 @@ pub async fn list(State(st): State<AppState>, p: Params) -> Result<GeoJson, ApiE
 pub async fn one(
     State(st): State<AppState>,
     PathParam(id): PathParam<String>,
-    p: Params,
+    CrsParam { crs }: CrsParam,
 ) -> Result<GeoJson, ApiError> {
-    let crs = p.crs()?;
     let snap = st.snapshot();
     let s = snap.data.station(&id).ok_or_else(|| ApiError::NotFound {
         what: "station",
