@@ -176,24 +176,26 @@ impl ApiError {
         }
     }
 
-    fn title(&self) -> &'static str {
-        match self {
+    /// The problem's title: the status's reason phrase in sentence case
+    /// (`Not found`), or a closer one where the status covers several errors.
+    fn title(&self) -> std::borrow::Cow<'static, str> {
+        let own = match self {
             ApiError::BadParam { .. } => "Invalid parameter",
             ApiError::BadBody { .. } => "Invalid request body",
             ApiError::BodyTooLarge { .. } => "Request body too large",
-            ApiError::UnsupportedMediaType { .. } => "Unsupported media type",
-            ApiError::NotFound { .. } => "Not found",
             ApiError::NoRoute { .. } => "No such route",
-            ApiError::MethodNotAllowed { .. } => "Method not allowed",
             ApiError::Unprocessable { .. } => "Cannot answer with this data",
             ApiError::Invalid { .. } => "Invalid value",
-            ApiError::Conflict { .. } => "Conflict",
-            ApiError::Unauthorized { .. } => "Unauthorized",
-            ApiError::Forbidden { .. } => "Forbidden",
-            ApiError::Unavailable { .. } | ApiError::Busy { .. } => "Service unavailable",
             ApiError::Timeout { .. } => "Request timed out",
-            ApiError::Internal { .. } => "Internal server error",
+            _ => "",
+        };
+        if !own.is_empty() {
+            return own.into();
         }
+        let reason = self.status().canonical_reason().unwrap_or("Error");
+        let mut t = reason.to_ascii_lowercase();
+        t[..1].make_ascii_uppercase();
+        t.into()
     }
 
     fn detail(&self) -> String {
@@ -458,6 +460,53 @@ mod tests {
         assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(r.headers()[header::RETRY_AFTER], "1");
         assert_eq!(r.headers()[header::CONTENT_TYPE], PROBLEM_JSON);
+    }
+
+    #[test]
+    fn titles() {
+        let busy = ApiError::Busy {
+            reason: "busy",
+            retry_after_s: 1,
+        };
+        for (e, title) in [
+            (ApiError::param("k", "bad"), "Invalid parameter"),
+            (
+                ApiError::BodyTooLarge { limit: 1 },
+                "Request body too large",
+            ),
+            (
+                ApiError::UnsupportedMediaType { found: "x".into() },
+                "Unsupported media type",
+            ),
+            (
+                ApiError::NotFound {
+                    what: "station",
+                    id: "S".into(),
+                    expected: None,
+                },
+                "Not found",
+            ),
+            (ApiError::NoRoute { path: "/".into() }, "No such route"),
+            (
+                ApiError::MethodNotAllowed {
+                    method: "GET".into(),
+                    path: "/".into(),
+                },
+                "Method not allowed",
+            ),
+            (ApiError::Conflict { reason: "x".into() }, "Conflict"),
+            (
+                ApiError::Forbidden {
+                    role: "r".into(),
+                    action: "a".into(),
+                },
+                "Forbidden",
+            ),
+            (busy, "Service unavailable"),
+            (ApiError::internal("x", "y"), "Internal server error"),
+        ] {
+            assert_eq!(e.problem()["title"], title, "{e:?}");
+        }
     }
 
     #[test]
