@@ -115,6 +115,7 @@ impl utoipa::Modify for RouteAnswers {
             let Some(op) = op else {
                 continue;
             };
+            declare_path_params(r.path, op);
             // (status, description, whether it replaces what the annotation says)
             let mut answers: Vec<(&str, String, bool)> = Vec::new();
             if r.access != Access::Public {
@@ -160,6 +161,57 @@ impl utoipa::Modify for RouteAnswers {
                 }
             }
         }
+    }
+}
+
+/// The path parameters of the route templates, described once (the scenario
+/// routes declare their whole-number `id` themselves).
+const PATH_PARAMS: [(&str, &str); 4] = [
+    ("id", "Station id"),
+    ("cid", "Collection id: stations, hotspots, cells, gaps, boundary or candidates"),
+    ("fid", "Feature id"),
+    (
+        "file",
+        "The layer's file: stations.geojson, hotspots.geojson, cells.geojson, gaps.geojson, boundary.geojson or candidates.geojson",
+    ),
+];
+
+/// Declare the path parameters of `path` that `op` does not declare yet, from
+/// [`PATH_PARAMS`], first and in the template's order.
+fn declare_path_params(path: &str, op: &mut utoipa::openapi::path::Operation) {
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    use utoipa::openapi::Required;
+    let names = path
+        .split('/')
+        .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'));
+    let mut missing = Vec::new();
+    for name in names {
+        let declared = op
+            .parameters
+            .iter()
+            .flatten()
+            .any(|p| p.name == name && p.parameter_in == ParameterIn::Path);
+        if !declared {
+            let description = PATH_PARAMS
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, d)| *d);
+            missing.push(
+                ParameterBuilder::new()
+                    .name(name)
+                    .parameter_in(ParameterIn::Path)
+                    .required(Required::True)
+                    .description(description)
+                    .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                    .build(),
+            );
+        }
+    }
+    if !missing.is_empty() {
+        op.parameters
+            .get_or_insert_with(Vec::new)
+            .splice(0..0, missing);
     }
 }
 
@@ -245,6 +297,20 @@ mod tests {
             assert!(op["security"].is_array(), "{r:?}");
             assert!(op["responses"]["401"].is_object(), "{r:?}");
             assert!(op["responses"]["403"].is_object(), "{r:?}");
+        }
+        for r in all.iter().filter(|r| r.path.contains('{')) {
+            let op = &doc_json["paths"][r.path][r.method.as_str().to_ascii_lowercase()];
+            for seg in r.path.split('/').filter(|s| s.starts_with('{')) {
+                let name = seg.trim_matches(['{', '}']);
+                let params = op["parameters"].as_array().expect("parameters");
+                let p = params
+                    .iter()
+                    .find(|p| p["name"] == name && p["in"] == "path");
+                assert!(
+                    p.is_some_and(|p| p["required"] == true && p["description"].is_string()),
+                    "{r:?}: {name}"
+                );
+            }
         }
         for r in all.iter().filter(|r| r.cost == Cost::Planning) {
             let op = &doc_json["paths"][r.path][r.method.as_str().to_ascii_lowercase()];

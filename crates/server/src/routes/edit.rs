@@ -143,7 +143,6 @@ pub async fn create_station(
 /// unless the new capacity is below it).
 #[utoipa::path(put, path = "/api/v1/stations/{id}", tag = "edit",
     params(
-        ("id" = String, Path, description = "Station id"),
         CrsParam,
     ),
     request_body(content = Object, content_type = "application/geo+json", description = "The whole station as a GeoJSON Feature"),
@@ -177,7 +176,6 @@ pub async fn update_station(
 
 /// Retire (remove) a station; its last state stays in the history.
 #[utoipa::path(delete, path = "/api/v1/stations/{id}", tag = "edit",
-    params(("id" = String, Path, description = "Station id")),
     responses(
         (status = 204, description = "Retired")))]
 pub async fn retire_station(
@@ -210,7 +208,6 @@ pub struct OccupancyIn {
 
 /// Report how many seats of a station are taken now (time: the server's clock).
 #[utoipa::path(put, path = "/api/v1/stations/{id}/occupancy", tag = "edit",
-    params(("id" = String, Path, description = "Station id")),
     request_body = OccupancyIn,
     responses(
         (status = 200, description = "The station with its new free_seats and occupancy", content_type = "application/geo+json", body = Object),

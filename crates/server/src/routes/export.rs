@@ -14,7 +14,6 @@ use crate::state::AppState;
 /// A whole layer as an RFC 7946 file, with a `Content-Disposition` file name.
 #[utoipa::path(get, path = "/api/v1/export/{file}", tag = "export",
     params(
-        ("file" = String, Path, description = "The layer's file: stations.geojson, hotspots.geojson, cells.geojson, gaps.geojson, boundary.geojson or candidates.geojson"),
         CrsParam,
         ("cutoff_m" = Option<f64>, Query, description = "For gaps: walking cutoff in metres"),
     ),

@@ -184,7 +184,6 @@ pub async fn collections(State(st): State<AppState>, q: OgcQuery) -> Result<Json
 
 /// One collection.
 #[utoipa::path(get, path = "/ogc/collections/{cid}", tag = "ogc",
-    params(("cid" = String, Path, description = "stations, hotspots, cells, gaps, boundary or candidates")),
     responses(
         (status = 200, description = "The collection", body = Object)))]
 pub async fn collection(
@@ -209,7 +208,6 @@ fn property_names(feats: &[Feature]) -> Vec<String> {
 
 /// The properties that can be used as equality filters.
 #[utoipa::path(get, path = "/ogc/collections/{cid}/queryables", tag = "ogc",
-    params(("cid" = String, Path, description = "Collection id")),
     responses((status = 200, description = "JSON Schema of the queryable properties", content_type = "application/schema+json", body = Object)))]
 pub async fn queryables(
     State(st): State<AppState>,
@@ -295,7 +293,6 @@ fn encode(s: &str) -> String {
 /// Items of a collection, a page at a time.
 #[utoipa::path(get, path = "/ogc/collections/{cid}/items", tag = "ogc",
     params(
-        ("cid" = String, Path, description = "Collection id"),
         ("limit" = Option<u32>, Query, description = "Page size (1..10000, default 10; larger values are served as 10000)"),
         ("offset" = Option<u32>, Query, description = "Features to skip"),
         ("bbox" = Option<String>, Query, description = "west,south,east,north (CRS84)"),
@@ -464,10 +461,6 @@ fn reproject(f: &Feature, crs: Crs) -> Feature {
 
 /// One feature of a collection.
 #[utoipa::path(get, path = "/ogc/collections/{cid}/items/{fid}", tag = "ogc",
-    params(
-        ("cid" = String, Path, description = "Collection id"),
-        ("fid" = String, Path, description = "Feature id"),
-    ),
     responses(
         (status = 200, description = "GeoJSON Feature", content_type = "application/geo+json", body = Object),
         (status = 404, description = "Unknown collection or feature", content_type = "application/problem+json", body = Object)))]

@@ -253,7 +253,6 @@ pub async fn list(State(st): State<AppState>, p: Params) -> Result<GeoJson, ApiE
 /// One station by id.
 #[utoipa::path(get, path = "/api/v1/stations/{id}", tag = "stations",
     params(
-        ("id" = String, Path, description = "Station id"),
         CrsParam,
     ),
     responses(
