@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 use yizhan_core::crs::Crs;
 use yizhan_core::io::ReadError;
 use yizhan_core::model::Station;
+use yizhan_store::Store;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -95,6 +96,25 @@ fn read_error(e: ReadError) -> ApiError {
     }
 }
 
+/// Run a station write on the blocking pool, patch the served stations with the
+/// change it made (in the store's turn), then tell live clients with `event`:
+/// the written station.
+async fn station_write(
+    st: &AppState,
+    event: impl FnOnce(Box<Station>) -> LiveEvent,
+    write: impl FnOnce(&mut Store) -> Result<(Station, StationChange), ApiError> + Send + 'static,
+) -> Result<Station, ApiError> {
+    let st2 = st.clone();
+    let s = blocking(move || st2.write_stations(write)).await?;
+    st.publish(event(Box::new(s.clone())));
+    Ok(s)
+}
+
+/// The live event of a station `created`, `updated` or `retired`.
+fn station_event(action: &'static str) -> impl FnOnce(Box<Station>) -> LiveEvent {
+    move |station| LiveEvent::Station { action, station }
+}
+
 fn feature_of(st: &AppState, s: &Station) -> geojson::Feature {
     station_out(s, Crs::Wgs84, None, local_now(), &Freshness::of(st))
 }
@@ -123,18 +143,11 @@ pub async fn create_station(
     JsonBody(body): JsonBody<Value>,
 ) -> Result<Response, ApiError> {
     let station = station_from_feature(body, crs, None)?;
-    let st2 = st.clone();
-    let s = blocking(move || {
-        st2.write_stations(|store| {
-            let s = store.create_station(&caller.actor(), &station)?;
-            Ok((s.clone(), StationChange::Upsert(Box::new(s))))
-        })
+    let s = station_write(&st, station_event("created"), move |store| {
+        let s = store.create_station(&caller.actor(), &station)?;
+        Ok((s.clone(), StationChange::Upsert(Box::new(s))))
     })
     .await?;
-    st.publish(LiveEvent::Station {
-        action: "created",
-        station: Box::new(s.clone()),
-    });
     let loc = format!("/api/v1/stations/{}", s.id);
     Ok(created(loc, GeoJson::feature(feature_of(&st, &s))))
 }
@@ -142,9 +155,7 @@ pub async fn create_station(
 /// Replace a station's attributes and position (its occupancy report is kept
 /// unless the new capacity is below it).
 #[utoipa::path(put, path = "/api/v1/stations/{id}", tag = "edit",
-    params(
-        CrsParam,
-    ),
+    params(CrsParam),
     request_body(content = Object, content_type = "application/geo+json", description = "The whole station as a GeoJSON Feature"),
     responses(
         (status = 200, description = "The stored station", content_type = "application/geo+json", body = Object),
@@ -157,20 +168,13 @@ pub async fn update_station(
     JsonBody(body): JsonBody<Value>,
 ) -> Result<GeoJson, ApiError> {
     let mut station = station_from_feature(body, crs, Some(&id))?;
-    let st2 = st.clone();
-    let s = blocking(move || {
-        st2.write_stations(|store| {
-            let current = store.station(&station.id)?;
-            station.occupancy = current.occupancy.filter(|o| o.occupied <= station.capacity);
-            let s = store.update_station(&caller.actor(), &station)?;
-            Ok((s.clone(), StationChange::Upsert(Box::new(s))))
-        })
+    let s = station_write(&st, station_event("updated"), move |store| {
+        let current = store.station(&station.id)?;
+        station.occupancy = current.occupancy.filter(|o| o.occupied <= station.capacity);
+        let s = store.update_station(&caller.actor(), &station)?;
+        Ok((s.clone(), StationChange::Upsert(Box::new(s))))
     })
     .await?;
-    st.publish(LiveEvent::Station {
-        action: "updated",
-        station: Box::new(s.clone()),
-    });
     Ok(GeoJson::feature(feature_of(&st, &s)))
 }
 
@@ -183,18 +187,11 @@ pub async fn retire_station(
     caller: Caller,
     PathParam(id): PathParam<String>,
 ) -> Result<StatusCode, ApiError> {
-    let st2 = st.clone();
-    let s = blocking(move || {
-        st2.write_stations(|store| {
-            let s = store.retire_station(&caller.actor(), &id)?;
-            Ok((s, StationChange::Remove(id)))
-        })
+    station_write(&st, station_event("retired"), move |store| {
+        let s = store.retire_station(&caller.actor(), &id)?;
+        Ok((s, StationChange::Remove(id)))
     })
     .await?;
-    st.publish(LiveEvent::Station {
-        action: "retired",
-        station: Box::new(s),
-    });
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -218,21 +215,19 @@ pub async fn set_occupancy(
     PathParam(id): PathParam<String>,
     JsonBody(b): JsonBody<OccupancyIn>,
 ) -> Result<GeoJson, ApiError> {
-    let st2 = st.clone();
-    let s = blocking(move || {
-        st2.write_stations(|store| {
+    let s = station_write(
+        &st,
+        |station| LiveEvent::Occupancy { station },
+        move |store| {
             let s = store.set_occupancy(&caller.actor(), &id, b.occupied, Utc::now())?;
             let change = StationChange::Occupancy {
                 id: s.id.clone(),
                 occupancy: s.occupancy,
             };
             Ok((s, change))
-        })
-    })
+        },
+    )
     .await?;
-    st.publish(LiveEvent::Occupancy {
-        station: Box::new(s.clone()),
-    });
     Ok(GeoJson::feature(feature_of(&st, &s)))
 }
 
