@@ -95,6 +95,19 @@ impl StationCollection {
     }
 }
 
+/// A FeatureCollection of stations with their distances (see
+/// [`StationCollection::extend`]).
+pub fn collection(
+    stations: &[(&Station, Option<f64>)],
+    crs: Crs,
+    at: NaiveDateTime,
+    fresh: &impl Reports,
+) -> String {
+    let mut out = StationCollection::with_capacity(stations.len());
+    out.extend(stations, crs, at, fresh);
+    out.finish()
+}
+
 /// One station as a GeoJSON Feature (the text of `station_out(..).to_string()`).
 pub fn feature_string(
     s: &Station,

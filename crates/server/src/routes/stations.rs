@@ -16,7 +16,7 @@ use crate::error::ApiError;
 use crate::extract::{local_now, Params, PathParam};
 use crate::routes::common::{CrsParam, FilterParams, GeoJson};
 use crate::state::AppState;
-use crate::station_json::{feature_string, Reports, StationCollection};
+use crate::station_json::{self, feature_string, Reports};
 
 /// Stations returned by `nearest` when `k` is not given.
 pub const DEFAULT_K: u64 = 5;
@@ -175,13 +175,12 @@ pub fn station_out(
         ("lat" = f64, Query, description = "Latitude of the query point (-90..90), in `crs`"),
         ("lon" = f64, Query, description = "Longitude of the query point (-180..180), in `crs`"),
         ("k" = Option<u32>, Query, description = "How many stations (1..100, default 5)"),
-        FilterParams,
         ("max_m" = Option<f64>, Query, description = "Only stations within this many metres"),
+        FilterParams,
         CrsParam,
     ),
     responses(
-        (status = 200, description = "GeoJSON FeatureCollection, nearest first; each feature has id, distance_m, amenities, open_now, capacity, free_seats", content_type = "application/geo+json", body = Object),
-    ))]
+        (status = 200, description = "GeoJSON FeatureCollection, nearest first; each feature has id, distance_m, amenities, open_now, capacity, free_seats", content_type = "application/geo+json", body = Object)))]
 pub async fn nearest(State(st): State<AppState>, p: Params) -> Result<GeoJson, ApiError> {
     let crs = p.crs()?;
     let at = p.point(crs)?;
@@ -206,9 +205,7 @@ pub async fn nearest(State(st): State<AppState>, p: Params) -> Result<GeoJson, A
         .zip(&hits)
         .map(|(s, h)| (&**s, Some(h.distance_m)))
         .collect();
-    let mut out = StationCollection::with_capacity(found.len());
-    out.extend(&found, crs, now, &fresh);
-    Ok(GeoJson(out.finish()))
+    Ok(GeoJson(station_json::collection(&found, crs, now, &fresh)))
 }
 
 /// Stations inside a bounding box (all stations without one), ordered by id.
@@ -219,8 +216,7 @@ pub async fn nearest(State(st): State<AppState>, p: Params) -> Result<GeoJson, A
         CrsParam,
     ),
     responses(
-        (status = 200, description = "GeoJSON FeatureCollection", content_type = "application/geo+json", body = Object),
-    ))]
+        (status = 200, description = "GeoJSON FeatureCollection", content_type = "application/geo+json", body = Object)))]
 pub async fn list(State(st): State<AppState>, p: Params) -> Result<GeoJson, ApiError> {
     let crs = p.crs()?;
     let bbox = p.bbox(crs)?;
@@ -245,9 +241,7 @@ pub async fn list(State(st): State<AppState>, p: Params) -> Result<GeoJson, ApiE
         }
     };
     let found: Vec<(&Station, Option<f64>)> = found.iter().map(|s| (&**s, None)).collect();
-    let mut out = StationCollection::with_capacity(found.len());
-    out.extend(&found, crs, now, &fresh);
-    Ok(GeoJson(out.finish()))
+    Ok(GeoJson(station_json::collection(&found, crs, now, &fresh)))
 }
 
 /// One station by id.
@@ -257,8 +251,7 @@ pub async fn list(State(st): State<AppState>, p: Params) -> Result<GeoJson, ApiE
     ),
     responses(
         (status = 200, description = "GeoJSON Feature", content_type = "application/geo+json", body = Object),
-        (status = 404, description = "No station with this id", content_type = "application/problem+json", body = Object),
-    ))]
+        (status = 404, description = "No station with this id", content_type = "application/problem+json", body = Object)))]
 pub async fn one(
     State(st): State<AppState>,
     PathParam(id): PathParam<String>,
@@ -282,6 +275,7 @@ pub async fn one(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::station_json::StationCollection;
     use chrono::Duration;
     use yizhan_core::geodesy::LonLat;
     use yizhan_core::hours::OpeningHours;
