@@ -175,12 +175,13 @@ pub fn station_out(
         ("lat" = f64, Query, description = "Latitude of the query point (-90..90), in `crs`"),
         ("lon" = f64, Query, description = "Longitude of the query point (-180..180), in `crs`"),
         ("k" = Option<u32>, Query, description = "How many stations (1..100, default 5)"),
-        ("max_m" = Option<f64>, Query, description = "Only stations within this many metres"),
         FilterParams,
+        ("max_m" = Option<f64>, Query, description = "Only stations within this many metres"),
         CrsParam,
     ),
     responses(
-        (status = 200, description = "GeoJSON FeatureCollection, nearest first; each feature has id, distance_m, amenities, open_now, capacity, free_seats", content_type = "application/geo+json", body = Object)))]
+        (status = 200, description = "GeoJSON FeatureCollection, nearest first; each feature has id, distance_m, amenities, open_now, capacity, free_seats", content_type = "application/geo+json", body = Object),
+    ))]
 pub async fn nearest(State(st): State<AppState>, p: Params) -> Result<GeoJson, ApiError> {
     let crs = p.crs()?;
     let at = p.point(crs)?;
@@ -216,7 +217,8 @@ pub async fn nearest(State(st): State<AppState>, p: Params) -> Result<GeoJson, A
         CrsParam,
     ),
     responses(
-        (status = 200, description = "GeoJSON FeatureCollection", content_type = "application/geo+json", body = Object)))]
+        (status = 200, description = "GeoJSON FeatureCollection", content_type = "application/geo+json", body = Object),
+    ))]
 pub async fn list(State(st): State<AppState>, p: Params) -> Result<GeoJson, ApiError> {
     let crs = p.crs()?;
     let bbox = p.bbox(crs)?;
