@@ -36,6 +36,11 @@ impl Freshness {
         }
     }
 
+    /// Whole seconds since a report made at `t` (0 for one from the future: clock skew).
+    pub fn age_s(&self, t: DateTime<Utc>) -> i64 {
+        self.now.signed_duration_since(t).num_seconds().max(0)
+    }
+
     /// Whether a report made at `t` is too old to count.
     pub fn is_stale(&self, t: DateTime<Utc>) -> bool {
         let age = self.now.signed_duration_since(t);

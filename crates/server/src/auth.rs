@@ -67,6 +67,9 @@ pub struct Route {
     pub access: Access,
     /// What it costs, which decides its limits.
     pub cost: Cost,
+    /// Whether the OpenAPI document describes it (false for aliases, such as a
+    /// trailing-slash form, of a documented route).
+    pub documented: bool,
     /// The handler.
     pub handler: MethodRouter<AppState>,
 }
@@ -126,7 +129,17 @@ impl Route {
             path,
             access,
             cost: Cost::Light,
+            documented: true,
             handler,
+        }
+    }
+
+    /// This route, as an alias of a documented one (left out of the OpenAPI
+    /// document).
+    pub fn alias(self) -> Self {
+        Self {
+            documented: false,
+            ..self
         }
     }
 

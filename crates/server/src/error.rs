@@ -176,24 +176,26 @@ impl ApiError {
         }
     }
 
-    fn title(&self) -> &'static str {
-        match self {
+    /// The problem's title: the status's reason phrase in sentence case
+    /// (`Not found`), or a closer one where the status covers several errors.
+    fn title(&self) -> std::borrow::Cow<'static, str> {
+        let own = match self {
             ApiError::BadParam { .. } => "Invalid parameter",
             ApiError::BadBody { .. } => "Invalid request body",
             ApiError::BodyTooLarge { .. } => "Request body too large",
-            ApiError::UnsupportedMediaType { .. } => "Unsupported media type",
-            ApiError::NotFound { .. } => "Not found",
             ApiError::NoRoute { .. } => "No such route",
-            ApiError::MethodNotAllowed { .. } => "Method not allowed",
             ApiError::Unprocessable { .. } => "Cannot answer with this data",
             ApiError::Invalid { .. } => "Invalid value",
-            ApiError::Conflict { .. } => "Conflict",
-            ApiError::Unauthorized { .. } => "Unauthorized",
-            ApiError::Forbidden { .. } => "Forbidden",
-            ApiError::Unavailable { .. } | ApiError::Busy { .. } => "Service unavailable",
             ApiError::Timeout { .. } => "Request timed out",
-            ApiError::Internal { .. } => "Internal server error",
+            _ => "",
+        };
+        if !own.is_empty() {
+            return own.into();
         }
+        let reason = self.status().canonical_reason().unwrap_or("Error");
+        let mut t = reason.to_ascii_lowercase();
+        t[..1].make_ascii_uppercase();
+        t.into()
     }
 
     fn detail(&self) -> String {
@@ -298,19 +300,30 @@ fn plan_field(p: yizhan_plan::error::Param) -> Option<&'static str> {
     }
 }
 
+/// The request field (as the API spells it) a planning error is about; `None`
+/// when no request sets what is wrong (the dataset is at fault). The one mapping
+/// from `yizhan_plan` errors to API field names.
+fn plan_error_field(e: &yizhan_plan::PlanError) -> Option<&'static str> {
+    use yizhan_plan::PlanError as P;
+    match e {
+        P::TooManySites { .. } | P::MissingP { .. } => Some("p"),
+        P::MissingRadius { .. } | P::TooManyPairs { .. } => Some("cutoff_m"),
+        P::BadParameter { param, .. } => plan_field(*param),
+        P::OutOfRange { what, .. } => Some(what),
+        P::DuplicateId { .. } | P::FixedAndExcluded { .. } => Some("candidates"),
+        P::UnknownId { .. } => Some("excluded"),
+        _ => None,
+    }
+}
+
+/// A planning error of a route that takes its parameters in a JSON body: 400
+/// naming the body field at fault, else 422 (the data cannot answer).
 impl From<yizhan_plan::PlanError> for ApiError {
     fn from(e: yizhan_plan::PlanError) -> Self {
-        use yizhan_plan::PlanError as P;
-        let field = match &e {
-            P::TooManySites { .. } | P::MissingP { .. } => Some("p"),
-            P::MissingRadius { .. } => Some("cutoff_m"),
-            P::BadParameter { param, .. } => plan_field(*param),
-            P::DuplicateId { .. } | P::FixedAndExcluded { .. } => Some("candidates"),
-            P::UnknownId { .. } => Some("excluded"),
-            P::Solver { .. } => return ApiError::internal("exact solver", e),
-            _ => None,
-        };
-        match field {
+        if let yizhan_plan::PlanError::Solver { .. } = e {
+            return ApiError::internal("exact solver", e);
+        }
+        match plan_error_field(&e) {
             Some(path) => ApiError::BadBody {
                 path: Some(path.to_string()),
                 reason: e.to_string(),
@@ -318,6 +331,20 @@ impl From<yizhan_plan::PlanError> for ApiError {
             None => ApiError::Unprocessable {
                 reason: e.to_string(),
             },
+        }
+    }
+}
+
+impl ApiError {
+    /// A planning error of a route that takes its parameters in the query string:
+    /// as [`From`], with the field named as a query parameter.
+    pub fn from_plan_query(e: yizhan_plan::PlanError) -> Self {
+        match ApiError::from(e) {
+            ApiError::BadBody {
+                path: Some(param),
+                reason,
+            } => ApiError::BadParam { param, reason },
+            other => other,
         }
     }
 }
@@ -403,6 +430,21 @@ mod tests {
             assert_eq!(p["status"], 400);
             assert_eq!(p["invalid-params"][0]["name"], field, "{param:?}");
         }
+        // Out of range and too many pairs name the field too, in a body or a query.
+        let e = yizhan_plan::PlanError::OutOfRange {
+            what: "peak_share",
+            unit: "",
+            value: 2.0,
+            min: 0.0,
+            max: 1.0,
+        };
+        let p = ApiError::from_plan_query(e).problem();
+        assert_eq!(p["invalid-params"][0]["name"], "peak_share");
+        assert_eq!(p["title"], "Invalid parameter");
+        let e = yizhan_plan::PlanError::TooManyPairs { pairs: 9, max: 1 };
+        let p = ApiError::from(e).problem();
+        assert_eq!(p["invalid-params"][0]["name"], "cutoff_m");
+        assert_eq!(p["title"], "Invalid request body");
         // A parameter no request sets: the data is at fault.
         let e = yizhan_plan::PlanError::BadParameter {
             param: Param::Capacity,
@@ -418,6 +460,53 @@ mod tests {
         assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(r.headers()[header::RETRY_AFTER], "1");
         assert_eq!(r.headers()[header::CONTENT_TYPE], PROBLEM_JSON);
+    }
+
+    #[test]
+    fn titles() {
+        let busy = ApiError::Busy {
+            reason: "busy",
+            retry_after_s: 1,
+        };
+        for (e, title) in [
+            (ApiError::param("k", "bad"), "Invalid parameter"),
+            (
+                ApiError::BodyTooLarge { limit: 1 },
+                "Request body too large",
+            ),
+            (
+                ApiError::UnsupportedMediaType { found: "x".into() },
+                "Unsupported media type",
+            ),
+            (
+                ApiError::NotFound {
+                    what: "station",
+                    id: "S".into(),
+                    expected: None,
+                },
+                "Not found",
+            ),
+            (ApiError::NoRoute { path: "/".into() }, "No such route"),
+            (
+                ApiError::MethodNotAllowed {
+                    method: "GET".into(),
+                    path: "/".into(),
+                },
+                "Method not allowed",
+            ),
+            (ApiError::Conflict { reason: "x".into() }, "Conflict"),
+            (
+                ApiError::Forbidden {
+                    role: "r".into(),
+                    action: "a".into(),
+                },
+                "Forbidden",
+            ),
+            (busy, "Service unavailable"),
+            (ApiError::internal("x", "y"), "Internal server error"),
+        ] {
+            assert_eq!(e.problem()["title"], title, "{e:?}");
+        }
     }
 
     #[test]

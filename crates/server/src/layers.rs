@@ -2,15 +2,14 @@
 //! computed `gaps` layer. Shared by the OGC API and the GeoJSON export.
 
 use std::str::FromStr;
-use std::sync::Arc;
 
 use geojson::Feature;
 use yizhan_core::crs::Crs;
+use yizhan_core::index::{BBox, GeoIndex, Located};
 use yizhan_core::io::Layer;
 use yizhan_core::Dataset;
 
 use crate::error::ApiError;
-use crate::state::Snapshot;
 
 /// A published collection of features.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -137,16 +136,25 @@ pub fn build(
     }
 }
 
-/// The features of a collection in `crs`: WGS 84 ones come from the snapshot's cache.
-pub fn features(
-    snap: &Snapshot,
-    c: Collection,
-    crs: Crs,
-    default_cutoff_m: f64,
-) -> Result<Arc<Vec<Feature>>, ApiError> {
-    match crs {
-        Crs::Wgs84 => snap.cached(c, |d| build(d, c, crs, default_cutoff_m)),
-        _ => build(&snap.data, c, crs, default_cutoff_m).map(Arc::new),
+/// The positions, among a collection's features, of those inside `bbox`, in
+/// layer order, found with the layer's spatial index. `None` for collections that
+/// are not indexed points (cells, gaps, boundary: polygons), which are filtered
+/// by their extents ([`intersects`]).
+pub fn indexed_in_bbox(data: &Dataset, c: Collection, bbox: &BBox) -> Option<Vec<usize>> {
+    fn positions<T: Located>(layer: &GeoIndex<T>, bbox: &BBox) -> Vec<usize> {
+        let mut v: Vec<usize> = layer
+            .within_bbox(bbox, |_| true)
+            .into_iter()
+            .map(|h| h.index)
+            .collect();
+        v.sort_unstable();
+        v
+    }
+    match c {
+        Collection::Stations => Some(positions(&data.stations, bbox)),
+        Collection::Hotspots => Some(positions(&data.hotspots, bbox)),
+        Collection::Candidates => Some(positions(&data.candidates, bbox)),
+        Collection::Cells | Collection::Gaps | Collection::Boundary => None,
     }
 }
 
@@ -175,34 +183,63 @@ pub fn extent(features: &[Feature]) -> [f64; 4] {
     }
 }
 
-/// Call `f(lon, lat)` for every position of a geometry.
+/// Writes a function that calls `f` on every position of a geometry, by shared
+/// (`each_position`) or by mutable (`each_position_mut`) reference: the one walk
+/// over GeoJSON's geometry types, which a function cannot be generic over.
+macro_rules! position_walk {
+    ($(#[$doc:meta])* $name:ident, $iter:ident $(, $mut:tt)?) => {
+        $(#[$doc])*
+        pub fn $name(
+            g: &$($mut)? geojson::GeometryValue,
+            f: &mut impl FnMut(&$($mut)? geojson::Position),
+        ) {
+            use geojson::GeometryValue as G;
+            match g {
+                G::Point { coordinates } => f(coordinates),
+                G::MultiPoint { coordinates } | G::LineString { coordinates } => {
+                    coordinates.$iter().for_each(f)
+                }
+                G::MultiLineString { coordinates } | G::Polygon { coordinates } => {
+                    coordinates.$iter().flatten().for_each(f)
+                }
+                G::MultiPolygon { coordinates } => {
+                    coordinates.$iter().flatten().flatten().for_each(f)
+                }
+                G::GeometryCollection { geometries } => {
+                    for g in geometries {
+                        $name(&$($mut)? g.value, f);
+                    }
+                }
+            }
+        }
+    };
+}
+
+position_walk!(
+    /// Call `f` on every position of a geometry.
+    each_position,
+    iter
+);
+position_walk!(
+    /// Call `f` on every position of a geometry, which it may change.
+    each_position_mut,
+    iter_mut,
+    mut
+);
+
+/// Call `f(lon, lat)` for every position of a geometry (positions with fewer
+/// than two coordinates are skipped).
 pub fn visit_positions(g: &geojson::GeometryValue, f: &mut impl FnMut(f64, f64)) {
-    use geojson::GeometryValue as G;
-    let mut pos = |p: &geojson::Position| {
+    each_position(g, &mut |p| {
         if p.len() >= 2 {
             f(p[0], p[1]);
         }
-    };
-    match g {
-        G::Point { coordinates } => pos(coordinates),
-        G::MultiPoint { coordinates } | G::LineString { coordinates } => {
-            coordinates.iter().for_each(pos)
-        }
-        G::MultiLineString { coordinates } | G::Polygon { coordinates } => {
-            coordinates.iter().flatten().for_each(pos)
-        }
-        G::MultiPolygon { coordinates } => coordinates.iter().flatten().flatten().for_each(pos),
-        G::GeometryCollection { geometries } => {
-            for g in geometries {
-                visit_positions(&g.value, f);
-            }
-        }
-    }
+    });
 }
 
 /// Whether a feature's geometry has a position inside `bbox` or its extent
 /// intersects it (the OGC `bbox` filter).
-pub fn intersects(f: &Feature, bbox: &yizhan_core::BBox) -> bool {
+pub fn intersects(f: &Feature, bbox: &BBox) -> bool {
     if f.geometry.is_none() {
         return false;
     }
@@ -214,4 +251,96 @@ pub fn intersects(f: &Feature, bbox: &yizhan_core::BBox) -> bool {
         e[0] <= bbox.east || e[2] >= bbox.west
     };
     lat_ok && lon_ok
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+    use yizhan_core::geodesy::LonLat;
+    use yizhan_core::model::{Candidate, Hotspot, WorkerType};
+
+    use super::*;
+
+    fn at(r: &mut ChaCha8Rng) -> LonLat {
+        // A town, with some points on the antimeridian's two sides.
+        if r.random_bool(0.1) {
+            LonLat::new(
+                179.9 + r.random::<f64>() * 0.2 - 0.1,
+                r.random::<f64>() * 10.0,
+            )
+        } else {
+            LonLat::new(
+                118.4 + r.random::<f64>() * 0.2,
+                24.6 + r.random::<f64>() * 0.2,
+            )
+        }
+        .expect("in range")
+    }
+
+    fn bbox(r: &mut ChaCha8Rng) -> BBox {
+        let (w, s) = (
+            118.35 + r.random::<f64>() * 0.3,
+            24.55 + r.random::<f64>() * 0.3,
+        );
+        let (dw, ds) = (r.random::<f64>() * 0.15, r.random::<f64>() * 0.15);
+        match r.random_range(0..5_u64) {
+            0 => BBox::new(179.8, -1.0, -179.9, 11.0),
+            1 => BBox::new(-180.0, -90.0, 180.0, 90.0),
+            _ => BBox::new(w, s, (w + dw).min(180.0), (s + ds).min(90.0)),
+        }
+        .expect("valid box")
+    }
+
+    /// The index answers what a scan of the features answers, in the same order.
+    #[test]
+    fn indexed_bbox_matches_a_scan() {
+        let mut r = ChaCha8Rng::seed_from_u64(0xB0B5_2026);
+        let hotspots: Vec<Hotspot> = (0..3_000)
+            .map(|i| Hotspot {
+                id: format!("H{i:05}"),
+                location: at(&mut r),
+                workers: 1,
+                worker_type: WorkerType::Courier,
+                grid_unit: None,
+            })
+            .collect();
+        // Candidates at every sixth hotspot: points that two layers share.
+        let mut candidates = Vec::new();
+        for (i, h) in hotspots.iter().enumerate().step_by(6) {
+            candidates.push(Candidate {
+                id: format!("C{i}"),
+                name: Some(h.id.clone()),
+                location: h.location,
+                capacity: Some(4),
+            });
+        }
+        let mut stations = crate::tests::small_dataset().stations.items().to_vec();
+        for s in &mut stations {
+            s.location = at(&mut r);
+        }
+        let data = Dataset::new(stations, hotspots, vec![], candidates, None);
+        let mut found = 0;
+        for round in 0..200 {
+            let b = bbox(&mut r);
+            for c in [
+                Collection::Stations,
+                Collection::Hotspots,
+                Collection::Candidates,
+            ] {
+                let feats = build(&data, c, Crs::Wgs84, 500.0).unwrap();
+                let scan: Vec<usize> = (0..feats.len())
+                    .filter(|&i| intersects(&feats[i], &b))
+                    .collect();
+                let indexed = indexed_in_bbox(&data, c, &b).expect("a point layer");
+                assert_eq!(indexed, scan, "round {round}, {c:?}, {b:?}");
+                found += indexed.len();
+            }
+        }
+        assert!(found > 1_000, "the boxes found too little to test: {found}");
+        let b = bbox(&mut r);
+        for c in [Collection::Cells, Collection::Gaps, Collection::Boundary] {
+            assert!(indexed_in_bbox(&data, c, &b).is_none(), "{c:?}");
+        }
+    }
 }

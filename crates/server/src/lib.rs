@@ -46,6 +46,7 @@ pub use state::{AppState, CorsConfig, ServerConfig, Snapshot};
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
+    state.set_api_document(openapi::document_json());
     let cors = cors_layer(&state.config().cors);
     let limiter = limits::Limiter::new(state.config().limits);
     let mut api = Router::new();
@@ -65,7 +66,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(cors)
         .layer(middleware::from_fn_with_state(
-            state.clone(),
+            state.metrics().clone(),
             metrics::track,
         ))
         .layer(CatchPanicLayer::custom(error::panic_response))
@@ -143,8 +144,15 @@ mod cors_tests {
 
     use super::*;
 
-    async fn headers(app: &Router, req: Request<Body>) -> axum::http::HeaderMap {
-        app.clone().oneshot(req).await.unwrap().headers().clone()
+    const VARY: &str = "origin, access-control-request-method, access-control-request-headers";
+
+    /// The headers of the answer to `req`, after checking its CORS headers: one
+    /// `Vary` with tower-http's default list, and any origin allowed.
+    async fn cors_checked(app: &Router, req: Request<Body>) -> axum::http::HeaderMap {
+        let h = app.clone().oneshot(req).await.unwrap().headers().clone();
+        assert_eq!(h.get_all(header::VARY).iter().collect::<Vec<_>>(), [VARY]);
+        assert_eq!(h[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
+        h
     }
 
     /// The CORS headers are those `CorsLayer` with its default `Vary` gave.
@@ -154,27 +162,20 @@ mod cors_tests {
             tests::small_dataset(),
             ServerConfig::default(),
         ));
-        let vary = "origin, access-control-request-method, access-control-request-headers";
         let get = Request::get("/api/v1/stations/nearest?lat=24.72&lon=118.47")
             .header(header::ORIGIN, "https://gis.example")
             .body(Body::empty())
             .unwrap();
-        let h = headers(&app, get).await;
-        assert_eq!(h.get_all(header::VARY).iter().collect::<Vec<_>>(), [vary]);
-        assert_eq!(h[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
+        cors_checked(&app, get).await;
         // Errors and unknown paths too.
-        let h = headers(&app, Request::get("/nowhere").body(Body::empty()).unwrap()).await;
-        assert_eq!(h.get_all(header::VARY).iter().collect::<Vec<_>>(), [vary]);
-        assert_eq!(h[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
+        cors_checked(&app, Request::get("/nowhere").body(Body::empty()).unwrap()).await;
         // A preflight request.
         let pre = Request::options("/api/v1/stations/nearest")
             .header(header::ORIGIN, "https://gis.example")
             .header(header::ACCESS_CONTROL_REQUEST_METHOD, "GET")
             .body(Body::empty())
             .unwrap();
-        let h = headers(&app, pre).await;
-        assert_eq!(h.get_all(header::VARY).iter().collect::<Vec<_>>(), [vary]);
-        assert_eq!(h[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
+        let h = cors_checked(&app, pre).await;
         assert_eq!(h[header::ACCESS_CONTROL_ALLOW_METHODS], "GET,HEAD");
     }
 }

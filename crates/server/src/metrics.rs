@@ -1,22 +1,20 @@
-//! Request metrics in the Prometheus text format, and one debug log line per request.
+//! Request metrics, exposed in the Prometheus text format by the `prometheus`
+//! crate, and one debug log line per request.
 //!
 //! Counts and latency histograms are kept per route template (`/api/v1/stations/{id}`,
-//! not the concrete path), so the number of series stays bounded. Recording a
-//! request allocates nothing and costs a read lock and four relaxed atomic adds;
-//! the per-request log line is at DEBUG level (`RUST_LOG=yizhan_server=debug`), so
-//! a server at INFO does not format or write anything per request.
+//! not the concrete path), so the number of series stays bounded. The per-request
+//! log line is at DEBUG level (`RUST_LOG=yizhan_server=debug`), so a server at INFO
+//! does not format or write anything per request.
+//!
+//! [`Metrics`] is a handle: the router's [`track`] middleware records into it (it
+//! is the middleware's own state), the `/metrics` route renders it.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
-
-use crate::state::AppState;
+use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
 
 /// Upper bounds of the latency histogram buckets, in seconds.
 pub const BUCKETS_S: [f64; 12] = [
@@ -26,131 +24,81 @@ pub const BUCKETS_S: [f64; 12] = [
 /// Status classes counted separately.
 const CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
 
-#[derive(Debug, Default)]
-struct RouteStats {
-    by_class: [AtomicU64; 5],
-    /// Requests per bucket, not cumulative: one add per request (rendering sums them).
-    buckets: [AtomicU64; BUCKETS_S.len()],
-    count: AtomicU64,
-    sum_us: AtomicU64,
+/// Per-route request counters and latency histograms. Cheap to clone: clones
+/// share the series.
+#[derive(Debug, Clone)]
+pub struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    duration: HistogramVec,
 }
 
-impl RouteStats {
-    fn record(&self, status: u16, seconds: f64) {
-        let class = usize::from(status / 100).clamp(1, 5) - 1;
-        self.by_class[class].fetch_add(1, Ordering::Relaxed);
-        if let Some(i) = BUCKETS_S.iter().position(|b| seconds <= *b) {
-            self.buckets[i].fetch_add(1, Ordering::Relaxed);
-        }
-        self.count.fetch_add(1, Ordering::Relaxed);
-        self.sum_us
-            .fetch_add((seconds * 1e6) as u64, Ordering::Relaxed);
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
-/// Per-route request counters and latency histograms.
-#[derive(Debug, Default)]
-pub struct Metrics {
-    /// Route template, then method.
-    routes: RwLock<BTreeMap<String, BTreeMap<String, Arc<RouteStats>>>>,
-}
-
 impl Metrics {
+    /// Empty series.
+    pub fn new() -> Self {
+        let requests = IntCounterVec::new(
+            Opts::new(
+                "yizhan_http_requests_total",
+                "HTTP requests answered, by route, method and status class.",
+            ),
+            &["route", "method", "status"],
+        );
+        let duration = HistogramVec::new(
+            HistogramOpts::new(
+                "yizhan_http_request_duration_seconds",
+                "Time to answer, by route and method.",
+            )
+            .buckets(BUCKETS_S.to_vec()),
+            &["route", "method"],
+        );
+        // The names, labels and buckets are constants that prometheus accepts
+        // (the tests register them), so neither constructor fails.
+        let (Ok(requests), Ok(duration)) = (requests, duration) else {
+            unreachable!("the metric descriptions are valid constants")
+        };
+        let registry = Registry::new();
+        for c in [
+            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(duration.clone()),
+        ] {
+            // Two distinct names in a new registry: registration cannot conflict.
+            let _ = registry.register(c);
+        }
+        Self {
+            registry,
+            requests,
+            duration,
+        }
+    }
+
     /// Record one request.
     pub fn record(&self, method: &str, route: &str, status: u16, seconds: f64) {
-        {
-            let g = self
-                .routes
-                .read()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if let Some(s) = g.get(route).and_then(|m| m.get(method)) {
-                s.record(status, seconds);
-                return;
-            }
-        }
-        // The first request of a route and method.
-        let s = {
-            let mut g = self
-                .routes
-                .write()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            Arc::clone(
-                g.entry(route.to_string())
-                    .or_default()
-                    .entry(method.to_string())
-                    .or_default(),
-            )
-        };
-        s.record(status, seconds);
+        let class = CLASSES[usize::from(status / 100).clamp(1, 5) - 1];
+        self.requests
+            .with_label_values(&[route, method, class])
+            .inc();
+        self.duration
+            .with_label_values(&[route, method])
+            .observe(seconds);
     }
 
     /// Everything in the Prometheus text exposition format (version 0.0.4).
     pub fn render(&self) -> String {
-        let g = self
-            .routes
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut out = String::new();
-        out.push_str("# HELP yizhan_http_requests_total HTTP requests answered, by route, method and status class.\n");
-        out.push_str("# TYPE yizhan_http_requests_total counter\n");
-        let series = || {
-            g.iter()
-                .flat_map(|(route, m)| m.iter().map(move |(method, s)| (route, method, s)))
-        };
-        for (route, method, s) in series() {
-            for (i, c) in CLASSES.iter().enumerate() {
-                let n = s.by_class[i].load(Ordering::Relaxed);
-                if n > 0 {
-                    let _ = writeln!(
-                        out,
-                        "yizhan_http_requests_total{{route=\"{}\",method=\"{}\",status=\"{c}\"}} {n}",
-                        escape(route),
-                        escape(method)
-                    );
-                }
-            }
-        }
-        out.push_str(
-            "# HELP yizhan_http_request_duration_seconds Time to answer, by route and method.\n",
-        );
-        out.push_str("# TYPE yizhan_http_request_duration_seconds histogram\n");
-        for (route, method, s) in series() {
-            let labels = format!("route=\"{}\",method=\"{}\"", escape(route), escape(method));
-            let mut cumulative = 0;
-            for (i, b) in BUCKETS_S.iter().enumerate() {
-                cumulative += s.buckets[i].load(Ordering::Relaxed);
-                let _ = writeln!(
-                    out,
-                    "yizhan_http_request_duration_seconds_bucket{{{labels},le=\"{b}\"}} {cumulative}"
-                );
-            }
-            let count = s.count.load(Ordering::Relaxed);
-            let _ = writeln!(
-                out,
-                "yizhan_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {count}"
-            );
-            let _ = writeln!(
-                out,
-                "yizhan_http_request_duration_seconds_sum{{{labels}}} {}",
-                s.sum_us.load(Ordering::Relaxed) as f64 / 1e6
-            );
-            let _ = writeln!(
-                out,
-                "yizhan_http_request_duration_seconds_count{{{labels}}} {count}"
-            );
-        }
-        out
+        TextEncoder::new()
+            .encode_to_string(&self.registry.gather())
+            .unwrap_or_else(|e| format!("# the metrics could not be written: {e}\n"))
     }
 }
 
-fn escape(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
-}
-
-/// Middleware: time the request, record it, and log one line at DEBUG level.
-pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// Middleware (its state is the router's [`Metrics`]): time the request, record
+/// it, and log one line at DEBUG level.
+pub async fn track(State(metrics): State<Metrics>, req: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = req.method().clone();
     let route = req.extensions().get::<MatchedPath>().cloned();
@@ -160,9 +108,7 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
     let elapsed = start.elapsed();
     let status = res.status().as_u16();
     let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
-    state
-        .metrics()
-        .record(method.as_str(), route, status, elapsed.as_secs_f64());
+    metrics.record(method.as_str(), route, status, elapsed.as_secs_f64());
     if let Some(path) = path {
         tracing::debug!(
             method = %method,
@@ -179,41 +125,87 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
 mod tests {
     use super::*;
 
+    /// The value of the sample named `series` (with its labels, as written).
+    fn sample(text: &str, series: &str) -> Option<f64> {
+        text.lines()
+            .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+    }
+
     #[test]
     fn renders_counts_and_histograms() {
         let m = Metrics::default();
         m.record("GET", "/healthz", 200, 0.0002);
         m.record("GET", "/healthz", 404, 0.2);
         let t = m.render();
-        assert!(t.contains(
-            "yizhan_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"2xx\"} 1"
-        ));
-        assert!(t.contains("le=\"0.00025\"} 1"));
-        assert!(t.contains("le=\"+Inf\"} 2"));
+        assert!(
+            t.contains("# TYPE yizhan_http_requests_total counter"),
+            "{t}"
+        );
+        assert!(
+            t.contains("# TYPE yizhan_http_request_duration_seconds histogram"),
+            "{t}"
+        );
+        let count = |t: &str, class: &str| {
+            sample(
+                t,
+                &format!(
+                    "yizhan_http_requests_total{{method=\"GET\",route=\"/healthz\",status=\"{class}\"}}"
+                ),
+            )
+        };
+        assert_eq!(count(&t, "2xx"), Some(1.0), "{t}");
+        assert_eq!(count(&t, "4xx"), Some(1.0), "{t}");
+        assert_eq!(count(&t, "5xx"), None, "{t}");
+        let bucket = |t: &str, route: &str, method: &str, le: &str| {
+            sample(
+                t,
+                &format!("yizhan_http_request_duration_seconds_bucket{{method=\"{method}\",route=\"{route}\",le=\"{le}\"}}"),
+            )
+        };
+        assert_eq!(bucket(&t, "/healthz", "GET", "0.00025"), Some(1.0), "{t}");
+        assert_eq!(bucket(&t, "/healthz", "GET", "+Inf"), Some(2.0), "{t}");
         // Buckets are cumulative, and a time above the last bound is only in +Inf.
         m.record("GET", "/healthz", 200, 0.003);
         m.record("GET", "/healthz", 200, 9.0);
         m.record("POST", "/api/v1/plan/compare", 200, 0.0001);
         let t = m.render();
-        assert!(
-            t.contains("/healthz\",method=\"GET\",le=\"0.0001\"} 0"),
+        for (le, n) in [
+            ("0.0001", 0.0),
+            ("0.005", 2.0),
+            ("0.5", 3.0),
+            ("2.5", 3.0),
+            ("+Inf", 4.0),
+        ] {
+            assert_eq!(bucket(&t, "/healthz", "GET", le), Some(n), "le {le}: {t}");
+        }
+        assert_eq!(
+            bucket(&t, "/api/v1/plan/compare", "POST", "0.0001"),
+            Some(1.0),
             "{t}"
         );
-        assert!(
-            t.contains("/healthz\",method=\"GET\",le=\"0.005\"} 2"),
+        let labels = "{method=\"GET\",route=\"/healthz\"}";
+        assert_eq!(
+            sample(
+                &t,
+                &format!("yizhan_http_request_duration_seconds_count{labels}")
+            ),
+            Some(4.0),
             "{t}"
         );
-        assert!(t.contains("/healthz\",method=\"GET\",le=\"0.5\"} 3"), "{t}");
-        assert!(t.contains("/healthz\",method=\"GET\",le=\"2.5\"} 3"), "{t}");
-        assert!(
-            t.contains("/healthz\",method=\"GET\",le=\"+Inf\"} 4"),
-            "{t}"
+        let sum = sample(
+            &t,
+            &format!("yizhan_http_request_duration_seconds_sum{labels}"),
         );
-        assert!(
-            t.contains("/api/v1/plan/compare\",method=\"POST\",le=\"0.0001\"} 1"),
-            "{t}"
-        );
-        // Series in route order.
-        assert!(t.find("/api/v1/plan/compare").unwrap() < t.find("/healthz").unwrap());
+        assert!(sum.is_some_and(|s| (s - 9.2032).abs() < 1e-9), "{t}");
+        // Series sorted by their labels (method, then route), whatever the order
+        // of the requests.
+        assert!(t.find("method=\"GET\"").unwrap() < t.find("method=\"POST\"").unwrap());
+    }
+
+    #[test]
+    fn clones_share_the_series() {
+        let m = Metrics::default();
+        m.clone().record("GET", "/healthz", 200, 0.001);
+        assert!(m.render().contains("status=\"2xx\"} 1"));
     }
 }

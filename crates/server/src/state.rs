@@ -1,5 +1,6 @@
 //! Shared server state: the dataset (swappable as a whole), the store that
-//! writes go to, the live event channel, configuration, metrics.
+//! writes go to, the live event channel, configuration, metrics, and the API
+//! document the router was built with.
 
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
@@ -11,8 +12,9 @@ use yizhan_core::Dataset;
 use yizhan_store::Store;
 
 use crate::error::ApiError;
-use crate::layers::Collection;
+use crate::layers::{self, Collection};
 use crate::metrics::Metrics;
+use yizhan_core::crs::Crs;
 
 /// Default walking cutoff for coverage and gaps, in metres (the planning workflow's).
 pub use yizhan_plan::workflow::DEFAULT_CUTOFF_M;
@@ -126,6 +128,20 @@ impl Snapshot {
         Ok(Arc::clone(slot.get_or_init(|| v)))
     }
 
+    /// The features of a collection in `crs` (the `gaps` layer at
+    /// `default_cutoff_m`): WGS 84 ones come from the cache.
+    pub fn features(
+        &self,
+        c: Collection,
+        crs: Crs,
+        default_cutoff_m: f64,
+    ) -> Result<Arc<Vec<Feature>>, ApiError> {
+        match crs {
+            Crs::Wgs84 => self.cached(c, |d| layers::build(d, c, crs, default_cutoff_m)),
+            _ => layers::build(&self.data, c, crs, default_cutoff_m).map(Arc::new),
+        }
+    }
+
     /// The next version: `data`, with the collections `keep` accepts still cached.
     fn next(&self, data: Dataset, keep: impl Fn(Collection) -> bool) -> Self {
         let next = Self::new(Arc::new(data));
@@ -145,6 +161,8 @@ struct Inner {
     writer: Mutex<()>,
     config: ServerConfig,
     metrics: Metrics,
+    /// The OpenAPI document (JSON), set by the router that serves this state.
+    api_document: OnceLock<Arc<str>>,
     store: Option<Mutex<Store>>,
     events: tokio::sync::broadcast::Sender<LiveEvent>,
     shutdown: tokio::sync::watch::Sender<bool>,
@@ -198,6 +216,7 @@ impl AppState {
                 writer: Mutex::new(()),
                 config,
                 metrics: Metrics::default(),
+                api_document: OnceLock::new(),
                 store: store.map(Mutex::new),
                 events,
                 shutdown,
@@ -223,9 +242,7 @@ impl AppState {
             .ok_or_else(|| ApiError::Unavailable {
                 reason: "this server runs without a store".into(),
             })?;
-        let mut g = store
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut g = held(store.lock());
         f(&mut g)
     }
 
@@ -252,28 +269,23 @@ impl AppState {
     /// layer and drops the collections computed from stations. The hotspots, cells,
     /// candidates, boundary and their indexes are never copied.
     pub fn apply(&self, change: StationChange) {
-        let _turn = self
-            .inner
-            .writer
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let old = self.snapshot();
-        let mut data = Dataset::clone(&old.data);
-        let next = match change {
-            StationChange::Occupancy { id, occupancy } => {
-                data.set_occupancy(&id, occupancy);
-                old.next(data, |c| !c.shows_occupancy())
+        self.next_version(|old| {
+            let mut data = Dataset::clone(&old.data);
+            match change {
+                StationChange::Occupancy { id, occupancy } => {
+                    data.set_occupancy(&id, occupancy);
+                    old.next(data, |c| !c.shows_occupancy())
+                }
+                StationChange::Upsert(s) => {
+                    data.upsert_station(*s);
+                    old.next(data, |c| !c.reads_stations())
+                }
+                StationChange::Remove(id) => {
+                    data.remove_station(&id);
+                    old.next(data, |c| !c.reads_stations())
+                }
             }
-            StationChange::Upsert(s) => {
-                data.upsert_station(*s);
-                old.next(data, |c| !c.reads_stations())
-            }
-            StationChange::Remove(id) => {
-                data.remove_station(&id);
-                old.next(data, |c| !c.reads_stations())
-            }
-        };
-        self.swap(next);
+        });
     }
 
     /// Tell `/api/v1/stream` clients about a change (no-op without clients).
@@ -298,33 +310,21 @@ impl AppState {
 
     /// The current dataset version (requests keep the version they started with).
     pub fn snapshot(&self) -> Arc<Snapshot> {
-        let g = self
-            .inner
-            .snapshot
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let g = held(self.inner.snapshot.read());
         Arc::clone(&g)
     }
 
     /// Replace the dataset; requests in flight finish on the old one.
     pub fn replace_dataset(&self, data: Dataset) {
-        let _turn = self
-            .inner
-            .writer
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        self.swap(Snapshot::new(Arc::new(data)));
+        self.next_version(|_| Snapshot::new(Arc::new(data)));
     }
 
-    fn swap(&self, next: Snapshot) {
-        let new = Arc::new(next);
-        let mut g = self
-            .inner
-            .snapshot
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let old = std::mem::replace(&mut *g, new);
-        drop(g);
+    /// Make the next version from the current one, in turn with every other
+    /// change, and swap it in.
+    fn next_version(&self, make: impl FnOnce(&Snapshot) -> Snapshot) {
+        let _turn = held(self.inner.writer.lock());
+        let new = Arc::new(make(&self.snapshot()));
+        let old = std::mem::replace(&mut *held(self.inner.snapshot.write()), new);
         // The old version is freed (when no request holds it) outside the lock.
         drop(old);
     }
@@ -343,6 +343,28 @@ impl AppState {
     pub fn metrics(&self) -> &Metrics {
         &self.inner.metrics
     }
+
+    /// Set the API document served at `/api/v1/openapi.json` and `/ogc/api` (the
+    /// router does, from the routes it mounts); the first one set stays.
+    pub fn set_api_document(&self, json: Arc<str>) {
+        let _ = self.inner.api_document.set(json);
+    }
+
+    /// The API document (JSON); `{}` until a router has set it.
+    pub fn api_document(&self) -> Arc<str> {
+        self.inner
+            .api_document
+            .get()
+            .cloned()
+            .unwrap_or_else(|| Arc::from("{}"))
+    }
+}
+
+/// The guard of a lock, poisoned or not: a snapshot swap is one assignment and a
+/// store write one transaction, so a panic while holding a lock leaves nothing
+/// half done.
+fn held<G>(r: std::sync::LockResult<G>) -> G {
+    r.unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(test)]

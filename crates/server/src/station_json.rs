@@ -10,8 +10,9 @@
 //! `null`), strings and numbers formatted by `serde_json` itself, so escaping and
 //! float formatting are the same by construction.
 //!
-//! [`crate::routes::stations::station_out`] stays the reference: the tests below
-//! compare both on random stations.
+//! `routes::stations::station_out` (the derived `StationProps` view) stays the
+//! reference: the tests there compare both on random stations, and the
+//! `station_writer` bench measures both (BENCHMARKS.md, issue 13).
 
 use chrono::NaiveDateTime;
 use serde::Serialize;
@@ -41,7 +42,7 @@ impl StationCollection {
         Self { buf, empty: true }
     }
 
-    /// Append a station, as [`crate::routes::stations::station_out`] would make it.
+    /// Append a station, as `routes::stations::station_out` would make it.
     pub fn push(
         &mut self,
         s: &Station,
@@ -82,6 +83,19 @@ impl StationCollection {
         self.buf.extend_from_slice(COLLECTION_END);
         into_string(self.buf)
     }
+}
+
+/// A FeatureCollection of stations with their distances (see
+/// [`StationCollection::extend`]).
+pub fn collection(
+    stations: &[(&Station, Option<f64>)],
+    crs: Crs,
+    at: NaiveDateTime,
+    fresh: &Freshness,
+) -> String {
+    let mut out = StationCollection::with_capacity(stations.len());
+    out.extend(stations, crs, at, fresh);
+    out.finish()
 }
 
 /// One station as a GeoJSON Feature (the text of `station_out(..).to_string()`).
@@ -232,14 +246,7 @@ fn write_station(
         None => buf.extend_from_slice(b"null"),
         Some(o) => {
             buf.extend_from_slice(b"{\"age_s\":");
-            put(
-                buf,
-                &fresh
-                    .now
-                    .signed_duration_since(o.reported_at)
-                    .num_seconds()
-                    .max(0),
-            );
+            put(buf, &fresh.age_s(o.reported_at));
             buf.extend_from_slice(b",\"occupied\":");
             put(buf, &o.occupied);
             buf.extend_from_slice(b",\"reported_at\":");
@@ -265,192 +272,4 @@ fn write_station(
     put_str(buf, s.opening_hours.as_str());
     opt_str(buf, "operator", s.operator.as_deref());
     buf.extend_from_slice(b"}}");
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::{DateTime, Duration, Utc};
-    use yizhan_core::geodesy::LonLat;
-    use yizhan_core::hours::OpeningHours;
-    use yizhan_core::model::{Amenity, AmenitySet, Occupancy, StationKind};
-
-    use crate::routes::stations::station_out;
-    use crate::routes::GeoJson;
-    use rand::{Rng, SeedableRng};
-    use rand_chacha::ChaCha8Rng;
-
-    /// Text with what JSON must escape (quotes, backslashes, every control
-    /// character), what it must not (DEL, U+2028, CJK, emoji) and plain ASCII.
-    fn text(r: &mut ChaCha8Rng) -> String {
-        const PIECES: &[&str] = &[
-            "\"",
-            "\\",
-            "/",
-            "'",
-            "\u{7f}",
-            "\u{2028}",
-            "\u{2029}",
-            "驿站",
-            "安海镇",
-            "🚲",
-            "é",
-            "\u{feff}",
-            "</script>",
-            "{\"a\":1}",
-            " ",
-            "Station",
-            "№ 5",
-            "\u{10ffff}",
-        ];
-        let n = r.random_range(0..12_u64);
-        let mut s = String::new();
-        for _ in 0..n {
-            if r.random_bool(0.3) {
-                s.push(char::from(r.random_range(0..0x20_u64) as u8));
-            } else if r.random_bool(0.1) {
-                s.push(
-                    char::from_u32(r.random_range(0..0x11_0000_u64) as u32).unwrap_or('\u{fffd}'),
-                );
-            } else {
-                s.push_str(PIECES[r.random_range(..PIECES.len())]);
-            }
-        }
-        s
-    }
-
-    fn opt_text(r: &mut ChaCha8Rng) -> Option<String> {
-        r.random_bool(0.5).then(|| text(r))
-    }
-
-    fn station(r: &mut ChaCha8Rng, now: DateTime<Utc>) -> Station {
-        const HOURS: &[&str] = &[
-            "24/7",
-            "08:00-20:00",
-            "Mo-Fr 08:00-18:00; Sa,Su 09:00-17:00",
-            "18:00-06:00",
-            "Mo 10:00-11:00",
-            "Sa 00:00-24:00",
-            "Mo-Su 07:30-09:00,17:00-22:30",
-        ];
-        let amenities: AmenitySet = Amenity::ALL
-            .into_iter()
-            .filter(|_| r.random_bool(0.5))
-            .collect();
-        let capacity = match r.random_range(0..4_u64) {
-            0 => 0,
-            1 => u32::MAX,
-            _ => r.random_range(0..60_u64) as u32,
-        };
-        let occupancy = r.random_bool(0.5).then(|| Occupancy {
-            occupied: if r.random_bool(0.2) {
-                u32::MAX
-            } else {
-                r.random_range(0..80_u64) as u32
-            },
-            // From the future (clock skew) to days old; some with sub-second parts.
-            reported_at: now - Duration::seconds(r.random_range(0..4 * 86_400_u64) as i64 - 3_600)
-                + Duration::nanoseconds(if r.random_bool(0.3) {
-                    r.random_range(0..1_000_000_000_u64) as i64
-                } else {
-                    0
-                }),
-        });
-        Station {
-            id: if r.random_bool(0.8) {
-                format!("CN-ST-{:06}", r.random_range(0..1_000_000_u64))
-            } else {
-                text(r)
-            },
-            name: text(r),
-            name_zh: opt_text(r),
-            kind: StationKind::ALL[r.random_range(..StationKind::ALL.len())],
-            location: LonLat::new(
-                r.random::<f64>() * 360.0 - 180.0,
-                r.random::<f64>() * 180.0 - 90.0,
-            )
-            .expect("in range"),
-            amenities,
-            capacity,
-            occupancy,
-            opening_hours: HOURS[r.random_range(..HOURS.len())]
-                .parse::<OpeningHours>()
-                .expect("valid hours"),
-            grid_unit: r
-                .random_bool(0.5)
-                .then(|| format!("{:012}", r.random_range(0..1_000_000_000_000_u64))),
-            operator: opt_text(r),
-            address: opt_text(r),
-        }
-    }
-
-    fn distance(r: &mut ChaCha8Rng) -> Option<f64> {
-        match r.random_range(0..6_u64) {
-            0 => None,
-            1 => Some(0.0),
-            2 => Some(r.random_range(0..5_000_u64) as f64),
-            3 => Some(r.random::<f64>() * 20_037_509.0),
-            4 => Some(r.random::<f64>() * 1e-3),
-            _ => Some(r.random::<f64>() * 2_000.0),
-        }
-    }
-
-    fn parse(s: &str) -> serde_json::Value {
-        serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
-    }
-
-    /// The fast writer against the `Feature`/`Value` path, on seeded random
-    /// stations: both must parse to the same JSON value (an integer written as
-    /// `5.0` or a missing `null` member would differ), and today they are the
-    /// same bytes too.
-    #[test]
-    fn writer_matches_the_value_path() {
-        let mut r = ChaCha8Rng::seed_from_u64(0x5EED_2026_0007);
-        let now = Utc::now();
-        for round in 0..400 {
-            let fresh = Freshness {
-                now,
-                max_age: std::time::Duration::from_secs(r.random_range(0..4 * 3600_u64)),
-            };
-            let crs = if r.random_bool(0.25) {
-                Crs::Gcj02
-            } else {
-                Crs::Wgs84
-            };
-            let at =
-                (now + Duration::minutes(r.random_range(0..14 * 24 * 60_u64) as i64)).naive_utc();
-            let n = r.random_range(0..if round % 10 == 9 { 40 } else { 8 });
-            let stations: Vec<Station> = (0..n).map(|_| station(&mut r, now)).collect();
-            let dists: Vec<Option<f64>> = (0..n).map(|_| distance(&mut r)).collect();
-
-            let reference = GeoJson::collection(
-                stations
-                    .iter()
-                    .zip(&dists)
-                    .map(|(s, d)| station_out(s, crs, *d, at, &fresh))
-                    .collect(),
-            )
-            .0;
-            let mut w = StationCollection::with_capacity(n);
-            if round % 2 == 0 {
-                for (s, d) in stations.iter().zip(&dists) {
-                    w.push(s, crs, *d, at, &fresh);
-                }
-            } else {
-                let both: Vec<(&Station, Option<f64>)> =
-                    stations.iter().zip(dists.iter().copied()).collect();
-                w.extend(&both, crs, at, &fresh);
-            }
-            let fast = w.finish();
-            assert_eq!(parse(&fast), parse(&reference), "round {round}");
-            assert_eq!(fast, reference, "round {round}: same value, other bytes");
-
-            for (s, d) in stations.iter().zip(&dists) {
-                let reference = station_out(s, crs, *d, at, &fresh).to_string();
-                let fast = feature_string(s, crs, *d, at, &fresh);
-                assert_eq!(parse(&fast), parse(&reference), "round {round}");
-                assert_eq!(fast, reference, "round {round}");
-            }
-        }
-    }
 }

@@ -1,8 +1,14 @@
 //! HTTP glue shared by the route modules (so that route modules never import each
-//! other): the blocking pool, planning parameters read from a body, candidate sites
-//! given in a body.
+//! other): GeoJSON answers, the blocking pool, planning parameters read from a
+//! body, candidate sites given in a body.
 
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use geojson::Feature;
 use serde::Deserialize;
+use serde_json::json;
 use yizhan_core::crs::Crs;
 use yizhan_core::geodesy::LonLat;
 use yizhan_core::model::Candidate;
@@ -12,7 +18,84 @@ use yizhan_plan::workflow::{self, CandidateSource};
 use yizhan_plan::PlanError;
 
 use crate::error::ApiError;
+use crate::extract::Params;
 use crate::state::AppState;
+
+/// The media type of GeoJSON.
+pub const GEO_JSON: &str = "application/geo+json";
+
+/// A GeoJSON answer (`application/geo+json`), already serialised.
+#[derive(Debug, Clone)]
+pub struct GeoJson(pub String);
+
+impl GeoJson {
+    /// A FeatureCollection.
+    pub fn collection(features: Vec<Feature>) -> Self {
+        GeoJson(yizhan_core::io::to_string(features))
+    }
+
+    /// A FeatureCollection with extra top-level members.
+    pub fn collection_with(
+        features: &[Feature],
+        members: serde_json::Map<String, serde_json::Value>,
+    ) -> Self {
+        let mut v = serde_json::Map::new();
+        v.insert("type".into(), json!("FeatureCollection"));
+        v.insert("features".into(), json!(features));
+        v.extend(members);
+        GeoJson(serde_json::Value::Object(v).to_string())
+    }
+
+    /// A single Feature.
+    pub fn feature(f: Feature) -> Self {
+        GeoJson(f.to_string())
+    }
+}
+
+impl IntoResponse for GeoJson {
+    fn into_response(self) -> Response {
+        (
+            [(header::CONTENT_TYPE, HeaderValue::from_static(GEO_JSON))],
+            self.0,
+        )
+            .into_response()
+    }
+}
+
+/// The station filter's query parameters, as `Params::station_filter` reads
+/// them; this type only describes them to the OpenAPI document.
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct FilterParams {
+    /// Comma-separated amenities the station must all offer (microwave, drinking_water, first_aid, books, charging, toilet, air_conditioning, seating, wifi)
+    amenity: Option<String>,
+    /// Only stations of this kind: rest_station or childcare_class
+    kind: Option<String>,
+    /// Only stations open at this local time, e.g. 2026-07-01T12:30
+    open_at: Option<String>,
+    /// Only stations with at least this many free seats (by a current report; a station without one counts its capacity)
+    min_free: Option<u32>,
+}
+
+/// The `crs` query parameter ([`Params::crs`]): an extractor for routes that read
+/// no other, and its description in the OpenAPI document.
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CrsParam {
+    /// wgs84 (default) or gcj02: the CRS of the coordinates given (query point, bbox, body) and answered
+    #[param(value_type = Option<String>)]
+    pub crs: Crs,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for CrsParam {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        let crs = Params::from_query(parts.uri.query())?.crs()?;
+        Ok(Self { crs })
+    }
+}
 
 /// Run CPU-heavy or blocking work off the async threads.
 pub(crate) async fn blocking<T: Send + 'static>(
@@ -21,23 +104,6 @@ pub(crate) async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| ApiError::internal("blocking task", e))?
-}
-
-/// A workflow's parameter error, named as the request spells the parameter: a query
-/// parameter (`in_body` false) or a body field.
-pub(crate) fn plan_param_error(e: PlanError, in_body: bool) -> ApiError {
-    match &e {
-        PlanError::OutOfRange { what, .. } if in_body => ApiError::BadBody {
-            path: Some((*what).to_string()),
-            reason: e.to_string(),
-        },
-        PlanError::OutOfRange { what, .. } => ApiError::param(*what, e),
-        PlanError::TooManyPairs { .. } => ApiError::BadBody {
-            path: Some("cutoff_m".into()),
-            reason: e.to_string(),
-        },
-        _ => e.into(),
-    }
 }
 
 /// Coverage parameters from a request body: `cutoff_m` (default: the server's) and
@@ -51,7 +117,7 @@ pub(crate) fn body_params(
         Some(cutoff_m.unwrap_or(st.config().default_cutoff_m)),
         peak_share,
     )
-    .map_err(|e| plan_param_error(e, true))
+    .map_err(ApiError::from)
 }
 
 /// A candidate site given in a request body (coordinates in the request's `crs`).
@@ -61,14 +127,12 @@ pub struct CandidateIn {
     /// Unique id.
     pub id: String,
     /// Name.
-    #[serde(default)]
     pub name: Option<String>,
     /// Longitude.
     pub lon: f64,
     /// Latitude.
     pub lat: f64,
     /// Seats it would offer.
-    #[serde(default)]
     pub capacity: Option<u32>,
 }
 

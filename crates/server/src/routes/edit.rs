@@ -16,38 +16,20 @@ use serde_json::{json, Value};
 use yizhan_core::crs::Crs;
 use yizhan_core::io::ReadError;
 use yizhan_core::model::Station;
+use yizhan_store::Store;
 
-use crate::auth::{Access, Caller, Route};
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{local_now, JsonBody, Params, PathParam};
 use crate::routes::common::{blocking, body_params, candidates_in, CandidateIn};
+use crate::routes::common::{CrsParam, GeoJson};
 use crate::routes::stations::station_out;
-use crate::routes::GeoJson;
 use crate::state::{AppState, LiveEvent, StationChange};
 
 /// Default and largest page of `GET /api/v1/history`.
 pub const HISTORY_DEFAULT_LIMIT: u64 = 100;
 /// Largest page of `GET /api/v1/history`.
 pub const HISTORY_MAX_LIMIT: u64 = 1000;
-
-/// The routes of this module.
-pub fn routes() -> Vec<Route> {
-    vec![
-        Route::post("/api/v1/stations", Access::Planner, create_station),
-        Route::put("/api/v1/stations/{id}", Access::Planner, update_station),
-        Route::delete("/api/v1/stations/{id}", Access::Planner, retire_station),
-        Route::put(
-            "/api/v1/stations/{id}/occupancy",
-            Access::StationOperator,
-            set_occupancy,
-        ),
-        Route::get("/api/v1/scenarios", Access::Planner, list_scenarios),
-        Route::post("/api/v1/scenarios", Access::Planner, save_scenario),
-        Route::get("/api/v1/scenarios/{id}", Access::Planner, get_scenario),
-        Route::delete("/api/v1/scenarios/{id}", Access::Planner, delete_scenario),
-        Route::get("/api/v1/history", Access::Planner, history),
-    ]
-}
 
 /// Read one station from a GeoJSON Feature body with the same validation as a
 /// `stations.geojson` file. `path_id` is the id from the URL, if any: the body's
@@ -114,6 +96,25 @@ fn read_error(e: ReadError) -> ApiError {
     }
 }
 
+/// Run a station write on the blocking pool, patch the served stations with the
+/// change it made (in the store's turn), then tell live clients with `event`:
+/// the written station.
+async fn station_write(
+    st: &AppState,
+    event: impl FnOnce(Box<Station>) -> LiveEvent,
+    write: impl FnOnce(&mut Store) -> Result<(Station, StationChange), ApiError> + Send + 'static,
+) -> Result<Station, ApiError> {
+    let st2 = st.clone();
+    let s = blocking(move || st2.write_stations(write)).await?;
+    st.publish(event(Box::new(s.clone())));
+    Ok(s)
+}
+
+/// The live event of a station `created`, `updated` or `retired`.
+fn station_event(action: &'static str) -> impl FnOnce(Box<Station>) -> LiveEvent {
+    move |station| LiveEvent::Station { action, station }
+}
+
 fn feature_of(st: &AppState, s: &Station) -> geojson::Feature {
     station_out(s, Crs::Wgs84, None, local_now(), &st.freshness())
 }
@@ -128,36 +129,25 @@ fn created(location: String, body: impl IntoResponse) -> Response {
 
 /// Add a station.
 #[utoipa::path(post, path = "/api/v1/stations", tag = "edit",
-    security(("bearer" = [])),
-    params(("crs" = Option<String>, Query, description = "CRS of the body's coordinates (wgs84 default, or gcj02)")),
+    params(CrsParam),
     request_body(content = Object, content_type = "application/geo+json",
         description = "A GeoJSON Feature with a Point geometry and the properties of stations.geojson (name, capacity required; id as the Feature id or an id property)"),
     responses(
         (status = 201, description = "The stored station", content_type = "application/geo+json", body = Object),
         (status = 400, description = "Invalid feature; names the field", content_type = "application/problem+json", body = Object),
-        (status = 401, description = "No or bad token", content_type = "application/problem+json", body = Object),
-        (status = 403, description = "Not a planner", content_type = "application/problem+json", body = Object),
         (status = 409, description = "A station with this id exists", content_type = "application/problem+json", body = Object)))]
 pub async fn create_station(
     State(st): State<AppState>,
     caller: Caller,
-    p: Params,
+    CrsParam { crs }: CrsParam,
     JsonBody(body): JsonBody<Value>,
 ) -> Result<Response, ApiError> {
-    let crs = p.crs()?;
     let station = station_from_feature(body, crs, None)?;
-    let st2 = st.clone();
-    let s = blocking(move || {
-        st2.write_stations(|store| {
-            let s = store.create_station(&caller.actor(), &station)?;
-            Ok((s.clone(), StationChange::Upsert(Box::new(s))))
-        })
+    let s = station_write(&st, station_event("created"), move |store| {
+        let s = store.create_station(&caller.actor(), &station)?;
+        Ok((s.clone(), StationChange::Upsert(Box::new(s))))
     })
     .await?;
-    st.publish(LiveEvent::Station {
-        action: "created",
-        station: Box::new(s.clone()),
-    });
     let loc = format!("/api/v1/stations/{}", s.id);
     Ok(created(loc, GeoJson::feature(feature_of(&st, &s))))
 }
@@ -165,70 +155,43 @@ pub async fn create_station(
 /// Replace a station's attributes and position (its occupancy report is kept
 /// unless the new capacity is below it).
 #[utoipa::path(put, path = "/api/v1/stations/{id}", tag = "edit",
-    security(("bearer" = [])),
-    params(
-        ("id" = String, Path, description = "Station id"),
-        ("crs" = Option<String>, Query, description = "CRS of the body's coordinates"),
-    ),
+    params(CrsParam),
     request_body(content = Object, content_type = "application/geo+json", description = "The whole station as a GeoJSON Feature"),
     responses(
         (status = 200, description = "The stored station", content_type = "application/geo+json", body = Object),
-        (status = 400, description = "Invalid feature", content_type = "application/problem+json", body = Object),
-        (status = 401, description = "No or bad token", content_type = "application/problem+json", body = Object),
-        (status = 403, description = "Not a planner", content_type = "application/problem+json", body = Object),
-        (status = 404, description = "No such station", content_type = "application/problem+json", body = Object)))]
+        (status = 400, description = "Invalid feature", content_type = "application/problem+json", body = Object)))]
 pub async fn update_station(
     State(st): State<AppState>,
     caller: Caller,
     PathParam(id): PathParam<String>,
-    p: Params,
+    CrsParam { crs }: CrsParam,
     JsonBody(body): JsonBody<Value>,
 ) -> Result<GeoJson, ApiError> {
-    let crs = p.crs()?;
     let mut station = station_from_feature(body, crs, Some(&id))?;
-    let st2 = st.clone();
-    let s = blocking(move || {
-        st2.write_stations(|store| {
-            let current = store.station(&station.id)?;
-            station.occupancy = current.occupancy.filter(|o| o.occupied <= station.capacity);
-            let s = store.update_station(&caller.actor(), &station)?;
-            Ok((s.clone(), StationChange::Upsert(Box::new(s))))
-        })
+    let s = station_write(&st, station_event("updated"), move |store| {
+        let current = store.station(&station.id)?;
+        station.occupancy = current.occupancy.filter(|o| o.occupied <= station.capacity);
+        let s = store.update_station(&caller.actor(), &station)?;
+        Ok((s.clone(), StationChange::Upsert(Box::new(s))))
     })
     .await?;
-    st.publish(LiveEvent::Station {
-        action: "updated",
-        station: Box::new(s.clone()),
-    });
     Ok(GeoJson::feature(feature_of(&st, &s)))
 }
 
 /// Retire (remove) a station; its last state stays in the history.
 #[utoipa::path(delete, path = "/api/v1/stations/{id}", tag = "edit",
-    security(("bearer" = [])),
-    params(("id" = String, Path, description = "Station id")),
     responses(
-        (status = 204, description = "Retired"),
-        (status = 401, description = "No or bad token", content_type = "application/problem+json", body = Object),
-        (status = 403, description = "Not a planner", content_type = "application/problem+json", body = Object),
-        (status = 404, description = "No such station", content_type = "application/problem+json", body = Object)))]
+        (status = 204, description = "Retired")))]
 pub async fn retire_station(
     State(st): State<AppState>,
     caller: Caller,
     PathParam(id): PathParam<String>,
 ) -> Result<StatusCode, ApiError> {
-    let st2 = st.clone();
-    let s = blocking(move || {
-        st2.write_stations(|store| {
-            let s = store.retire_station(&caller.actor(), &id)?;
-            Ok((s, StationChange::Remove(id)))
-        })
+    station_write(&st, station_event("retired"), move |store| {
+        let s = store.retire_station(&caller.actor(), &id)?;
+        Ok((s, StationChange::Remove(id)))
     })
     .await?;
-    st.publish(LiveEvent::Station {
-        action: "retired",
-        station: Box::new(s),
-    });
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -242,15 +205,9 @@ pub struct OccupancyIn {
 
 /// Report how many seats of a station are taken now (time: the server's clock).
 #[utoipa::path(put, path = "/api/v1/stations/{id}/occupancy", tag = "edit",
-    security(("bearer" = [])),
-    params(("id" = String, Path, description = "Station id")),
     request_body = OccupancyIn,
     responses(
         (status = 200, description = "The station with its new free_seats and occupancy", content_type = "application/geo+json", body = Object),
-        (status = 400, description = "Bad body", content_type = "application/problem+json", body = Object),
-        (status = 401, description = "No or bad token", content_type = "application/problem+json", body = Object),
-        (status = 403, description = "Not this station's operator (nor a planner)", content_type = "application/problem+json", body = Object),
-        (status = 404, description = "No such station", content_type = "application/problem+json", body = Object),
         (status = 422, description = "More than the station's seats", content_type = "application/problem+json", body = Object)))]
 pub async fn set_occupancy(
     State(st): State<AppState>,
@@ -258,21 +215,19 @@ pub async fn set_occupancy(
     PathParam(id): PathParam<String>,
     JsonBody(b): JsonBody<OccupancyIn>,
 ) -> Result<GeoJson, ApiError> {
-    let st2 = st.clone();
-    let s = blocking(move || {
-        st2.write_stations(|store| {
+    let s = station_write(
+        &st,
+        |station| LiveEvent::Occupancy { station },
+        move |store| {
             let s = store.set_occupancy(&caller.actor(), &id, b.occupied, Utc::now())?;
             let change = StationChange::Occupancy {
                 id: s.id.clone(),
                 occupancy: s.occupancy,
             };
             Ok((s, change))
-        })
-    })
+        },
+    )
     .await?;
-    st.publish(LiveEvent::Occupancy {
-        station: Box::new(s.clone()),
-    });
     Ok(GeoJson::feature(feature_of(&st, &s)))
 }
 
@@ -285,20 +240,15 @@ pub struct ScenarioIn {
     /// The candidate sites (coordinates in the request's `crs`).
     pub candidates: Vec<CandidateIn>,
     /// Walking cutoff of the comparison, metres (default: the server's).
-    #[serde(default)]
     pub cutoff_m: Option<f64>,
     /// Share of workers wanting a seat at once (default 0.1).
-    #[serde(default)]
     pub peak_share: Option<f64>,
 }
 
 /// Every saved scenario, newest first.
 #[utoipa::path(get, path = "/api/v1/scenarios", tag = "edit",
-    security(("bearer" = [])),
     responses(
-        (status = 200, description = "{\"scenarios\": [{id, name, created_at, created_by, candidates, comparison}]}", body = Object),
-        (status = 401, description = "No or bad token", content_type = "application/problem+json", body = Object),
-        (status = 403, description = "Not a planner", content_type = "application/problem+json", body = Object)))]
+        (status = 200, description = "{\"scenarios\": [{id, name, created_at, created_by, candidates, comparison}]}", body = Object)))]
 pub async fn list_scenarios(
     State(st): State<AppState>,
     _caller: Caller,
@@ -309,22 +259,17 @@ pub async fn list_scenarios(
 
 /// Save a candidate set with its comparison (computed now, on the current stations).
 #[utoipa::path(post, path = "/api/v1/scenarios", tag = "edit",
-    security(("bearer" = [])),
-    params(("crs" = Option<String>, Query, description = "CRS of the candidates' coordinates")),
+    params(CrsParam),
     request_body = ScenarioIn,
     responses(
         (status = 201, description = "The saved scenario: id, name, created_at, created_by, candidates (GeoJSON, WGS 84), comparison", body = Object),
-        (status = 400, description = "Bad body", content_type = "application/problem+json", body = Object),
-        (status = 401, description = "No or bad token", content_type = "application/problem+json", body = Object),
-        (status = 403, description = "Not a planner", content_type = "application/problem+json", body = Object),
         (status = 422, description = "Invalid name", content_type = "application/problem+json", body = Object)))]
 pub async fn save_scenario(
     State(st): State<AppState>,
     caller: Caller,
-    p: Params,
+    CrsParam { crs }: CrsParam,
     JsonBody(b): JsonBody<ScenarioIn>,
 ) -> Result<Response, ApiError> {
-    let crs = p.crs()?;
     if b.name.trim().is_empty() {
         return Err(ApiError::BadBody {
             path: Some("name".into()),
@@ -362,13 +307,9 @@ pub async fn save_scenario(
 
 /// One saved scenario.
 #[utoipa::path(get, path = "/api/v1/scenarios/{id}", tag = "edit",
-    security(("bearer" = [])),
     params(("id" = i64, Path, description = "Scenario id")),
     responses(
-        (status = 200, description = "The scenario", body = Object),
-        (status = 401, description = "No or bad token", content_type = "application/problem+json", body = Object),
-        (status = 403, description = "Not a planner", content_type = "application/problem+json", body = Object),
-        (status = 404, description = "No such scenario", content_type = "application/problem+json", body = Object)))]
+        (status = 200, description = "The scenario", body = Object)))]
 pub async fn get_scenario(
     State(st): State<AppState>,
     _caller: Caller,
@@ -380,13 +321,9 @@ pub async fn get_scenario(
 
 /// Delete a saved scenario (its content stays in the history).
 #[utoipa::path(delete, path = "/api/v1/scenarios/{id}", tag = "edit",
-    security(("bearer" = [])),
     params(("id" = i64, Path, description = "Scenario id")),
     responses(
-        (status = 204, description = "Deleted"),
-        (status = 401, description = "No or bad token", content_type = "application/problem+json", body = Object),
-        (status = 403, description = "Not a planner", content_type = "application/problem+json", body = Object),
-        (status = 404, description = "No such scenario", content_type = "application/problem+json", body = Object)))]
+        (status = 204, description = "Deleted")))]
 pub async fn delete_scenario(
     State(st): State<AppState>,
     caller: Caller,
@@ -399,15 +336,12 @@ pub async fn delete_scenario(
 
 /// The append-only history of changes, oldest first.
 #[utoipa::path(get, path = "/api/v1/history", tag = "edit",
-    security(("bearer" = [])),
     params(
         ("after" = Option<i64>, Query, description = "Only records with seq above this (default 0)"),
         ("limit" = Option<u32>, Query, description = "At most this many (1..1000, default 100)"),
     ),
     responses(
-        (status = 200, description = "{\"entries\": [{seq, at, actor, action, entity, entity_id, before, after}], \"next_after\": seq}", body = Object),
-        (status = 401, description = "No or bad token", content_type = "application/problem+json", body = Object),
-        (status = 403, description = "Not a planner", content_type = "application/problem+json", body = Object)))]
+        (status = 200, description = "{\"entries\": [{seq, at, actor, action, entity, entity_id, before, after}], \"next_after\": seq}", body = Object)))]
 pub async fn history(
     State(st): State<AppState>,
     _caller: Caller,

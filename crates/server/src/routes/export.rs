@@ -5,28 +5,20 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use yizhan_core::crs::Crs;
 
-use crate::auth::{Access, Route};
 use crate::error::ApiError;
 use crate::extract::{Params, PathParam};
 use crate::layers::{self, Collection};
-use crate::routes::GEO_JSON;
+use crate::routes::common::{CrsParam, GEO_JSON};
 use crate::state::AppState;
 
-/// The routes of this module.
-pub fn routes() -> Vec<Route> {
-    vec![Route::get("/api/v1/export/{file}", Access::Public, export)]
-}
-
 /// A whole layer as an RFC 7946 file, with a `Content-Disposition` file name.
-#[utoipa::path(get, path = "/api/v1/export/{layer}.geojson", tag = "export",
+#[utoipa::path(get, path = "/api/v1/export/{file}", tag = "export",
     params(
-        ("layer" = String, Path, description = "stations, hotspots, cells, gaps, boundary or candidates"),
-        ("crs" = Option<String>, Query, description = "wgs84 (default, RFC 7946) or gcj02"),
+        CrsParam,
         ("cutoff_m" = Option<f64>, Query, description = "For gaps: walking cutoff in metres"),
     ),
     responses(
-        (status = 200, description = "GeoJSON FeatureCollection as an attachment", content_type = "application/geo+json", body = Object),
-        (status = 404, description = "Unknown layer", content_type = "application/problem+json", body = Object)))]
+        (status = 200, description = "GeoJSON FeatureCollection as an attachment", content_type = "application/geo+json", body = Object)))]
 pub async fn export(
     State(st): State<AppState>,
     PathParam(file): PathParam<String>,
@@ -49,7 +41,7 @@ pub async fn export(
         .unwrap_or(default_cutoff);
     let snap = st.snapshot();
     let text = if cutoff == default_cutoff && crs == Crs::Wgs84 {
-        let f = layers::features(&snap, c, crs, default_cutoff)?;
+        let f = snap.features(c, crs, default_cutoff)?;
         yizhan_core::io::to_string_lines(&f)
     } else {
         yizhan_core::io::to_string_lines(&layers::build(&snap.data, c, crs, cutoff)?)

@@ -18,15 +18,9 @@ use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 use yizhan_core::crs::Crs;
 
-use crate::auth::{Access, Route};
 use crate::extract::local_now;
 use crate::routes::stations::station_out;
 use crate::state::{AppState, LiveEvent};
-
-/// The routes of this module.
-pub fn routes() -> Vec<Route> {
-    vec![Route::get("/api/v1/stream", Access::Public, stream_route)]
-}
 
 /// The SSE form of a live event.
 pub fn to_event(st: &AppState, e: &LiveEvent) -> Event {

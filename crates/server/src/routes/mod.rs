@@ -1,5 +1,7 @@
-//! One module per resource; this one holds the small service routes (health,
-//! metrics, config, OpenAPI) and the shared response types.
+//! One module per resource, and [`all`]: the single list of API routes the router
+//! mounts. The small service routes (health, metrics, config, OpenAPI) are in
+//! [`service`], the glue the route modules share in `common`; route modules never
+//! import each other or this module.
 
 pub(crate) mod common;
 pub mod edit;
@@ -7,159 +9,59 @@ pub mod export;
 pub mod live;
 pub mod ogc;
 pub mod plan;
+pub mod service;
 pub mod stations;
 
-use axum::extract::{OriginalUri, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::Json;
-use geojson::Feature;
-use serde_json::json;
+use crate::auth::Route;
 
-use crate::auth::{Access, Route};
-use crate::error::ApiError;
-use crate::state::AppState;
+pub use common::{GeoJson, GEO_JSON};
+pub use service::{config, healthz, metrics, no_route, openapi, wrong_method};
 
-/// The media type of GeoJSON.
-pub const GEO_JSON: &str = "application/geo+json";
-
-/// A GeoJSON answer (`application/geo+json`), already serialised.
-#[derive(Debug, Clone)]
-pub struct GeoJson(pub String);
-
-impl GeoJson {
-    /// A FeatureCollection.
-    pub fn collection(features: Vec<Feature>) -> Self {
-        GeoJson(yizhan_core::io::to_string(features))
-    }
-
-    /// A FeatureCollection with extra top-level members.
-    pub fn collection_with(
-        features: &[Feature],
-        members: serde_json::Map<String, serde_json::Value>,
-    ) -> Self {
-        let mut v = serde_json::Map::new();
-        v.insert("type".into(), json!("FeatureCollection"));
-        v.insert("features".into(), json!(features));
-        v.extend(members);
-        GeoJson(serde_json::Value::Object(v).to_string())
-    }
-
-    /// A single Feature.
-    pub fn feature(f: Feature) -> Self {
-        GeoJson(f.to_string())
-    }
-}
-
-impl IntoResponse for GeoJson {
-    fn into_response(self) -> Response {
-        (
-            [(header::CONTENT_TYPE, HeaderValue::from_static(GEO_JSON))],
-            self.0,
-        )
-            .into_response()
-    }
-}
-
-/// The service routes.
-pub fn routes() -> Vec<Route> {
-    vec![
-        Route::get("/healthz", Access::Public, healthz),
-        Route::get("/metrics", Access::Public, metrics),
-        Route::get("/api/v1/config", Access::Public, config),
-        Route::get("/api/v1/openapi.json", Access::Public, openapi),
-    ]
-}
-
-/// Every API route with its method and required access: the single list the
-/// router is built from (and the route-enumeration test walks). The web page's
-/// static files are added separately (public GETs).
+/// Every API route with its method, required access and cost: the single list
+/// the router mounts (and the route tests and the OpenAPI test walk). The web
+/// page's static files are added separately (public GETs).
 pub fn all() -> Vec<Route> {
-    let mut v = routes();
-    v.extend(stations::routes());
-    v.extend(edit::routes());
-    v.extend(live::routes());
-    v.extend(plan::routes().into_iter().map(Route::planning));
-    v.extend(export::routes());
-    v.extend(ogc::routes());
-    v
-}
-
-/// Liveness and a summary of what is loaded.
-#[utoipa::path(get, path = "/healthz", tag = "service",
-    responses((status = 200, description = "The server is up", body = Object)))]
-pub async fn healthz(State(st): State<AppState>) -> Json<serde_json::Value> {
-    let snap = st.snapshot();
-    Json(json!({
-        "status": "ok",
-        "dataset": st.config().dataset_name,
-        "stations": snap.data.stations.len(),
-        "hotspots": snap.data.hotspots.len(),
-        "cells": snap.data.cells.len(),
-        "candidates": snap.data.candidates.len(),
-    }))
-}
-
-/// Request counts and latency histograms per route (Prometheus text format).
-#[utoipa::path(get, path = "/metrics", tag = "service",
-    responses((status = 200, description = "Prometheus text exposition format", content_type = "text/plain")))]
-pub async fn metrics(State(st): State<AppState>) -> Response {
-    (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
-        )],
-        st.metrics().render(),
-    )
-        .into_response()
-}
-
-/// Settings for the web page: dataset name, basemap, default cutoff, how old an
-/// occupancy report may be, whether writes are possible, the live stream.
-#[utoipa::path(get, path = "/api/v1/config", tag = "service",
-    responses((status = 200, description = "Page configuration", body = Object)))]
-pub async fn config(State(st): State<AppState>) -> Json<serde_json::Value> {
-    let c = st.config();
-    Json(json!({
-        "dataset": c.dataset_name,
-        "basemap": c.basemap_url,
-        "default_cutoff_m": c.default_cutoff_m,
-        "max_k": stations::MAX_K,
-        "crs": ["wgs84", "gcj02"],
-        "occupancy_max_age_s": c.occupancy_max_age.as_secs(),
-        "writes": st.has_store(),
-        "stream": "/api/v1/stream",
-    }))
-}
-
-/// This API's OpenAPI 3 document.
-#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "service",
-    responses((status = 200, description = "OpenAPI 3 document", body = Object)))]
-pub async fn openapi() -> Response {
-    (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        crate::openapi::document_json(),
-    )
-        .into_response()
-}
-
-/// Any path without a route.
-pub async fn no_route(uri: OriginalUri) -> ApiError {
-    ApiError::NoRoute {
-        path: uri.path().to_string(),
-    }
-}
-
-/// A route used with the wrong method.
-pub async fn wrong_method(method: Method, uri: OriginalUri) -> Response {
-    let mut r = ApiError::MethodNotAllowed {
-        method: method.to_string(),
-        path: uri.path().to_string(),
-    }
-    .into_response();
-    *r.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
-    r
+    use crate::auth::Access::{Planner, Public, StationOperator};
+    vec![
+        Route::get("/healthz", Public, service::healthz),
+        Route::get("/metrics", Public, service::metrics),
+        Route::get("/api/v1/config", Public, service::config),
+        Route::get("/api/v1/openapi.json", Public, service::openapi),
+        // Courier API.
+        Route::get("/api/v1/stations/nearest", Public, stations::nearest),
+        Route::get("/api/v1/stations", Public, stations::list),
+        Route::get("/api/v1/stations/{id}", Public, stations::one),
+        Route::get("/api/v1/stream", Public, live::stream_route),
+        // Writes.
+        Route::post("/api/v1/stations", Planner, edit::create_station),
+        Route::put("/api/v1/stations/{id}", Planner, edit::update_station),
+        Route::delete("/api/v1/stations/{id}", Planner, edit::retire_station),
+        Route::put(
+            "/api/v1/stations/{id}/occupancy",
+            StationOperator,
+            edit::set_occupancy,
+        ),
+        Route::get("/api/v1/scenarios", Planner, edit::list_scenarios),
+        Route::post("/api/v1/scenarios", Planner, edit::save_scenario),
+        Route::get("/api/v1/scenarios/{id}", Planner, edit::get_scenario),
+        Route::delete("/api/v1/scenarios/{id}", Planner, edit::delete_scenario),
+        Route::get("/api/v1/history", Planner, edit::history),
+        // Planner API: analyses, which only read (public; POST for a body).
+        Route::get("/api/v1/coverage", Public, plan::coverage_route).planning(),
+        Route::get("/api/v1/gaps", Public, plan::gaps_route).planning(),
+        Route::post("/api/v1/plan/compare", Public, plan::compare_route).planning(),
+        Route::post("/api/v1/plan/select", Public, plan::select_route).planning(),
+        Route::post("/api/v1/plan/assign", Public, plan::assign_route).planning(),
+        // Downloads and OGC API - Features.
+        Route::get("/api/v1/export/{file}", Public, export::export),
+        Route::get("/ogc", Public, ogc::landing),
+        Route::get("/ogc/", Public, ogc::landing).alias(),
+        Route::get("/ogc/api", Public, ogc::api),
+        Route::get("/ogc/conformance", Public, ogc::conformance),
+        Route::get("/ogc/collections", Public, ogc::collections),
+        Route::get("/ogc/collections/{cid}", Public, ogc::collection),
+        Route::get("/ogc/collections/{cid}/queryables", Public, ogc::queryables),
+        Route::get("/ogc/collections/{cid}/items", Public, ogc::items),
+        Route::get("/ogc/collections/{cid}/items/{fid}", Public, ogc::item),
+    ]
 }

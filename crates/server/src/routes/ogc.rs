@@ -2,19 +2,20 @@
 //! classes, under `/ogc`. Paths are the canonical ones, since clients such as QGIS
 //! and GDAL build their own URLs from the collection ids.
 
-use axum::extract::State;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use geojson::Feature;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{json, Map, Value};
 use yizhan_core::crs::Crs;
 
-use crate::auth::{Access, Route};
 use crate::error::ApiError;
 use crate::extract::{Params, PathParam};
 use crate::layers::{self, Collection};
-use crate::routes::{GeoJson, GEO_JSON};
+use crate::routes::common::{GeoJson, GEO_JSON};
 use crate::state::AppState;
 
 /// The only CRS served (WGS 84 longitude, latitude).
@@ -35,22 +36,6 @@ const OAS_TYPE: &str = "application/vnd.oai.openapi+json;version=3.0";
 const RESERVED: [&str; 8] = [
     "limit", "offset", "bbox", "bbox-crs", "crs", "f", "datetime", "cutoff_m",
 ];
-
-/// The routes of this module.
-pub fn routes() -> Vec<Route> {
-    let p = Access::Public;
-    vec![
-        Route::get("/ogc", p, landing),
-        Route::get("/ogc/", p, landing),
-        Route::get("/ogc/api", p, api),
-        Route::get("/ogc/conformance", p, conformance),
-        Route::get("/ogc/collections", p, collections),
-        Route::get("/ogc/collections/{cid}", p, collection),
-        Route::get("/ogc/collections/{cid}/queryables", p, queryables),
-        Route::get("/ogc/collections/{cid}/items", p, items),
-        Route::get("/ogc/collections/{cid}/items/{fid}", p, item),
-    ]
-}
 
 /// The base URL for links: the configured public URL, else `http://` + Host.
 fn base_url(st: &AppState, headers: &HeaderMap) -> String {
@@ -89,6 +74,29 @@ fn check_format(p: &Params) -> Result<(), ApiError> {
     }
 }
 
+/// An OGC request's query parameters, with the format (`f`) checked, and the base
+/// URL of its links.
+#[derive(Debug)]
+pub struct OgcQuery {
+    /// The base URL for links ([`base_url`]).
+    pub base: String,
+    /// The query parameters.
+    pub p: Params,
+}
+
+impl FromRequestParts<AppState> for OgcQuery {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, ApiError> {
+        let p = Params::from_query(parts.uri.query())?;
+        check_format(&p)?;
+        Ok(Self {
+            base: base_url(st, &parts.headers),
+            p,
+        })
+    }
+}
+
 /// Accept CRS84 (or gcj02 for Chinese map apps) in `crs`; refuse others.
 fn ogc_crs(p: &Params, name: &str) -> Result<Crs, ApiError> {
     match p.get(name) {
@@ -104,13 +112,8 @@ fn ogc_crs(p: &Params, name: &str) -> Result<Crs, ApiError> {
 #[utoipa::path(get, path = "/ogc", tag = "ogc",
     params(("f" = Option<String>, Query, description = "json")),
     responses((status = 200, description = "Landing page with service-desc, conformance and data links", body = Object)))]
-pub async fn landing(
-    State(st): State<AppState>,
-    headers: HeaderMap,
-    p: Params,
-) -> Result<Json<Value>, ApiError> {
-    check_format(&p)?;
-    let b = base_url(&st, &headers);
+pub async fn landing(State(st): State<AppState>, q: OgcQuery) -> Result<Json<Value>, ApiError> {
+    let b = q.base;
     Ok(Json(json!({
         "title": format!("yizhan: {}", st.config().dataset_name),
         "description": "Rest stations for outdoor workers, worker hotspots, grid cells and coverage gaps (OGC API - Features).",
@@ -128,10 +131,10 @@ pub async fn landing(
 /// The API definition, as the OGC `service-desc` link announces it.
 #[utoipa::path(get, path = "/ogc/api", tag = "ogc",
     responses((status = 200, description = "OpenAPI 3.0 document", content_type = "application/vnd.oai.openapi+json;version=3.0", body = Object)))]
-pub async fn api() -> Response {
+pub async fn api(State(st): State<AppState>) -> Response {
     (
         [(header::CONTENT_TYPE, HeaderValue::from_static(OAS_TYPE))],
-        crate::openapi::document_json(),
+        st.api_document().to_string(),
     )
         .into_response()
 }
@@ -139,14 +142,13 @@ pub async fn api() -> Response {
 /// Conformance classes.
 #[utoipa::path(get, path = "/ogc/conformance", tag = "ogc",
     responses((status = 200, description = "Conformance classes", body = Object)))]
-pub async fn conformance(p: Params) -> Result<Json<Value>, ApiError> {
-    check_format(&p)?;
+pub async fn conformance(_q: OgcQuery) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!({ "conformsTo": CONFORMANCE })))
 }
 
 fn collection_doc(st: &AppState, b: &str, c: Collection) -> Result<Value, ApiError> {
     let snap = st.snapshot();
-    let feats = layers::features(&snap, c, Crs::Wgs84, st.config().default_cutoff_m)?;
+    let feats = snap.features(c, Crs::Wgs84, st.config().default_cutoff_m)?;
     let e = layers::extent(&feats);
     let id = c.as_str();
     Ok(json!({
@@ -168,13 +170,8 @@ fn collection_doc(st: &AppState, b: &str, c: Collection) -> Result<Value, ApiErr
 /// The collections.
 #[utoipa::path(get, path = "/ogc/collections", tag = "ogc",
     responses((status = 200, description = "Collections with extents", body = Object)))]
-pub async fn collections(
-    State(st): State<AppState>,
-    headers: HeaderMap,
-    p: Params,
-) -> Result<Json<Value>, ApiError> {
-    check_format(&p)?;
-    let b = base_url(&st, &headers);
+pub async fn collections(State(st): State<AppState>, q: OgcQuery) -> Result<Json<Value>, ApiError> {
+    let b = q.base;
     let list = Collection::ALL
         .into_iter()
         .map(|c| collection_doc(&st, &b, c))
@@ -187,19 +184,15 @@ pub async fn collections(
 
 /// One collection.
 #[utoipa::path(get, path = "/ogc/collections/{cid}", tag = "ogc",
-    params(("cid" = String, Path, description = "stations, hotspots, cells, gaps, boundary or candidates")),
     responses(
-        (status = 200, description = "The collection", body = Object),
-        (status = 404, description = "Unknown collection", content_type = "application/problem+json", body = Object)))]
+        (status = 200, description = "The collection", body = Object)))]
 pub async fn collection(
     State(st): State<AppState>,
-    headers: HeaderMap,
     PathParam(cid): PathParam<String>,
-    p: Params,
+    q: OgcQuery,
 ) -> Result<Json<Value>, ApiError> {
-    check_format(&p)?;
     let c: Collection = cid.parse()?;
-    Ok(Json(collection_doc(&st, &base_url(&st, &headers), c)?))
+    Ok(Json(collection_doc(&st, &q.base, c)?))
 }
 
 /// Every property name of the features, sorted.
@@ -215,7 +208,6 @@ fn property_names(feats: &[Feature]) -> Vec<String> {
 
 /// The properties that can be used as equality filters.
 #[utoipa::path(get, path = "/ogc/collections/{cid}/queryables", tag = "ogc",
-    params(("cid" = String, Path, description = "Collection id")),
     responses((status = 200, description = "JSON Schema of the queryable properties", content_type = "application/schema+json", body = Object)))]
 pub async fn queryables(
     State(st): State<AppState>,
@@ -224,7 +216,7 @@ pub async fn queryables(
 ) -> Result<Response, ApiError> {
     let c: Collection = cid.parse()?;
     let snap = st.snapshot();
-    let feats = layers::features(&snap, c, Crs::Wgs84, st.config().default_cutoff_m)?;
+    let feats = snap.features(c, Crs::Wgs84, st.config().default_cutoff_m)?;
     let mut props = Map::new();
     for name in property_names(&feats) {
         let ty = feats
@@ -285,40 +277,35 @@ fn feature_id(f: &Feature) -> Option<String> {
     }
 }
 
-/// Percent-encode a query component (everything but RFC 3986 unreserved characters).
+/// What a query component or path segment keeps as it is: RFC 3986's unreserved
+/// characters.
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Percent-encode a query component or path segment.
 fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(s, UNRESERVED).to_string()
 }
 
 /// Items of a collection, a page at a time.
 #[utoipa::path(get, path = "/ogc/collections/{cid}/items", tag = "ogc",
     params(
-        ("cid" = String, Path, description = "Collection id"),
         ("limit" = Option<u32>, Query, description = "Page size (1..10000, default 10; larger values are served as 10000)"),
         ("offset" = Option<u32>, Query, description = "Features to skip"),
         ("bbox" = Option<String>, Query, description = "west,south,east,north (CRS84)"),
         ("f" = Option<String>, Query, description = "json"),
     ),
     responses(
-        (status = 200, description = "GeoJSON FeatureCollection with numberMatched, numberReturned and next/prev links", content_type = "application/geo+json", body = Object),
-        (status = 400, description = "Bad parameter", content_type = "application/problem+json", body = Object),
-        (status = 404, description = "Unknown collection", content_type = "application/problem+json", body = Object)))]
+        (status = 200, description = "GeoJSON FeatureCollection with numberMatched, numberReturned and next/prev links", content_type = "application/geo+json", body = Object)))]
 pub async fn items(
     State(st): State<AppState>,
-    headers: HeaderMap,
     PathParam(cid): PathParam<String>,
-    p: Params,
+    OgcQuery { base: b, p }: OgcQuery,
 ) -> Result<GeoJson, ApiError> {
     let c: Collection = cid.parse()?;
-    check_format(&p)?;
     let crs = ogc_crs(&p, "crs")?;
     let bbox_crs = ogc_crs(&p, "bbox-crs")?;
     let limit = match p.get("limit") {
@@ -345,7 +332,7 @@ pub async fn items(
         Some(m) if m != default_cutoff => {
             std::sync::Arc::new(layers::build(&snap.data, c, Crs::Wgs84, m)?)
         }
-        _ => layers::features(&snap, c, Crs::Wgs84, default_cutoff)?,
+        _ => snap.features(c, Crs::Wgs84, default_cutoff)?,
     };
     // Property filters: every non-reserved parameter must name a property.
     let filters: Vec<(&str, &str)> =
@@ -366,9 +353,17 @@ pub async fn items(
             ));
         }
     }
-    let matched: Vec<&Feature> = all
-        .iter()
-        .filter(|f| bbox.as_ref().is_none_or(|b| layers::intersects(f, b)))
+    // Points in the box come from the layer's spatial index; polygons are
+    // tested by their extents.
+    let in_bbox: Vec<&Feature> = match &bbox {
+        None => all.iter().collect(),
+        Some(b) => match layers::indexed_in_bbox(&snap.data, c, b) {
+            Some(at) => at.into_iter().filter_map(|i| all.get(i)).collect(),
+            None => all.iter().filter(|f| layers::intersects(f, b)).collect(),
+        },
+    };
+    let matched: Vec<&Feature> = in_bbox
+        .into_iter()
         .filter(|f| {
             filters.iter().all(|(k, want)| {
                 f.properties
@@ -393,7 +388,6 @@ pub async fn items(
         .collect();
     let number_returned = page.len();
 
-    let b = base_url(&st, &headers);
     let kept: String =
         p.0.iter()
             .filter(|(k, _)| k != "limit" && k != "offset")
@@ -447,64 +441,38 @@ pub async fn items(
     Ok(GeoJson::collection_with(&page, members))
 }
 
-/// A feature's coordinates moved from WGS 84 to `crs`.
+/// A feature's coordinates moved from WGS 84 to `crs` (to 7 decimals).
 fn reproject(f: &Feature, crs: Crs) -> Feature {
     let mut f = f.clone();
     if let Some(g) = &mut f.geometry {
-        map_positions(&mut g.value, &|x, y| {
-            let p = crs.from_wgs84(yizhan_core::LonLat { lon: x, lat: y });
-            (p.lon, p.lat)
+        layers::each_position_mut(&mut g.value, &mut |p| {
+            if p.len() >= 2 {
+                let q = crs.from_wgs84(yizhan_core::LonLat {
+                    lon: p[0],
+                    lat: p[1],
+                });
+                p[0] = (q.lon * 1e7).round() / 1e7;
+                p[1] = (q.lat * 1e7).round() / 1e7;
+            }
         });
     }
     f
 }
 
-fn map_positions(g: &mut geojson::GeometryValue, f: &impl Fn(f64, f64) -> (f64, f64)) {
-    use geojson::GeometryValue as G;
-    let pos = |p: &mut geojson::Position| {
-        if p.len() >= 2 {
-            let (x, y) = f(p[0], p[1]);
-            p[0] = (x * 1e7).round() / 1e7;
-            p[1] = (y * 1e7).round() / 1e7;
-        }
-    };
-    match g {
-        G::Point { coordinates } => pos(coordinates),
-        G::MultiPoint { coordinates } | G::LineString { coordinates } => {
-            coordinates.iter_mut().for_each(pos)
-        }
-        G::MultiLineString { coordinates } | G::Polygon { coordinates } => {
-            coordinates.iter_mut().flatten().for_each(pos)
-        }
-        G::MultiPolygon { coordinates } => coordinates.iter_mut().flatten().flatten().for_each(pos),
-        G::GeometryCollection { geometries } => {
-            for g in geometries {
-                map_positions(&mut g.value, f);
-            }
-        }
-    }
-}
-
 /// One feature of a collection.
 #[utoipa::path(get, path = "/ogc/collections/{cid}/items/{fid}", tag = "ogc",
-    params(
-        ("cid" = String, Path, description = "Collection id"),
-        ("fid" = String, Path, description = "Feature id"),
-    ),
     responses(
         (status = 200, description = "GeoJSON Feature", content_type = "application/geo+json", body = Object),
         (status = 404, description = "Unknown collection or feature", content_type = "application/problem+json", body = Object)))]
 pub async fn item(
     State(st): State<AppState>,
-    headers: HeaderMap,
     PathParam((cid, fid)): PathParam<(String, String)>,
-    p: Params,
+    OgcQuery { base: b, p }: OgcQuery,
 ) -> Result<GeoJson, ApiError> {
     let c: Collection = cid.parse()?;
-    check_format(&p)?;
     let crs = ogc_crs(&p, "crs")?;
     let snap = st.snapshot();
-    let all = layers::features(&snap, c, Crs::Wgs84, st.config().default_cutoff_m)?;
+    let all = snap.features(c, Crs::Wgs84, st.config().default_cutoff_m)?;
     let f = all
         .iter()
         .find(|f| feature_id(f).as_deref() == Some(fid.as_str()))
@@ -518,7 +486,6 @@ pub async fn item(
     } else {
         reproject(f, crs)
     };
-    let b = base_url(&st, &headers);
     let id = c.as_str();
     let mut fm = Map::new();
     fm.insert(
@@ -540,4 +507,15 @@ pub async fn item(
     );
     f.foreign_members = Some(fm);
     Ok(GeoJson::feature(f))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn links_encode_all_but_unreserved_characters() {
+        assert_eq!(
+            super::encode("a-b._~Z9 &=/?%+驿"),
+            "a-b._~Z9%20%26%3D%2F%3F%25%2B%E9%A9%BF"
+        );
+    }
 }

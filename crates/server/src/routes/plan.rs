@@ -12,11 +12,10 @@ use yizhan_plan::coverage::CoverageParams;
 use yizhan_plan::workflow;
 use yizhan_plan::{select, Model, SiteParams};
 
-use crate::auth::{Access, Route};
 use crate::error::ApiError;
 use crate::extract::{JsonBody, Params};
-use crate::routes::common::{blocking, body_params, candidates_in, plan_param_error, CandidateIn};
-use crate::routes::GeoJson;
+use crate::routes::common::{blocking, body_params, candidates_in, CandidateIn};
+use crate::routes::common::{CrsParam, FilterParams, GeoJson};
 use crate::state::AppState;
 
 /// Largest cutoff accepted, metres (the workflow's).
@@ -25,24 +24,12 @@ pub use yizhan_plan::workflow::MAX_CUTOFF_M;
 /// Longest the exact solver may run for one request, seconds.
 pub const MAX_TIME_LIMIT_S: f64 = 30.0;
 
-/// The routes of this module.
-/// The analyses only read, so they are public (POST because they take a body).
-pub fn routes() -> Vec<Route> {
-    vec![
-        Route::get("/api/v1/coverage", Access::Public, coverage_route),
-        Route::get("/api/v1/gaps", Access::Public, gaps_route),
-        Route::post("/api/v1/plan/compare", Access::Public, compare_route),
-        Route::post("/api/v1/plan/select", Access::Public, select_route),
-        Route::post("/api/v1/plan/assign", Access::Public, assign_route),
-    ]
-}
-
 /// Coverage parameters from the query: `cutoff_m` (default: the server's),
 /// `peak_share`, checked by the workflow.
 fn coverage_params(p: &Params, default_cutoff: f64) -> Result<CoverageParams, ApiError> {
     let cutoff = p.parse::<f64>("cutoff_m")?.unwrap_or(default_cutoff);
     let share = p.parse::<f64>("peak_share")?;
-    workflow::coverage_params(Some(cutoff), share).map_err(|e| plan_param_error(e, false))
+    workflow::coverage_params(Some(cutoff), share).map_err(ApiError::from_plan_query)
 }
 
 /// Coverage summary and per-station load.
@@ -50,13 +37,10 @@ fn coverage_params(p: &Params, default_cutoff: f64) -> Result<CoverageParams, Ap
     params(
         ("cutoff_m" = Option<f64>, Query, description = "Walking cutoff in metres (default from the server's config)"),
         ("peak_share" = Option<f64>, Query, description = "Share of workers wanting a seat at once (0..1, default 0.1)"),
-        ("kind" = Option<String>, Query, description = "Only stations of this kind count"),
-        ("amenity" = Option<String>, Query, description = "Only stations offering these count"),
-        ("open_at" = Option<String>, Query, description = "Only stations open at this local time count"),
+        FilterParams,
     ),
     responses(
-        (status = 200, description = "Summary (total, covered demand and share, mean distance) and per-station load", body = Object),
-        (status = 400, description = "Bad parameter", content_type = "application/problem+json", body = Object)))]
+        (status = 200, description = "Summary (total, covered demand and share, mean distance) and per-station load", body = Object)))]
 pub async fn coverage_route(
     State(st): State<AppState>,
     p: Params,
@@ -72,14 +56,11 @@ pub async fn coverage_route(
 #[utoipa::path(get, path = "/api/v1/gaps", tag = "plan",
     params(
         ("cutoff_m" = Option<f64>, Query, description = "Walking cutoff in metres"),
-        ("kind" = Option<String>, Query, description = "Only stations of this kind count"),
-        ("amenity" = Option<String>, Query, description = "Only stations offering these count"),
-        ("open_at" = Option<String>, Query, description = "Only stations open at this local time count"),
-        ("crs" = Option<String>, Query, description = "wgs84 (default) or gcj02"),
+        FilterParams,
+        CrsParam,
     ),
     responses(
-        (status = 200, description = "GeoJSON cells with uncovered_demand, nearest_station_m, pressure, score, rank", content_type = "application/geo+json", body = Object),
-        (status = 400, description = "Bad parameter", content_type = "application/problem+json", body = Object)))]
+        (status = 200, description = "GeoJSON cells with uncovered_demand, nearest_station_m, pressure, score, rank", content_type = "application/geo+json", body = Object)))]
 pub async fn gaps_route(State(st): State<AppState>, p: Params) -> Result<GeoJson, ApiError> {
     let params = coverage_params(&p, st.config().default_cutoff_m)?;
     let filter = p.station_filter()?;
@@ -95,36 +76,29 @@ pub async fn gaps_route(State(st): State<AppState>, p: Params) -> Result<GeoJson
 #[serde(deny_unknown_fields)]
 pub struct CompareIn {
     /// Candidate sites (default: the dataset's candidates).
-    #[serde(default)]
     pub candidates: Option<Vec<CandidateIn>>,
     /// Use every grid cell's centroid as a candidate instead.
     #[serde(default)]
     pub cells: bool,
     /// Walking cutoff in metres.
-    #[serde(default)]
     pub cutoff_m: Option<f64>,
     /// Share of workers wanting a seat at once (default 0.1).
-    #[serde(default)]
     pub peak_share: Option<f64>,
     /// How many rows to return (default all).
-    #[serde(default)]
     pub top: Option<usize>,
 }
 
 /// Rank candidate sites by what they would add.
 #[utoipa::path(post, path = "/api/v1/plan/compare", tag = "plan",
-    params(("crs" = Option<String>, Query, description = "CRS of the candidates' and answer's coordinates")),
+    params(CrsParam),
     request_body = CompareIn,
     responses(
-        (status = 200, description = "Ranked table: newly covered demand, relief of overloaded stations, workers served, distance saved, new grid units", body = Object),
-        (status = 400, description = "Bad body", content_type = "application/problem+json", body = Object),
-        (status = 413, description = "Body too large", content_type = "application/problem+json", body = Object)))]
+        (status = 200, description = "Ranked table: newly covered demand, relief of overloaded stations, workers served, distance saved, new grid units", body = Object)))]
 pub async fn compare_route(
     State(st): State<AppState>,
-    p: Params,
+    CrsParam { crs }: CrsParam,
     JsonBody(b): JsonBody<CompareIn>,
 ) -> Result<Json<Value>, ApiError> {
-    let crs = p.crs()?;
     let params = body_params(&st, b.cutoff_m, b.peak_share)?;
     let data = Arc::clone(&st.snapshot().data);
     blocking(move || {
@@ -143,10 +117,8 @@ pub struct SelectIn {
     #[schema(value_type = String)]
     pub model: Model,
     /// Number of new sites (mclp, pmedian, pcenter).
-    #[serde(default)]
     pub p: Option<usize>,
     /// Service radius in metres (needed by mclp and lscp).
-    #[serde(default)]
     pub cutoff_m: Option<f64>,
     /// Prove optimality with the integer program (time-limited).
     #[serde(default)]
@@ -155,7 +127,6 @@ pub struct SelectIn {
     #[serde(default = "yes")]
     pub keep_existing: bool,
     /// Candidate sites (default: the dataset's candidates).
-    #[serde(default)]
     pub candidates: Option<Vec<CandidateIn>>,
     /// Use every grid cell's centroid as a candidate instead.
     #[serde(default)]
@@ -164,7 +135,6 @@ pub struct SelectIn {
     #[serde(default)]
     pub excluded: Vec<String>,
     /// Time limit of the exact solver, seconds (at most 30).
-    #[serde(default)]
     pub time_limit_s: Option<f64>,
 }
 
@@ -174,20 +144,18 @@ fn yes() -> bool {
 
 /// Choose new sites with a location model.
 #[utoipa::path(post, path = "/api/v1/plan/select", tag = "plan",
-    params(("crs" = Option<String>, Query, description = "CRS of the candidates' and answer's coordinates")),
+    params(CrsParam),
     request_body = SelectIn,
     responses(
         (status = 200, description = "Chosen sites (with coordinates), objective, covered demand, optimality and gap", body = Object),
-        (status = 400, description = "Bad body", content_type = "application/problem+json", body = Object),
         (status = 422, description = "No feasible answer", content_type = "application/problem+json", body = Object)))]
 pub async fn select_route(
     State(st): State<AppState>,
-    p: Params,
+    CrsParam { crs }: CrsParam,
     JsonBody(b): JsonBody<SelectIn>,
 ) -> Result<Json<Value>, ApiError> {
-    let crs = p.crs()?;
     if let Some(r) = b.cutoff_m {
-        workflow::check_cutoff_m(r).map_err(|e| plan_param_error(e, true))?;
+        workflow::check_cutoff_m(r)?;
     }
     let mut params = SiteParams::new(b.model);
     params.p = b.p;
@@ -214,8 +182,7 @@ pub async fn select_route(
     let data = Arc::clone(&st.snapshot().data);
     blocking(move || {
         let cands = candidates_in(b.candidates, b.cells, &data, crs)?;
-        let prob = workflow::town_problem(&data, &cands, b.keep_existing, &mut params)
-            .map_err(|e| plan_param_error(e, true))?;
+        let prob = workflow::town_problem(&data, &cands, b.keep_existing, &mut params)?;
         let sol = select::solve(&prob, &params)?;
         let mut where_: serde_json::Map<String, Value> = serde_json::Map::new();
         for c in &cands {
@@ -246,10 +213,8 @@ pub async fn select_route(
 #[serde(deny_unknown_fields)]
 pub struct AssignIn {
     /// Farthest a worker is sent, metres.
-    #[serde(default)]
     pub cutoff_m: Option<f64>,
     /// Share of workers wanting a seat at once (default 0.1).
-    #[serde(default)]
     pub peak_share: Option<f64>,
 }
 
@@ -257,8 +222,7 @@ pub struct AssignIn {
 #[utoipa::path(post, path = "/api/v1/plan/assign", tag = "plan",
     request_body = AssignIn,
     responses(
-        (status = 200, description = "Flows, per-site load, unassigned demand with reasons, total cost, optimality", body = Object),
-        (status = 400, description = "Bad body", content_type = "application/problem+json", body = Object)))]
+        (status = 200, description = "Flows, per-site load, unassigned demand with reasons, total cost, optimality", body = Object)))]
 pub async fn assign_route(
     State(st): State<AppState>,
     JsonBody(b): JsonBody<AssignIn>,

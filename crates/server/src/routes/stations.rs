@@ -10,12 +10,11 @@ use yizhan_core::index::StationFilter;
 use yizhan_core::io::{OccupancyReport, PointFeature, StationProps};
 use yizhan_core::model::Station;
 
-use crate::auth::{Access, Route};
 use crate::error::ApiError;
 use crate::extract::{local_now, Params, PathParam};
-use crate::routes::GeoJson;
+use crate::routes::common::{CrsParam, FilterParams, GeoJson};
 use crate::state::AppState;
-use crate::station_json::{feature_string, StationCollection};
+use crate::station_json::{self, feature_string};
 
 /// Stations returned by `nearest` when `k` is not given.
 pub const DEFAULT_K: u64 = 5;
@@ -23,15 +22,6 @@ pub const DEFAULT_K: u64 = 5;
 pub const MAX_K: u64 = 100;
 /// The largest `max_m` accepted (half the Earth's circumference).
 pub const MAX_DISTANCE_M: f64 = 20_037_509.0;
-
-/// The routes of this module.
-pub fn routes() -> Vec<Route> {
-    vec![
-        Route::get("/api/v1/stations/nearest", Access::Public, nearest),
-        Route::get("/api/v1/stations", Access::Public, list),
-        Route::get("/api/v1/stations/{id}", Access::Public, one),
-    ]
-}
 
 /// When occupancy reports count as current: the domain's rule, here where the
 /// routes have always found it.
@@ -59,11 +49,7 @@ pub fn courier_props<'a>(
         },
         occupancy: Some(s.occupancy.map(|o| {
             OccupancyReport {
-                age_s: fresh
-                    .now
-                    .signed_duration_since(o.reported_at)
-                    .num_seconds()
-                    .max(0),
+                age_s: fresh.age_s(o.reported_at),
                 occupied: o.occupied,
                 reported_at: o
                     .reported_at
@@ -114,16 +100,12 @@ pub fn station_out(
         ("lat" = f64, Query, description = "Latitude of the query point (-90..90), in `crs`"),
         ("lon" = f64, Query, description = "Longitude of the query point (-180..180), in `crs`"),
         ("k" = Option<u32>, Query, description = "How many stations (1..100, default 5)"),
-        ("amenity" = Option<String>, Query, description = "Comma-separated amenities the station must all offer (microwave, drinking_water, first_aid, books, charging, toilet, air_conditioning, seating, wifi)"),
-        ("kind" = Option<String>, Query, description = "rest_station or childcare_class"),
-        ("open_at" = Option<String>, Query, description = "Only stations open at this local time, e.g. 2026-07-01T12:30"),
-        ("min_free" = Option<u32>, Query, description = "Only stations with at least this many free seats"),
+        FilterParams,
         ("max_m" = Option<f64>, Query, description = "Only stations within this many metres"),
-        ("crs" = Option<String>, Query, description = "wgs84 (default) or gcj02, for the query point and the answer"),
+        CrsParam,
     ),
     responses(
         (status = 200, description = "GeoJSON FeatureCollection, nearest first; each feature has id, distance_m, amenities, open_now, capacity, free_seats", content_type = "application/geo+json", body = Object),
-        (status = 400, description = "A parameter is missing or invalid", content_type = "application/problem+json", body = Object),
     ))]
 pub async fn nearest(State(st): State<AppState>, p: Params) -> Result<GeoJson, ApiError> {
     let crs = p.crs()?;
@@ -149,24 +131,18 @@ pub async fn nearest(State(st): State<AppState>, p: Params) -> Result<GeoJson, A
         .zip(&hits)
         .map(|(s, h)| (&**s, Some(h.distance_m)))
         .collect();
-    let mut out = StationCollection::with_capacity(found.len());
-    out.extend(&found, crs, now, &fresh);
-    Ok(GeoJson(out.finish()))
+    Ok(GeoJson(station_json::collection(&found, crs, now, &fresh)))
 }
 
 /// Stations inside a bounding box (all stations without one), ordered by id.
 #[utoipa::path(get, path = "/api/v1/stations", tag = "stations",
     params(
         ("bbox" = Option<String>, Query, description = "west,south,east,north in `crs`"),
-        ("amenity" = Option<String>, Query, description = "Comma-separated amenities the station must all offer"),
-        ("kind" = Option<String>, Query, description = "rest_station or childcare_class"),
-        ("open_at" = Option<String>, Query, description = "Only stations open at this local time"),
-        ("min_free" = Option<u32>, Query, description = "Only stations with at least this many free seats"),
-        ("crs" = Option<String>, Query, description = "wgs84 (default) or gcj02"),
+        FilterParams,
+        CrsParam,
     ),
     responses(
         (status = 200, description = "GeoJSON FeatureCollection", content_type = "application/geo+json", body = Object),
-        (status = 400, description = "Malformed bbox or filter", content_type = "application/problem+json", body = Object),
     ))]
 pub async fn list(State(st): State<AppState>, p: Params) -> Result<GeoJson, ApiError> {
     let crs = p.crs()?;
@@ -192,27 +168,22 @@ pub async fn list(State(st): State<AppState>, p: Params) -> Result<GeoJson, ApiE
         }
     };
     let found: Vec<(&Station, Option<f64>)> = found.iter().map(|s| (&**s, None)).collect();
-    let mut out = StationCollection::with_capacity(found.len());
-    out.extend(&found, crs, now, &fresh);
-    Ok(GeoJson(out.finish()))
+    Ok(GeoJson(station_json::collection(&found, crs, now, &fresh)))
 }
 
 /// One station by id.
 #[utoipa::path(get, path = "/api/v1/stations/{id}", tag = "stations",
     params(
-        ("id" = String, Path, description = "Station id"),
-        ("crs" = Option<String>, Query, description = "wgs84 (default) or gcj02"),
+        CrsParam,
     ),
     responses(
         (status = 200, description = "GeoJSON Feature", content_type = "application/geo+json", body = Object),
-        (status = 404, description = "No station with this id", content_type = "application/problem+json", body = Object),
-    ))]
+        (status = 404, description = "No station with this id", content_type = "application/problem+json", body = Object)))]
 pub async fn one(
     State(st): State<AppState>,
     PathParam(id): PathParam<String>,
-    p: Params,
+    CrsParam { crs }: CrsParam,
 ) -> Result<GeoJson, ApiError> {
-    let crs = p.crs()?;
     let snap = st.snapshot();
     let s = snap.data.station(&id).ok_or_else(|| ApiError::NotFound {
         what: "station",
@@ -226,4 +197,191 @@ pub async fn one(
         local_now(),
         &st.freshness(),
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::station_json::StationCollection;
+    use chrono::{DateTime, Duration, Utc};
+    use yizhan_core::geodesy::LonLat;
+    use yizhan_core::hours::OpeningHours;
+    use yizhan_core::model::{Amenity, AmenitySet, Occupancy, StationKind};
+
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    /// Text with what JSON must escape (quotes, backslashes, every control
+    /// character), what it must not (DEL, U+2028, CJK, emoji) and plain ASCII.
+    fn text(r: &mut ChaCha8Rng) -> String {
+        const PIECES: &[&str] = &[
+            "\"",
+            "\\",
+            "/",
+            "'",
+            "\u{7f}",
+            "\u{2028}",
+            "\u{2029}",
+            "驿站",
+            "安海镇",
+            "🚲",
+            "é",
+            "\u{feff}",
+            "</script>",
+            "{\"a\":1}",
+            " ",
+            "Station",
+            "№ 5",
+            "\u{10ffff}",
+        ];
+        let n = r.random_range(0..12_u64);
+        let mut s = String::new();
+        for _ in 0..n {
+            if r.random_bool(0.3) {
+                s.push(char::from(r.random_range(0..0x20_u64) as u8));
+            } else if r.random_bool(0.1) {
+                s.push(
+                    char::from_u32(r.random_range(0..0x11_0000_u64) as u32).unwrap_or('\u{fffd}'),
+                );
+            } else {
+                s.push_str(PIECES[r.random_range(..PIECES.len())]);
+            }
+        }
+        s
+    }
+
+    fn opt_text(r: &mut ChaCha8Rng) -> Option<String> {
+        r.random_bool(0.5).then(|| text(r))
+    }
+
+    fn station(r: &mut ChaCha8Rng, now: DateTime<Utc>) -> Station {
+        const HOURS: &[&str] = &[
+            "24/7",
+            "08:00-20:00",
+            "Mo-Fr 08:00-18:00; Sa,Su 09:00-17:00",
+            "18:00-06:00",
+            "Mo 10:00-11:00",
+            "Sa 00:00-24:00",
+            "Mo-Su 07:30-09:00,17:00-22:30",
+        ];
+        let amenities: AmenitySet = Amenity::ALL
+            .into_iter()
+            .filter(|_| r.random_bool(0.5))
+            .collect();
+        let capacity = match r.random_range(0..4_u64) {
+            0 => 0,
+            1 => u32::MAX,
+            _ => r.random_range(0..60_u64) as u32,
+        };
+        let occupancy = r.random_bool(0.5).then(|| Occupancy {
+            occupied: if r.random_bool(0.2) {
+                u32::MAX
+            } else {
+                r.random_range(0..80_u64) as u32
+            },
+            // From the future (clock skew) to days old; some with sub-second parts.
+            reported_at: now - Duration::seconds(r.random_range(0..4 * 86_400_u64) as i64 - 3_600)
+                + Duration::nanoseconds(if r.random_bool(0.3) {
+                    r.random_range(0..1_000_000_000_u64) as i64
+                } else {
+                    0
+                }),
+        });
+        Station {
+            id: if r.random_bool(0.8) {
+                format!("CN-ST-{:06}", r.random_range(0..1_000_000_u64))
+            } else {
+                text(r)
+            },
+            name: text(r),
+            name_zh: opt_text(r),
+            kind: StationKind::ALL[r.random_range(..StationKind::ALL.len())],
+            location: LonLat::new(
+                r.random::<f64>() * 360.0 - 180.0,
+                r.random::<f64>() * 180.0 - 90.0,
+            )
+            .expect("in range"),
+            amenities,
+            capacity,
+            occupancy,
+            opening_hours: HOURS[r.random_range(..HOURS.len())]
+                .parse::<OpeningHours>()
+                .expect("valid hours"),
+            grid_unit: r
+                .random_bool(0.5)
+                .then(|| format!("{:012}", r.random_range(0..1_000_000_000_000_u64))),
+            operator: opt_text(r),
+            address: opt_text(r),
+        }
+    }
+
+    fn distance(r: &mut ChaCha8Rng) -> Option<f64> {
+        match r.random_range(0..6_u64) {
+            0 => None,
+            1 => Some(0.0),
+            2 => Some(r.random_range(0..5_000_u64) as f64),
+            3 => Some(r.random::<f64>() * 20_037_509.0),
+            4 => Some(r.random::<f64>() * 1e-3),
+            _ => Some(r.random::<f64>() * 2_000.0),
+        }
+    }
+
+    fn parse(s: &str) -> serde_json::Value {
+        serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
+    }
+
+    /// The byte writer (`station_json`) against the `Feature`/`Value` path, on seeded random
+    /// stations: both must parse to the same JSON value (an integer written as
+    /// `5.0` or a missing `null` member would differ), and today they are the
+    /// same bytes too.
+    #[test]
+    fn writer_matches_the_value_path() {
+        let mut r = ChaCha8Rng::seed_from_u64(0x5EED_2026_0007);
+        let now = Utc::now();
+        for round in 0..400 {
+            let fresh = Freshness {
+                now,
+                max_age: std::time::Duration::from_secs(r.random_range(0..4 * 3600_u64)),
+            };
+            let crs = if r.random_bool(0.25) {
+                Crs::Gcj02
+            } else {
+                Crs::Wgs84
+            };
+            let at =
+                (now + Duration::minutes(r.random_range(0..14 * 24 * 60_u64) as i64)).naive_utc();
+            let n = r.random_range(0..if round % 10 == 9 { 40 } else { 8 });
+            let stations: Vec<Station> = (0..n).map(|_| station(&mut r, now)).collect();
+            let dists: Vec<Option<f64>> = (0..n).map(|_| distance(&mut r)).collect();
+
+            let reference = GeoJson::collection(
+                stations
+                    .iter()
+                    .zip(&dists)
+                    .map(|(s, d)| station_out(s, crs, *d, at, &fresh))
+                    .collect(),
+            )
+            .0;
+            let mut w = StationCollection::with_capacity(n);
+            if round % 2 == 0 {
+                for (s, d) in stations.iter().zip(&dists) {
+                    w.push(s, crs, *d, at, &fresh);
+                }
+            } else {
+                let both: Vec<(&Station, Option<f64>)> =
+                    stations.iter().zip(dists.iter().copied()).collect();
+                w.extend(&both, crs, at, &fresh);
+            }
+            let fast = w.finish();
+            assert_eq!(parse(&fast), parse(&reference), "round {round}");
+            assert_eq!(fast, reference, "round {round}: same value, other bytes");
+
+            for (s, d) in stations.iter().zip(&dists) {
+                let reference = station_out(s, crs, *d, at, &fresh).to_string();
+                let fast = feature_string(s, crs, *d, at, &fresh);
+                assert_eq!(parse(&fast), parse(&reference), "round {round}");
+                assert_eq!(fast, reference, "round {round}");
+            }
+        }
+    }
 }
