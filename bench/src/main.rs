@@ -21,7 +21,7 @@ use rand_chacha::ChaCha8Rng;
 use yizhan_core::dataset::Dataset;
 use yizhan_core::model::AmenitySet;
 use yizhan_core::synth::{self, BulkSpec, Scale, TownInputs};
-use yizhan_core::{GeoIndex, LonLat, StationFilter};
+use yizhan_core::{GeoIndex, Hit, LonLat, StationFilter};
 use yizhan_plan::{DemandPoint, ExactSolver, Model, Problem, SiteInfo, SiteParams};
 
 fn figure(name: &str, value: f64, unit: &str, note: &str) {
@@ -292,10 +292,10 @@ fn core(country: &Path, city: &Path, export: &Path, quick: bool) -> Result<()> {
     );
     let mut found = 0usize;
     for q in &queries {
-        found += idx.within_radius_unsorted(*q, 1000.0, |_| true).len();
+        found += idx.within_radius(*q, 1000.0, |_| true).len();
     }
     let rad = query_rate(&queries, budget, &mut sink, |q| {
-        idx.within_radius_unsorted(q, 1000.0, |_| true).len()
+        idx.within_radius(q, 1000.0, |_| true).len()
     });
     rate_figure(
         "radius_1km",
@@ -306,7 +306,9 @@ fn core(country: &Path, city: &Path, export: &Path, quick: bool) -> Result<()> {
         ),
     );
     let rad_sorted = query_rate(&queries, budget, &mut sink, |q| {
-        idx.within_radius(q, 1000.0, |_| true).len()
+        let mut hits = idx.within_radius(q, 1000.0, |_| true);
+        Hit::nearest_first(&mut hits);
+        hits.len()
     });
     rate_figure(
         "radius_1km_sorted",

@@ -245,7 +245,8 @@ pub fn within(ctx: &Ctx, a: WithinArgs) -> Result<ExitCode> {
                 bail!("--radius-m {r} must be a distance in metres ≥ 0");
             }
             let stations = ctx.load_stations()?;
-            let hits = stations.within_radius(at, r, keep);
+            let mut hits = stations.within_radius(at, r, keep);
+            Hit::nearest_first(&mut hits);
             print_stations(ctx, &hits, &fresh, true)?;
         }
         (None, None, None, Some(b)) => {

@@ -98,7 +98,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("radius_1km", |b| {
         b.iter(|| {
             for q in &qs {
-                black_box(index.within_radius_unsorted(*q, 1000.0, |_| true));
+                black_box(index.within_radius(*q, 1000.0, |_| true));
             }
         })
     });

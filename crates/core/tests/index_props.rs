@@ -10,7 +10,7 @@
 
 use proptest::prelude::*;
 use yizhan_core::geodesy::{haversine_m, LonLat};
-use yizhan_core::index::{BBox, BBoxError, GeoIndex, Place};
+use yizhan_core::index::{BBox, BBoxError, GeoIndex, Hit, Place};
 
 fn config() -> ProptestConfig {
     ProptestConfig {
@@ -219,8 +219,9 @@ proptest! {
         f in filter(),
     ) {
         let index = GeoIndex::new(pts.clone());
-        let got: Vec<(f64, &str)> = index
-            .within_radius(at, radius_m, |p| keeps(f, p))
+        let mut hits = index.within_radius(at, radius_m, |p| keeps(f, p));
+        Hit::nearest_first(&mut hits);
+        let got: Vec<(f64, &str)> = hits
             .iter()
             .map(|h| (h.distance_m, h.item.id.as_str()))
             .collect();

@@ -460,7 +460,7 @@ pub fn gaps(
                 0.0
             } else {
                 ds.stations
-                    .within_radius_unsorted(cell.centroid, c, keep)
+                    .within_radius(cell.centroid, c, keep)
                     .iter()
                     .filter_map(|h| {
                         excess
@@ -622,10 +622,7 @@ pub fn compare(
             let mut saved = 0.0;
             let mut saved_w = 0.0;
             let mut moved: HashMap<usize, f64> = HashMap::new();
-            for h in ds
-                .hotspots
-                .within_radius_unsorted(cand.location, c, |_| true)
-            {
+            for h in ds.hotspots.within_radius(cand.location, c, |_| true) {
                 let w = hot[h.index].workers as f64;
                 let nr = near[h.index];
                 if !nr.covered {
@@ -656,7 +653,7 @@ pub fn compare(
                 Vec::new()
             } else {
                 ds.cells
-                    .within_radius_unsorted(cand.location, c, |_| true)
+                    .within_radius(cand.location, c, |_| true)
                     .iter()
                     .filter_map(|h| h.item.grid_unit.as_deref())
                     .filter(|u| uncovered_units.contains(u))

@@ -160,7 +160,7 @@ impl Problem {
             .par_iter()
             .map(|&p| match max_m {
                 Some(r) => index
-                    .within_radius_unsorted(p, r, |_| true)
+                    .within_radius(p, r, |_| true)
                     .into_iter()
                     .map(|h| (h.index as u32, h.distance_m))
                     .collect(),

@@ -53,3 +53,15 @@ pub struct Hit<'a, T> {
     /// Haversine distance in metres (0 for bbox / polygon queries without a point).
     pub distance_m: f64,
 }
+
+impl<T: Located> Hit<'_, T> {
+    /// Sorts hits nearest first, equal distances by id (the order of
+    /// [`GeoIndex::nearest`](super::GeoIndex::nearest)).
+    pub fn nearest_first(hits: &mut [Self]) {
+        hits.sort_by(|a, b| {
+            a.distance_m
+                .total_cmp(&b.distance_m)
+                .then_with(|| a.item.id().cmp(b.item.id()))
+        });
+    }
+}

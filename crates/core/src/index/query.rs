@@ -13,15 +13,6 @@ use super::located::{Hit, Located};
 use super::trig::Query;
 use crate::geodesy::{chord_for_distance, LonLat};
 
-/// Sorts hits nearest first, equal distances by id.
-fn by_distance_then_id<T: Located>(hits: &mut [Hit<'_, T>]) {
-    hits.sort_by(|a, b| {
-        a.distance_m
-            .total_cmp(&b.distance_m)
-            .then_with(|| a.item.id().cmp(b.item.id()))
-    });
-}
-
 impl<T: Located> GeoIndex<T> {
     /// The `k` nearest items accepted by `keep`, no farther than `max_m` metres,
     /// nearest first (ties by id).
@@ -66,7 +57,7 @@ impl<T: Located> GeoIndex<T> {
                 out.push(self.hit(kd.perm[pos as usize] as usize, d));
             }
         }
-        by_distance_then_id(&mut out);
+        Hit::nearest_first(&mut out);
         out.truncate(k);
         out
     }
@@ -76,20 +67,10 @@ impl<T: Located> GeoIndex<T> {
         self.nearest(at, 1, None, keep).into_iter().next()
     }
 
-    /// Every item accepted by `keep` within `radius_m` metres (inclusive), nearest first.
+    /// Every item accepted by `keep` within `radius_m` metres (inclusive), in no
+    /// particular order (as rstar's `locate_within_distance`); sort them with
+    /// [`Hit::nearest_first`] when the order matters.
     pub fn within_radius(
-        &self,
-        at: LonLat,
-        radius_m: f64,
-        keep: impl Fn(&T) -> bool,
-    ) -> Vec<Hit<'_, T>> {
-        let mut out = self.within_radius_unsorted(at, radius_m, keep);
-        by_distance_then_id(&mut out);
-        out
-    }
-
-    /// As [`GeoIndex::within_radius`], in no particular order (cheaper).
-    pub fn within_radius_unsorted(
         &self,
         at: LonLat,
         radius_m: f64,
@@ -228,7 +209,8 @@ mod tests {
             let at = random_query(&mut rng);
             let f = random_filter(&mut rng);
             let r = 10f64.powf(rng.random_range(1.0..7.3));
-            let got = index.within_radius(at, r, |s| f.accepts(s));
+            let mut got = index.within_radius(at, r, |s| f.accepts(s));
+            Hit::nearest_first(&mut got);
             let want: Vec<String> = oracle(&stations, at, &f)
                 .into_iter()
                 .filter(|(d, _)| *d <= r)

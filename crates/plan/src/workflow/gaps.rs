@@ -17,9 +17,11 @@ use crate::error::PlanError;
 pub struct GapsReport {
     /// The cutoff, metres.
     pub cutoff_m: f64,
-    /// Every cell's gap, worst first.
+    /// Every cell's gap, worst first: by score, equal scores by cell id, so
+    /// `cells[i].rank == i + 1`.
     pub cells: Vec<CellGap>,
-    /// Coverage of every grid unit.
+    /// Coverage of every grid unit the cells name, ordered by unit code (cells
+    /// without a unit code count in no unit).
     pub units: Vec<UnitCoverage>,
     /// The units with no station within the cutoff.
     pub uncovered_units: Vec<UnitCoverage>,

@@ -1,6 +1,7 @@
 //! Courier API: nearest stations, stations in a box, one station.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use axum::extract::State;
 use chrono::NaiveDateTime;
@@ -13,7 +14,7 @@ use yizhan_core::model::Station;
 use crate::error::ApiError;
 use crate::extract::{local_now, Params, PathParam};
 use crate::routes::common::{CrsParam, FilterParams, GeoJson};
-use crate::state::AppState;
+use crate::state::{AppState, Snapshot};
 use crate::station_json::{self, feature_string};
 
 /// Stations returned by `nearest` when `k` is not given.
@@ -112,18 +113,15 @@ pub async fn nearest(State(st): State<AppState>, p: Params) -> Result<GeoJson, A
     let at = p.point(crs)?;
     let k = p.count("k", 1, MAX_K)?.unwrap_or(DEFAULT_K) as usize;
     let max_m = p.number("max_m", 0.0, MAX_DISTANCE_M)?;
-    let filter = p.station_filter()?;
-    let now = filter.open_at.unwrap_or_else(local_now);
-    let fresh = st.freshness();
-    let snap = st.snapshot();
-    let data = &snap.data;
+    let ask = Listing::read(&st, &p)?;
+    let (filter, data) = (&ask.filter, &ask.snap.data);
     // Without filters, accept every station without reading it: the search then
     // touches only the stations it returns.
-    let hits = if filter == StationFilter::default() {
+    let hits = if *filter == StationFilter::default() {
         data.stations.nearest(at, k, max_m, |_| true)
     } else {
         data.stations
-            .nearest(at, k, max_m, filter.live(data, fresh))
+            .nearest(at, k, max_m, filter.live(data, ask.fresh))
     };
     let current: Vec<Cow<'_, Station>> = hits.iter().map(|h| data.current(h.item)).collect();
     let found: Vec<(&Station, Option<f64>)> = current
@@ -131,7 +129,7 @@ pub async fn nearest(State(st): State<AppState>, p: Params) -> Result<GeoJson, A
         .zip(&hits)
         .map(|(s, h)| (&**s, Some(h.distance_m)))
         .collect();
-    Ok(GeoJson(station_json::collection(&found, crs, now, &fresh)))
+    Ok(ask.answer(&found, crs))
 }
 
 /// Stations inside a bounding box (all stations without one), ordered by id.
@@ -147,12 +145,9 @@ pub async fn nearest(State(st): State<AppState>, p: Params) -> Result<GeoJson, A
 pub async fn list(State(st): State<AppState>, p: Params) -> Result<GeoJson, ApiError> {
     let crs = p.crs()?;
     let bbox = p.bbox(crs)?;
-    let filter = p.station_filter()?;
-    let now = filter.open_at.unwrap_or_else(local_now);
-    let fresh = st.freshness();
-    let snap = st.snapshot();
-    let data = &snap.data;
-    let keep = filter.live(data, fresh);
+    let ask = Listing::read(&st, &p)?;
+    let data = &ask.snap.data;
+    let keep = ask.filter.live(data, ask.fresh);
     let found: Vec<Cow<'_, Station>> = match bbox {
         Some(b) => data
             .stations
@@ -168,7 +163,34 @@ pub async fn list(State(st): State<AppState>, p: Params) -> Result<GeoJson, ApiE
         }
     };
     let found: Vec<(&Station, Option<f64>)> = found.iter().map(|s| (&**s, None)).collect();
-    Ok(GeoJson(station_json::collection(&found, crs, now, &fresh)))
+    Ok(ask.answer(&found, crs))
+}
+
+/// What a courier listing reads besides its own parameters: the station filter,
+/// the local time it tells opening hours at, the occupancy freshness rule and the
+/// served snapshot (one for the whole request).
+struct Listing {
+    filter: StationFilter,
+    now: NaiveDateTime,
+    fresh: Freshness,
+    snap: Arc<Snapshot>,
+}
+
+impl Listing {
+    fn read(st: &AppState, p: &Params) -> Result<Self, ApiError> {
+        let filter = p.station_filter()?;
+        Ok(Self {
+            now: filter.open_at.unwrap_or_else(local_now),
+            filter,
+            fresh: st.freshness(),
+            snap: st.snapshot(),
+        })
+    }
+
+    /// The FeatureCollection of `found` (with their distances, when measured).
+    fn answer(&self, found: &[(&Station, Option<f64>)], crs: Crs) -> GeoJson {
+        GeoJson(station_json::collection(found, crs, self.now, &self.fresh))
+    }
 }
 
 /// One station by id.
