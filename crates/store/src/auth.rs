@@ -13,7 +13,8 @@ use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::{now, Result, Store, StoreError};
+use crate::history::now;
+use crate::{Result, Store, StoreError};
 
 /// What a token may do.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -164,7 +165,7 @@ impl Store {
 
     /// Every token (without secrets).
     pub fn tokens(&self) -> Result<Vec<TokenInfo>> {
-        crate::read_all(&self.conn, &format!("{TOKEN_SELECT} ORDER BY id"), |r| {
+        crate::rows::read_all(&self.conn, &format!("{TOKEN_SELECT} ORDER BY id"), |r| {
             token_row(r)?
         })
     }

@@ -1,5 +1,9 @@
 use super::*;
+use chrono::Utc;
+use rusqlite::Connection;
 use yizhan_core::model::Amenity;
+use yizhan_core::model::{Boundary, GridCell, Hotspot, Station, StationKind, WorkerType};
+use yizhan_core::{Dataset, LonLat};
 
 fn station(id: &str, lon: f64, lat: f64) -> Station {
     Station {
