@@ -323,6 +323,14 @@ fn bad_input_gives_one_clear_line_and_nonzero_exit() {
         ("within --bbox 1,2,3", "four comma-separated"),
         ("within --lat 24.7 --lon 118.4 --radius-m -5", "--radius-m"),
         ("nearest --lat abc --lon 118.4", "abc"),
+        (
+            "nearest --lat 24.7 --lon 118.4 --min-free 1 --occupancy-max-age soon",
+            "--occupancy-max-age",
+        ),
+        (
+            "within --bbox 118.4,24.6,118.5,24.8 --occupancy-max-age 2x",
+            "--occupancy-max-age",
+        ),
     ] {
         let args: Vec<&str> = line
             .split(' ')
