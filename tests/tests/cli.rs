@@ -204,6 +204,16 @@ fn within_radius_and_bbox_match_brute_force() {
         "--radius-m",
         "2500",
     ]);
+    // Nearest first.
+    let rows = json.as_array().expect("an array of stations");
+    let d: Vec<f64> = rows
+        .iter()
+        .map(|s| s["distance_m"].as_f64().unwrap())
+        .collect();
+    assert!(
+        d.windows(2).all(|w| w[0] <= w[1]),
+        "not nearest first: {d:?}"
+    );
     let mut got = strings_of(&json, "id");
     got.sort();
     assert_eq!(got, wanted(&|a, b| hav((lon, lat), (a, b)) <= r));

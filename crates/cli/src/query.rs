@@ -142,7 +142,9 @@ fn station_row(h: &Hit<'_, Station>, fresh: &Freshness, with_distance: bool) -> 
     row.extend([
         s.name_zh.clone().unwrap_or_else(|| s.name.clone()),
         s.kind.to_string(),
-        fresh.free_or_capacity(s).to_string(),
+        fresh
+            .free_seats(s)
+            .map_or_else(|| "?".to_string(), |n| n.to_string()),
         s.capacity.to_string(),
         s.opening_hours.to_string(),
         s.amenities
@@ -170,7 +172,7 @@ fn station_json(
         "lon": p.lon,
         "lat": p.lat,
         "capacity": s.capacity,
-        "free_seats": fresh.free_or_capacity(s),
+        "free_seats": fresh.free_seats(s),
         "opening_hours": s.opening_hours.as_str(),
         "amenities": s.amenities,
         "grid_unit": s.grid_unit,
@@ -181,7 +183,8 @@ fn station_json(
     v
 }
 
-/// Print stations; free seats as the filters count them (`fresh`).
+/// Print stations; free seats from a current report (`fresh`), unknown (`?`, JSON
+/// `null`) without one, as the server's courier answers show them.
 fn print_stations(
     ctx: &Ctx,
     hits: &[Hit<'_, Station>],
