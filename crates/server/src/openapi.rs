@@ -1,9 +1,10 @@
 //! The OpenAPI 3 document of the whole API, generated from the handlers' annotations.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use utoipa::OpenApi;
 
+use axum::body::Bytes;
 use axum::http::Method;
 
 use crate::auth::Access;
@@ -232,15 +233,15 @@ fn problem(description: String) -> utoipa::openapi::RefOr<utoipa::openapi::Respo
 
 /// The document as JSON text (built once; the router hands it to the handlers
 /// that serve it through the state).
-pub fn document_json() -> Arc<str> {
-    static DOC: OnceLock<Arc<str>> = OnceLock::new();
+pub fn document_json() -> Bytes {
+    static DOC: OnceLock<Bytes> = OnceLock::new();
     let doc = DOC.get_or_init(|| {
         document()
             .to_json()
             .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
             .into()
     });
-    Arc::clone(doc)
+    doc.clone()
 }
 
 #[cfg(test)]

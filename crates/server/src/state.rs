@@ -5,6 +5,7 @@
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
 
+use axum::body::Bytes;
 use axum::http::Method;
 use geojson::Feature;
 use yizhan_core::model::{Occupancy, Station};
@@ -162,7 +163,7 @@ struct Inner {
     config: ServerConfig,
     metrics: Metrics,
     /// The OpenAPI document (JSON), set by the router that serves this state.
-    api_document: OnceLock<Arc<str>>,
+    api_document: OnceLock<Bytes>,
     store: Option<Mutex<Store>>,
     events: tokio::sync::broadcast::Sender<LiveEvent>,
     shutdown: tokio::sync::watch::Sender<bool>,
@@ -346,17 +347,18 @@ impl AppState {
 
     /// Set the API document served at `/api/v1/openapi.json` and `/ogc/api` (the
     /// router does, from the routes it mounts); the first one set stays.
-    pub fn set_api_document(&self, json: Arc<str>) {
+    pub fn set_api_document(&self, json: Bytes) {
         let _ = self.inner.api_document.set(json);
     }
 
-    /// The API document (JSON); `{}` until a router has set it.
-    pub fn api_document(&self) -> Arc<str> {
+    /// The API document (JSON; a shared buffer, so serving it copies nothing); `{}`
+    /// until a router has set it.
+    pub fn api_document(&self) -> Bytes {
         self.inner
             .api_document
             .get()
             .cloned()
-            .unwrap_or_else(|| Arc::from("{}"))
+            .unwrap_or_else(|| Bytes::from_static(b"{}"))
     }
 }
 

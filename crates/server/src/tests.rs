@@ -400,11 +400,27 @@ async fn openapi_document_covers_the_api() {
     assert_eq!(a.status, 200);
     let doc = a.json();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    // The router serves the document built from its own routes (openapi.rs checks
+    // that document against `routes::all()`), the same at both addresses.
+    let built: Value = serde_json::from_slice(&crate::openapi::document_json()).unwrap();
+    assert_eq!(doc, built);
+    let paths = doc["paths"].as_object().expect("paths");
+    for p in [
+        "/api/v1/stations/nearest",
+        "/api/v1/plan/select",
+        "/ogc/collections/{cid}/items",
+    ] {
+        assert!(
+            paths.contains_key(p),
+            "{p} missing from the served document"
+        );
+    }
     let o = get(&app, "/ogc/api").await;
     assert_eq!(o.status, 200);
     assert!(o
         .content_type
         .starts_with("application/vnd.oai.openapi+json"));
+    assert_eq!(o.json(), doc);
 }
 
 #[tokio::test]

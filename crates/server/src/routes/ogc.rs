@@ -134,7 +134,7 @@ pub async fn landing(State(st): State<AppState>, q: OgcQuery) -> Result<Json<Val
 pub async fn api(State(st): State<AppState>) -> Response {
     (
         [(header::CONTENT_TYPE, HeaderValue::from_static(OAS_TYPE))],
-        st.api_document().to_string(),
+        st.api_document(),
     )
         .into_response()
 }

@@ -67,7 +67,7 @@ pub async fn openapi(State(st): State<AppState>) -> Response {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         )],
-        st.api_document().to_string(),
+        st.api_document(),
     )
         .into_response()
 }
