@@ -13,7 +13,7 @@ use std::sync::Arc;
 use crate::crs::Crs;
 use crate::index::GeoIndex;
 use crate::io::{self, Layer, ReadError};
-use crate::model::{Boundary, Candidate, GridCell, Hotspot, Occupancy, Station};
+use crate::model::{Boundary, Candidate, GridCell, Hotspot, Occupancy, Road, Station};
 
 /// Why a dataset folder or file could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +64,8 @@ pub struct Dataset {
     pub candidates: Arc<GeoIndex<Candidate>>,
     /// The town's outline, if known.
     pub boundary: Option<Arc<Boundary>>,
+    /// The road network's ways (empty when the dataset has no `roads.geojson`).
+    pub roads: Arc<[Road]>,
     /// The stations' id map and live occupancy table.
     keys: StationKeys,
 }
@@ -222,6 +224,14 @@ pub fn read_boundary_file(path: &Path, crs: Crs) -> Result<Boundary, LoadError> 
     parse_file(path, crs, io::read_boundary_str)
 }
 
+/// The file name of the roads layer in a dataset folder.
+pub const ROADS_FILE: &str = "roads.geojson";
+
+/// Read a roads layer file.
+pub fn read_roads_file(path: &Path, crs: Crs) -> Result<Vec<Road>, LoadError> {
+    parse_file(path, crs, io::read_roads_str)
+}
+
 /// Check one file as the given layer, returning every problem found (empty when valid).
 pub fn validate_file(path: &Path, layer: Layer) -> Vec<String> {
     let r = match layer {
@@ -276,11 +286,19 @@ impl Dataset {
             cells: Arc::new(cells),
             candidates: Arc::new(candidates),
             boundary: boundary.map(Arc::new),
+            roads: Arc::from(Vec::new()),
         }
     }
 
+    /// The same dataset with these roads.
+    pub fn with_roads(mut self, roads: Vec<Road>) -> Self {
+        self.roads = roads.into();
+        self
+    }
+
     /// Load a dataset folder: `stations.geojson` and `hotspots.geojson` (required),
-    /// `cells.geojson`, `candidates.geojson`, `boundary.geojson` (optional). All WGS 84.
+    /// `cells.geojson`, `candidates.geojson`, `boundary.geojson`, `roads.geojson`
+    /// (optional). All WGS 84.
     ///
     /// Files written one feature per line (as yizhan writes them) are read on a fast
     /// path with exactly the generic reader's results and errors. The hotspots' k-d
@@ -314,7 +332,11 @@ impl Dataset {
                 let boundary = optional(Layer::Boundary)
                     .map(|p| read_boundary_file(&p, Crs::Wgs84))
                     .transpose();
-                (stations, cells, candidates, boundary)
+                let roads = Some(dir.join(ROADS_FILE))
+                    .filter(|p| p.exists())
+                    .map(|p| read_roads_file(&p, Crs::Wgs84))
+                    .transpose();
+                (stations, cells, candidates, boundary, roads)
             },
             || {
                 required(Layer::Hotspots).map(|p| {
@@ -324,16 +346,13 @@ impl Dataset {
                 })
             },
         );
-        let (stations, cells, candidates, boundary) = rest;
+        let (stations, cells, candidates, boundary, roads) = rest;
         let stations = stations?;
         let hotspots = hotspots??;
-        Ok(Self::from_indexes(
-            stations,
-            hotspots,
-            cells?,
-            candidates?,
-            boundary?,
-        ))
+        Ok(
+            Self::from_indexes(stations, hotspots, cells?, candidates?, boundary?)
+                .with_roads(roads?.unwrap_or_default()),
+        )
     }
 
     /// The id map and occupancy table, when they belong to the current stations layer.

@@ -1,9 +1,9 @@
-//! Domain types: stations, outdoor-worker hotspots, grid cells and candidate sites.
+//! Domain types: stations, outdoor-worker hotspots, grid cells, candidate sites and roads.
 
 use std::fmt;
 use std::str::FromStr;
 
-use geo_types::{MultiPolygon, Polygon};
+use geo_types::{LineString, MultiPolygon, Polygon};
 use serde::{Deserialize, Serialize};
 
 use crate::geodesy::LonLat;
@@ -337,6 +337,63 @@ pub struct Boundary {
     pub geometry: MultiPolygon<f64>,
     /// Properties carried through unchanged (source, licence, caveats).
     pub properties: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A street, path or other way of the road network: an OpenStreetMap way, or a
+/// generated one tagged the same way. Routing (`yizhan-net`) reads its tags per
+/// travel profile; the map and GIS read its name and class.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Road {
+    /// Stable identifier, unique within the layer (`w123` for OpenStreetMap way 123).
+    pub id: String,
+    /// The way's line (WGS 84), in the way's own direction (what `oneway=yes` refers to).
+    pub line: LineString<f64>,
+    /// The tags that routing and the map use.
+    pub tags: RoadTags,
+}
+
+/// The OpenStreetMap tags of a way that yizhan uses, with their values as tagged
+/// (`oneway` is `yes`, `-1`, `no` …), so that the profiles interpret them in one
+/// place. Serialised with the OpenStreetMap keys (`name:zh`, `oneway:bicycle`): this
+/// is the `roads` layer's property schema (other properties are ignored on reading).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoadTags {
+    /// `access`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access: Option<String>,
+    /// `area` (`yes` for a pedestrian square drawn as a closed way).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub area: Option<String>,
+    /// `bicycle` (`yes`, `no`, `designated`, `dismount` …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bicycle: Option<String>,
+    /// `bridge`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bridge: Option<String>,
+    /// `foot`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub foot: Option<String>,
+    /// `highway`: the class of the way (`primary`, `residential`, `footway` …).
+    pub highway: String,
+    /// `junction` (`roundabout` implies one-way).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub junction: Option<String>,
+    /// `name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `name:zh`.
+    #[serde(rename = "name:zh", default, skip_serializing_if = "Option::is_none")]
+    pub name_zh: Option<String>,
+    /// `oneway`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oneway: Option<String>,
+    /// `oneway:bicycle`.
+    #[serde(
+        rename = "oneway:bicycle",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub oneway_bicycle: Option<String>,
 }
 
 #[cfg(test)]

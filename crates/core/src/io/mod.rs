@@ -29,13 +29,13 @@ pub use props::{CandidateProps, Checked, HotspotProps, OccupancyReport, StationP
 pub(crate) use read::{finish, CandidateLayer, HasId, HotspotLayer, StationLayer};
 pub use read::{
     parse_collection, polygon_centroid, read_boundary, read_boundary_str, read_candidates,
-    read_candidates_str, read_cells, read_cells_str, read_hotspots, read_hotspots_str,
-    read_stations, read_stations_str,
+    read_candidates_str, read_cells, read_cells_str, read_hotspots, read_hotspots_str, read_roads,
+    read_roads_str, read_stations, read_stations_str,
 };
 pub use write::{
     boundary_feature, candidate_feature, cell_feature, hotspot_feature, multipolygon_geometry,
-    station_feature, station_properties, to_string, to_string_lines, Collection, FeatureLines,
-    PointFeature,
+    road_feature, station_feature, station_properties, to_string, to_string_lines, Collection,
+    FeatureLines, PointFeature,
 };
 
 #[cfg(test)]
@@ -636,5 +636,46 @@ mod tests {
         assert_eq!(size_of::<Outcome<Hotspot>>(), size_of::<Hotspot>());
         assert_eq!(size_of::<Outcome<Station>>(), size_of::<Station>());
         assert_eq!(size_of::<Outcome<Candidate>>(), size_of::<Candidate>());
+    }
+
+    #[test]
+    fn roads_round_trip_and_report_every_problem() {
+        use crate::model::{Road, RoadTags};
+        let road = Road {
+            id: "w42".into(),
+            line: geo_types::LineString::from(vec![(118.47, 24.72), (118.4712, 24.7205)]),
+            tags: RoadTags {
+                highway: "residential".into(),
+                name: Some("Xingsheng Road".into()),
+                name_zh: Some("兴胜路".into()),
+                oneway: Some("yes".into()),
+                oneway_bicycle: Some("no".into()),
+                ..RoadTags::default()
+            },
+        };
+        let text = to_string_lines(&[road_feature(&road, Crs::Wgs84)]);
+        assert!(text.contains(r#""name:zh":"兴胜路""#), "{text}");
+        assert!(text.contains(r#""oneway:bicycle":"no""#), "{text}");
+        assert_eq!(read_roads_str(&text, Crs::Wgs84).unwrap(), vec![road]);
+
+        let bad = r#"{"type":"FeatureCollection","features":[
+            {"type":"Feature","id":"a","geometry":{"type":"Point","coordinates":[118.4,24.7]},"properties":{"highway":"path"}},
+            {"type":"Feature","id":"b","geometry":{"type":"LineString","coordinates":[[118.4,24.7]]},"properties":{"highway":"path"}},
+            {"type":"Feature","id":"c","geometry":{"type":"LineString","coordinates":[[118.4,24.7],[118.5,24.8]]},"properties":{"name":"no class"}},
+            {"type":"Feature","id":"d","geometry":{"type":"LineString","coordinates":[[118.4,24.7],[190,24.8]]},"properties":{"highway":" "}}
+        ]}"#;
+        let err = read_roads_str(bad, Crs::Wgs84)
+            .unwrap_err()
+            .lines()
+            .join("\n");
+        for want in [
+            "expected a LineString",
+            "at least 2 positions",
+            "highway",
+            "must not be blank",
+            "longitude",
+        ] {
+            assert!(err.contains(want), "{want:?} missing in {err}");
+        }
     }
 }

@@ -14,7 +14,7 @@ use super::lines::{self, PointLayer};
 use super::props::{CandidateProps, HotspotProps, Problems, StationProps};
 use crate::crs::Crs;
 use crate::geodesy::LonLat;
-use crate::model::{Boundary, Candidate, GridCell, Hotspot, Station};
+use crate::model::{Boundary, Candidate, GridCell, Hotspot, Road, RoadTags, Station};
 
 /// Parse text into a FeatureCollection.
 pub fn parse_collection(text: &str) -> Result<FeatureCollection, ReadError> {
@@ -231,7 +231,7 @@ macro_rules! has_id {
         }
     )*};
 }
-has_id!(Station, Hotspot, Candidate, GridCell);
+has_id!(Station, Hotspot, Candidate, GridCell, Road);
 
 /// Collect the items of every feature, in order, and refuse duplicate ids: a feature
 /// whose id an earlier feature has is reported as a duplicate (and nothing else).
@@ -399,6 +399,79 @@ pub fn read_cells(fc: &FeatureCollection, crs: Crs) -> Result<Vec<GridCell>, Rea
             polygon,
         })
     })
+}
+
+fn read_line(p: &mut Problems, f: &Feature, crs: Crs) -> Option<LineString<f64>> {
+    let Some(g) = &f.geometry else {
+        p.push("geometry", "missing (expected a LineString)");
+        return None;
+    };
+    let coords = match &g.value {
+        GeometryValue::LineString { coordinates } => coordinates,
+        GeometryValue::MultiLineString { coordinates } if coordinates.len() == 1 => &coordinates[0],
+        other => {
+            p.push(
+                "geometry",
+                format!("expected a LineString, found {}", other.type_name()),
+            );
+            return None;
+        }
+    };
+    if coords.len() < 2 {
+        p.push(
+            "geometry",
+            format!("a line needs at least 2 positions, found {}", coords.len()),
+        );
+        return None;
+    }
+    let pts = coords
+        .iter()
+        .map(|c| {
+            if c.len() < 2 {
+                return Err("a position needs two numbers".to_string());
+            }
+            LonLat::new(c[0], c[1])
+                .map(|ll| crs.to_wgs84(ll))
+                .map(|ll| Coord {
+                    x: ll.lon,
+                    y: ll.lat,
+                })
+                .map_err(|e| e.to_string())
+        })
+        .collect::<Result<Vec<_>, _>>();
+    pts.map(LineString::new)
+        .map_err(|e| p.push("geometry", e))
+        .ok()
+}
+
+/// Read roads. Geometry: a LineString (a one-part MultiLineString is accepted).
+/// Properties: the OpenStreetMap tags of [`RoadTags`] (`highway` required).
+pub fn read_roads(fc: &FeatureCollection, crs: Crs) -> Result<Vec<Road>, ReadError> {
+    read_all(fc, |p, f, id| {
+        let line = read_line(p, f, crs);
+        let props = JsonValue::Object(f.properties.clone().unwrap_or_default());
+        let tags = match serde_json::from_value::<RoadTags>(props) {
+            Ok(t) if t.highway.trim().is_empty() => {
+                p.push("highway", "must not be blank");
+                None
+            }
+            Ok(t) => Some(t),
+            Err(e) => {
+                p.push("properties", e.to_string());
+                None
+            }
+        };
+        Some(Road {
+            id,
+            line: line?,
+            tags: tags?,
+        })
+    })
+}
+
+/// Read roads from the text of a GeoJSON file ([`parse_collection`] then [`read_roads`]).
+pub fn read_roads_str(text: &str, crs: Crs) -> Result<Vec<Road>, ReadError> {
+    read_roads(&parse_collection(text)?, crs)
 }
 
 /// Read stations from the text of a GeoJSON file: the same result (and the same

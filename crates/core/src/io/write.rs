@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::props::{CandidateProps, HotspotProps, StationProps};
 use crate::crs::Crs;
 use crate::geodesy::LonLat;
-use crate::model::{Boundary, Candidate, GridCell, Hotspot, Station};
+use crate::model::{Boundary, Candidate, GridCell, Hotspot, Road, Station};
 
 /// Round a degree value to 7 decimals (≈ 1 cm), as RFC 7946 §11.2 recommends.
 fn round7(x: f64) -> f64 {
@@ -117,6 +117,20 @@ pub fn candidate_feature(c: &Candidate, crs: Crs) -> Feature {
         &c.id,
         point_geometry(c.location, crs),
         object(&CandidateProps::of(c)),
+    )
+}
+
+/// A road as a GeoJSON Feature (a LineString; properties: its [`crate::model::RoadTags`]).
+pub fn road_feature(r: &Road, crs: Crs) -> Feature {
+    let coordinates = r
+        .line
+        .coords()
+        .map(|c| geojson::Position::from(position(LonLat { lon: c.x, lat: c.y }, crs)))
+        .collect();
+    feature(
+        &r.id,
+        Geometry::new(GeometryValue::LineString { coordinates }),
+        object(&r.tags),
     )
 }
 
