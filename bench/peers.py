@@ -254,6 +254,32 @@ def spopt_peer(export):
            f"CBC {t_solve:.1f} s (limit 120 s, status {status}); covered {covered:.0f} (yizhan exact {float(ours_exact):.0f})")
 
 
+def spopt_lscp_peer(export):
+    """spopt's LSCP with CBC on the same central-district instance as `lscp_exact_*`."""
+    import numpy as np
+    import pulp
+    from spopt.locate import LSCP
+
+    dem = load(export, "lscp_demand.f64", 3)
+    sites = load(export, "lscp_sites.f64", 2)
+    radius, ours = open(os.path.join(export, "lscp.txt")).read().split()
+    radius = float(radius)
+    t = time.perf_counter()
+    lat1 = np.radians(dem[:, 1])[:, None]
+    lat2 = np.radians(sites[:, 1])[None, :]
+    dl = np.radians(sites[:, 0][None, :] - dem[:, 0][:, None])
+    h = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin(dl / 2) ** 2
+    cost = 2 * R * np.arcsin(np.minimum(np.sqrt(h), 1.0))
+    m = LSCP.from_cost_matrix(cost, service_radius=radius, name="lscp")
+    m = m.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=120))
+    total = time.perf_counter() - t
+    status = pulp.LpStatus[m.problem.status] + "/" + pulp.LpSolution.get(m.problem.sol_status, "?")
+    chosen = sum(1 for j in range(len(sites)) if m.fac_vars[j].value() > 0.5)
+    figure("peer_spopt_lscp", total, "s",
+           f"spopt LSCP + CBC, {len(dem)} x {len(sites)} within {radius:.0f} m (limit 120 s, status {status}): "
+           f"{chosen} sites (yizhan proven: {ours})")
+
+
 # ---------------------------------------------------------------- ratios
 def ratios(logfile):
     fig = {}
@@ -278,6 +304,8 @@ def ratios(logfile):
     ratio("coverage_zorder_vs_postgis", "coverage_500m_zorder", "peer_postgis_coverage_500m", False)
     ratio("mclp_exact_vs_spopt", "mclp_end_to_end", "peer_spopt_mclp", False)
     ratio("mclp_heuristic_vs_spopt", "mclp_heuristic", "peer_spopt_mclp", False)
+    ratio("lscp_cbc_vs_spopt", "lscp_exact_cbc", "peer_spopt_lscp", False)
+    ratio("lscp_microlp_vs_spopt", "lscp_exact_microlp", "peer_spopt_lscp", False)
     ratio("http_nearest_vs_postgis", "http_nearest", "peer_postgis_knn5", True)
 
 
@@ -290,7 +318,7 @@ def main():
         "ckdtree": lambda: ckdtree(export),
         "redis": lambda: redis_peer(export, work),
         "postgis": lambda: postgis_peer(export, work),
-        "spopt": lambda: spopt_peer(export),
+        "spopt": lambda: (spopt_peer(export), spopt_lscp_peer(export)),
     }
     for name in which:
         try:

@@ -5,6 +5,7 @@
 //! yizhan-bench gen  --scale country --seed 1 --out /tmp/yz/country   # = yizhan gen
 //! yizhan-bench core --country /tmp/yz/country --city /tmp/yz/city --export /tmp/yz/export
 //! yizhan-bench mclp --city /tmp/yz/city --export /tmp/yz/export   # only the MCLP figures
+//! yizhan-bench lscp --city /tmp/yz/city --export /tmp/yz/export   # only the LSCP figures
 //! ```
 //!
 //! Every figure is printed as one line: `FIGURE <name> <value> <unit> | <what bounds it>`.
@@ -361,6 +362,7 @@ fn core(country: &Path, city: &Path, export: &Path, quick: bool) -> Result<()> {
 
     // ---- MCLP: 20,000 hotspots x 1,000 candidate sites of the city, p = 10.
     mclp(city, export)?;
+    lscp(city, export)?;
     black_box(sink);
     Ok(())
 }
@@ -467,6 +469,9 @@ fn mclp(city: &Path, export: &Path) -> Result<()> {
     // `mclp_exact_bnb`, which the `mclp_exact` / `mclp_end_to_end` figures report) and,
     // when built with `--features highs`, the integer program through HiGHS.
     let mut solvers = vec![ExactSolver::Microlp];
+    if yizhan_plan::milp::cbc_program().is_some() {
+        solvers.push(ExactSolver::Cbc);
+    }
     if cfg!(feature = "highs") {
         solvers.push(ExactSolver::Highs);
     }
@@ -551,6 +556,114 @@ fn mclp(city: &Path, export: &Path) -> Result<()> {
     std::fs::write(
         export.join("mclp.txt"),
         format!("{RADIUS} 10 {} {}\n", exact.objective, heur.objective),
+    )?;
+    Ok(())
+}
+
+/// LSCP exact on a city's central district: the 1,000 stations nearest the middle of
+/// the stations as candidate sites, the 5,000 hotspots nearest that middle among those
+/// some candidate covers within 500 m as demand. Solved exactly with every solver at
+/// hand (microlp; CBC when the `cbc` program is installed), exported for spopt's LSCP.
+fn lscp(city: &Path, export: &Path) -> Result<()> {
+    const RADIUS: f64 = 500.0;
+    const LIMIT_S: f64 = 120.0;
+    let ds = Dataset::load_dir(city).with_context(|| city.display().to_string())?;
+    let st = ds.stations.items();
+    let mut lons: Vec<f64> = st.iter().map(|s| s.location.lon).collect();
+    let mut lats: Vec<f64> = st.iter().map(|s| s.location.lat).collect();
+    lons.sort_by(f64::total_cmp);
+    lats.sort_by(f64::total_cmp);
+    let mid = LonLat::new(lons[lons.len() / 2], lats[lats.len() / 2])?;
+    let by_distance = |l: &LonLat| mid.distance_m(*l);
+    let mut sites: Vec<_> = st.iter().collect();
+    sites.sort_by(|a, b| by_distance(&a.location).total_cmp(&by_distance(&b.location)));
+    sites.truncate(1_000);
+    let site_index = GeoIndex::new(sites.iter().map(|s| (*s).clone()).collect::<Vec<_>>());
+    let mut demand: Vec<_> = ds
+        .hotspots
+        .items()
+        .iter()
+        .filter(|h| {
+            !site_index
+                .within_radius(h.location, RADIUS, |_| true)
+                .is_empty()
+        })
+        .collect();
+    demand.sort_by(|a, b| by_distance(&a.location).total_cmp(&by_distance(&b.location)));
+    demand.truncate(5_000);
+    write_f64(
+        &export.join("lscp_demand.f64"),
+        demand
+            .iter()
+            .map(|h| vec![h.location.lon, h.location.lat, f64::from(h.workers)]),
+    )?;
+    write_f64(
+        &export.join("lscp_sites.f64"),
+        sites.iter().map(|s| vec![s.location.lon, s.location.lat]),
+    )?;
+    let prob = Problem::from_points(
+        demand
+            .iter()
+            .enumerate()
+            .map(|(i, h)| DemandPoint {
+                id: format!("D{i}"),
+                weight: f64::from(h.workers),
+            })
+            .collect(),
+        &demand.iter().map(|h| h.location).collect::<Vec<_>>(),
+        sites
+            .iter()
+            .map(|s| SiteInfo {
+                id: s.id.clone(),
+                capacity: None,
+            })
+            .collect(),
+        &sites.iter().map(|s| s.location).collect::<Vec<_>>(),
+        Some(RADIUS),
+    )?;
+    let mut params = SiteParams::new(Model::Lscp);
+    params.radius_m = Some(RADIUS);
+    params.exact = true;
+    params.time_limit_s = LIMIT_S;
+    let mut solvers = vec![ExactSolver::Microlp];
+    if yizhan_plan::milp::cbc_program().is_some() {
+        solvers.push(ExactSolver::Cbc);
+    } else {
+        println!(
+            "SKIP lscp_exact_cbc: the cbc program is not installed (apt-get install coinor-cbc)"
+        );
+    }
+    let mut best = None;
+    for solver in solvers {
+        params.solver = solver;
+        let t = Instant::now();
+        let sol = yizhan_plan::solve(&prob, &params)?;
+        let secs = t.elapsed().as_secs_f64();
+        figure(
+            &format!("lscp_exact_{}", solver.as_str()),
+            secs,
+            "s",
+            &format!(
+                "LSCP {} x {} within {RADIUS} m (limit {LIMIT_S} s): {} sites, optimal {}, gap {:?}, method {}{}",
+                prob.n_demand(),
+                prob.n_sites(),
+                sol.new_sites.len(),
+                sol.optimal,
+                sol.gap,
+                sol.method,
+                sol.note
+                    .as_deref()
+                    .map(|n| format!(" ({n})"))
+                    .unwrap_or_default()
+            ),
+        );
+        if sol.optimal {
+            best.get_or_insert(sol.new_sites.len());
+        }
+    }
+    std::fs::write(
+        export.join("lscp.txt"),
+        format!("{RADIUS} {}\n", best.map_or(-1, |b| b as i64)),
     )?;
     Ok(())
 }
@@ -662,6 +775,15 @@ fn main() -> Result<()> {
                 &export,
             )
         }
+        Some("lscp") => {
+            // Only the LSCP figures (and their export for spopt).
+            let export = PathBuf::from(get("--export").context("--export DIR")?);
+            std::fs::create_dir_all(&export)?;
+            lscp(
+                &PathBuf::from(get("--city").context("--city DIR")?),
+                &export,
+            )
+        }
         Some("load") => {
             // For profiling the dataset loader: load a folder, print the time.
             let dir = PathBuf::from(get("--data").context("--data DIR")?);
@@ -679,6 +801,6 @@ fn main() -> Result<()> {
             knn_only(get("--n").map_or(Ok(150_000), |s| s.parse())?, quick);
             Ok(())
         }
-        _ => bail!("usage: yizhan-bench gen|core|mclp|load|knn (see bench/run.sh)"),
+        _ => bail!("usage: yizhan-bench gen|core|mclp|lscp|load|knn (see bench/run.sh)"),
     }
 }

@@ -341,6 +341,10 @@ fn bad_input_gives_one_clear_line_and_nonzero_exit() {
             "within --bbox 118.4,24.6,118.5,24.8 --occupancy-max-age 2x",
             "--occupancy-max-age",
         ),
+        (
+            "site --model lscp --radius-m 800 --exact --solver gurobi",
+            "unknown solver \"gurobi\"",
+        ),
     ] {
         let args: Vec<&str> = line
             .split(' ')

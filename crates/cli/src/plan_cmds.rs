@@ -228,9 +228,10 @@ pub struct SiteArgs {
     /// Solve the integer program (proves optimality or reports the gap).
     #[arg(long)]
     exact: bool,
-    /// Solver for --exact: microlp (for MCLP, yizhan's own branch and bound), or highs
-    /// (the integer program; if built with it).
-    #[arg(long, default_value = "microlp")]
+    /// Solver for --exact: auto (cbc when the cbc program is installed, else microlp),
+    /// microlp, cbc (COIN-OR CBC, the cbc program), or highs (if built with it). For
+    /// MCLP, auto and microlp use yizhan's own branch and bound.
+    #[arg(long, default_value = "auto")]
     solver: String,
     /// Time limit of the exact solver, seconds.
     #[arg(long, default_value_t = 60.0)]
@@ -551,11 +552,10 @@ fn run_site(ctx: &Ctx, a: SiteArgs) -> Result<()> {
             bail!("--radius-m {r} must be a distance in metres >= 0");
         }
     }
-    let solver = match a.solver.as_str() {
-        "microlp" => ExactSolver::Microlp,
-        "highs" => ExactSolver::Highs,
-        o => bail!("--solver {o:?}: expected microlp or highs"),
-    };
+    let solver: ExactSolver = a
+        .solver
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--solver: {e}"))?;
     let mut params = SiteParams::new(a.model);
     params.p = a.p;
     params.radius_m = a.radius_m;

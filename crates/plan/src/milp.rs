@@ -1,5 +1,9 @@
-//! A small mixed-integer program representation, solved through `good_lp`: the pure-Rust
-//! `microlp` solver by default, HiGHS with the `highs` cargo feature.
+//! A small mixed-integer program representation, solved by one of three back ends:
+//! the pure-Rust `microlp` (through `good_lp`, always built in), COIN-OR CBC (the
+//! `cbc` program, run on an LP file through the `lp-solvers` crate, as PuLP and spopt
+//! run it), or HiGHS (the `highs` cargo feature). [`ExactSolver::Auto`], the default,
+//! takes CBC when the program is installed and `microlp` otherwise; an answer names
+//! the solver it used.
 
 use good_lp::{variable, Expression, ProblemVariables, Solution, SolutionStatus, SolverModel};
 use good_lp::{Variable, WithTimeLimit};
@@ -12,20 +16,69 @@ use crate::error::PlanError;
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ExactSolver {
-    /// `microlp`, pure Rust (always available).
+    /// CBC when the `cbc` program is installed, else `microlp` ([`ExactSolver::resolve`]).
     #[default]
+    Auto,
+    /// `microlp`, pure Rust (always available).
     Microlp,
+    /// COIN-OR CBC, the `cbc` program (Debian's `coinor-cbc`): found on `PATH`, or at
+    /// the path in the environment variable [`CBC_ENV`].
+    Cbc,
     /// HiGHS (needs the `highs` cargo feature, which needs cmake and libclang to build).
     Highs,
 }
 
+/// The environment variable that names the `cbc` program, when it is not on `PATH`.
+pub const CBC_ENV: &str = "YIZHAN_CBC";
+
 impl ExactSolver {
+    /// Every solver, for messages.
+    pub const ALL: [ExactSolver; 4] = [
+        ExactSolver::Auto,
+        ExactSolver::Microlp,
+        ExactSolver::Cbc,
+        ExactSolver::Highs,
+    ];
+
     /// The solver's name.
     pub fn as_str(self) -> &'static str {
         match self {
+            ExactSolver::Auto => "auto",
             ExactSolver::Microlp => "microlp",
+            ExactSolver::Cbc => "cbc",
             ExactSolver::Highs => "highs",
         }
+    }
+
+    /// The solver that runs: `Auto` becomes CBC when its program is found, else `microlp`.
+    pub fn resolve(self) -> ExactSolver {
+        match self {
+            ExactSolver::Auto if cbc_program().is_some() => ExactSolver::Cbc,
+            ExactSolver::Auto => ExactSolver::Microlp,
+            other => other,
+        }
+    }
+}
+
+impl std::str::FromStr for ExactSolver {
+    type Err = yizhan_core::model::UnknownName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ExactSolver::ALL
+            .into_iter()
+            .find(|v| v.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| yizhan_core::model::UnknownName {
+                what: "solver",
+                value: s.to_string(),
+                expected: ExactSolver::ALL.map(|v| v.as_str()).join(", "),
+            })
+    }
+}
+
+/// The `cbc` program: [`CBC_ENV`] when set, else the first `cbc` on `PATH`.
+pub fn cbc_program() -> Option<std::path::PathBuf> {
+    match std::env::var_os(CBC_ENV) {
+        Some(p) if !p.is_empty() => Some(std::path::PathBuf::from(p)).filter(|p| p.is_file()),
+        _ => which::which("cbc").ok(),
     }
 }
 
@@ -146,8 +199,12 @@ impl Milp {
         let fail = |e: good_lp::ResolutionError| PlanError::Solver {
             message: e.to_string(),
         };
-        match solver {
-            ExactSolver::Microlp => {
+        match solver.resolve() {
+            ExactSolver::Cbc => {
+                drop((unsolved, cons));
+                self.solve_cbc(time_limit_s)
+            }
+            ExactSolver::Microlp | ExactSolver::Auto => {
                 let mut model = unsolved
                     .using(good_lp::solvers::microlp::microlp)
                     .with_time_limit(time_limit_s);
@@ -183,6 +240,136 @@ impl Milp {
                 })
             }
         }
+    }
+}
+
+impl Milp {
+    /// CBC on this program written as an LP file. CBC's first line says whether it
+    /// proved optimality (`Optimal`) or stopped (on time …); it reports no dual bound
+    /// in its solution file, so a stopped answer has no gap (`None`), and the better of
+    /// CBC's incumbent and the warm start (the heuristic's answer, which an LP file
+    /// cannot pass to CBC) is returned.
+    fn solve_cbc(&self, time_limit_s: f64) -> Result<MilpOut, PlanError> {
+        use lp_solvers::lp_format::{Constraint, LpObjective};
+        use lp_solvers::problem::{Problem, StrExpression, Variable};
+        use lp_solvers::solvers::{CbcSolver, SolverTrait, Status, WithMaxSeconds};
+        use std::cmp::Ordering;
+
+        let fail = |message: String| PlanError::Solver {
+            message: format!("CBC: {message}"),
+        };
+        let program = cbc_program().ok_or_else(|| {
+            fail(format!(
+                "the cbc program is not installed (Debian: coinor-cbc), nor named by {CBC_ENV}"
+            ))
+        })?;
+        let name = |k: usize| format!("x{k}");
+        let expr = |terms: &mut dyn Iterator<Item = (usize, f64)>| {
+            let text: Vec<String> = terms
+                .filter(|&(_, c)| c != 0.0)
+                .map(|(k, c)| format!("{c:+} {}", name(k)))
+                .collect();
+            // An empty expression is not valid LP text: 0 times the first variable.
+            StrExpression(if text.is_empty() {
+                format!("0 {}", name(0))
+            } else {
+                text.join(" ")
+            })
+        };
+        let problem = Problem {
+            name: "yizhan".into(),
+            sense: if self.maximize {
+                LpObjective::Maximize
+            } else {
+                LpObjective::Minimize
+            },
+            objective: expr(&mut self.obj.iter().copied().enumerate()),
+            variables: (0..self.n_vars())
+                .map(|k| Variable {
+                    name: name(k),
+                    is_integer: self.int[k],
+                    lower_bound: self.lo[k],
+                    upper_bound: self.hi[k],
+                })
+                .collect(),
+            constraints: self
+                .rows
+                .iter()
+                .map(|(terms, cmp, rhs)| Constraint {
+                    lhs: expr(&mut terms.iter().copied()),
+                    operator: match cmp {
+                        Cmp::Le => Ordering::Less,
+                        Cmp::Ge => Ordering::Greater,
+                        Cmp::Eq => Ordering::Equal,
+                    },
+                    rhs: *rhs,
+                })
+                .collect(),
+        };
+        let seconds = time_limit_s.ceil().clamp(1.0, f64::from(u32::MAX)) as u32;
+        let solver = CbcSolver::new()
+            .command_name(program.to_string_lossy().into_owned())
+            .with_max_seconds(seconds);
+        let sol = solver.run(&problem).map_err(fail)?;
+        let x: Vec<f64> = (0..self.n_vars())
+            .map(|k| {
+                let v = sol.results.get(&name(k)).map_or(0.0, |&v| f64::from(v));
+                // CBC's values come as f32 text: integers snap back to integers.
+                if self.int[k] && (v - v.round()).abs() < 1e-4 {
+                    v.round()
+                } else {
+                    v
+                }
+            })
+            .collect();
+        let value = |x: &[f64]| -> f64 { self.obj.iter().zip(x).map(|(c, v)| c * v).sum() };
+        match sol.status {
+            Status::Optimal if self.feasible(&x) => Ok(MilpOut {
+                x,
+                optimal: true,
+                gap: Some(0.0),
+            }),
+            Status::Infeasible => Err(fail("the program is infeasible".into())),
+            Status::Unbounded => Err(fail("the program is unbounded".into())),
+            status => {
+                let warm: Option<Vec<f64>> = self.init.iter().copied().collect();
+                let warm = warm.filter(|w| self.feasible(w));
+                let better = |a: f64, b: f64| if self.maximize { a > b } else { a < b };
+                let x = match (self.feasible(&x), warm) {
+                    (true, Some(w)) if better(value(&w), value(&x)) => w,
+                    (true, _) => x,
+                    (false, Some(w)) => w,
+                    (false, None) => {
+                        return Err(fail(format!("no feasible solution ({status:?})")))
+                    }
+                };
+                Ok(MilpOut {
+                    x,
+                    optimal: false,
+                    gap: None,
+                })
+            }
+        }
+    }
+
+    /// Whether `x` keeps every bound, integrality and row (to 1e-6).
+    fn feasible(&self, x: &[f64]) -> bool {
+        const TOL: f64 = 1e-6;
+        let vars_ok = (0..self.n_vars()).all(|k| {
+            x[k] >= self.lo[k] - TOL
+                && x[k] <= self.hi[k] + TOL
+                && (!self.int[k] || (x[k] - x[k].round()).abs() <= TOL)
+        });
+        vars_ok
+            && self.rows.iter().all(|(terms, cmp, rhs)| {
+                let lhs: f64 = terms.iter().map(|&(k, c)| c * x[k]).sum();
+                let tol = TOL * rhs.abs().max(1.0);
+                match cmp {
+                    Cmp::Le => lhs <= rhs + tol,
+                    Cmp::Ge => lhs >= rhs - tol,
+                    Cmp::Eq => (lhs - rhs).abs() <= tol,
+                }
+            })
     }
 }
 

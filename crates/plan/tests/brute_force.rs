@@ -5,8 +5,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 mod common;
 
-use common::{free_sites, instance_of, site_idx, subsets, Inst};
-use yizhan_plan::{solve, DemandPoint, Model, Problem, SiteInfo, SiteParams};
+use common::{exact_solvers, free_sites, instance_of, site_idx, subsets, Inst};
+use yizhan_plan::{solve, DemandPoint, ExactSolver, Model, Problem, SiteInfo, SiteParams};
 
 fn instance(seed: u64, n: usize, m: usize) -> Inst {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -41,6 +41,10 @@ fn value(inst: &Inst, model: Model, open: &[usize], r: f64) -> f64 {
 
 #[test]
 fn p_models_agree_with_enumeration() {
+    // The heuristic, then the exact mode with each solver.
+    let runs: Vec<(bool, ExactSolver)> = std::iter::once((false, ExactSolver::Auto))
+        .chain(exact_solvers().into_iter().map(|s| (true, s)))
+        .collect();
     for seed in 0..12u64 {
         let (n, m) = (14 + (seed as usize % 5) * 3, 7 + seed as usize % 3);
         let inst = instance(seed, n, m);
@@ -70,11 +74,13 @@ fn p_models_agree_with_enumeration() {
                             }
                         },
                     );
-                for exact in [false, true] {
+                for (exact, solver) in &runs {
+                    let (exact, solver) = (*exact, *solver);
                     let mut sp = SiteParams::new(model);
                     sp.p = Some(p);
                     sp.radius_m = Some(r);
                     sp.exact = exact;
+                    sp.solver = solver;
                     sp.fixed = fixed.iter().map(|j| format!("s{j}")).collect();
                     sp.excluded = excluded.iter().map(|j| format!("s{j}")).collect();
                     let sol = solve(&inst.prob, &sp).unwrap();
@@ -88,9 +94,15 @@ fn p_models_agree_with_enumeration() {
                     }
                     let got = value(&inst, model, &open, r);
                     assert!((got - sol.objective).abs() < 1e-6, "{model} objective");
-                    let ctx = format!("seed {seed} n {n} m {m} p {p} {model} exact {exact}");
+                    let ctx = format!(
+                        "seed {seed} n {n} m {m} p {p} {model} exact {exact} {}",
+                        solver.as_str()
+                    );
                     if exact {
                         assert!(sol.optimal, "{ctx}");
+                        if let Some(used) = &sol.solver {
+                            assert_eq!(used, solver.as_str(), "{ctx}");
+                        }
                         assert!((got - best).abs() < 1e-6, "{ctx}: {got} vs brute {best}");
                     } else {
                         // The heuristic is never better than the optimum, and on these
@@ -109,6 +121,9 @@ fn p_models_agree_with_enumeration() {
 
 #[test]
 fn lscp_agrees_with_enumeration() {
+    let runs: Vec<(bool, ExactSolver)> = std::iter::once((false, ExactSolver::Auto))
+        .chain(exact_solvers().into_iter().map(|s| (true, s)))
+        .collect();
     for seed in 0..10u64 {
         let inst = instance(100 + seed, 15, 8);
         let r = 2200.0;
@@ -129,13 +144,16 @@ fn lscp_agrees_with_enumeration() {
                     .any(|s| (0..n).all(|i| nearest(&inst, s, i) <= r))
             })
             .unwrap();
-        for exact in [false, true] {
-            sp.exact = exact;
+        for (exact, solver) in &runs {
+            sp.exact = *exact;
+            sp.solver = *solver;
             let sol = solve(&inst.prob, &sp).unwrap();
-            assert_eq!(sol.uncovered_points, 0);
-            assert_eq!(sol.new_sites.len(), best, "seed {seed} exact {exact}");
-            if exact {
-                assert!(sol.optimal);
+            let ctx = format!("seed {seed} exact {exact} {}", solver.as_str());
+            assert_eq!(sol.uncovered_points, 0, "{ctx}");
+            assert_eq!(sol.new_sites.len(), best, "{ctx}");
+            if *exact {
+                assert!(sol.optimal, "{ctx}");
+                assert_eq!(sol.solver.as_deref(), Some(solver.as_str()), "{ctx}");
             }
         }
     }

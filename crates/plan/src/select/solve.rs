@@ -29,8 +29,9 @@ pub fn solve(prob: &Problem, params: &SiteParams) -> Result<SiteSolution, PlanEr
             let h = mclp.heuristic();
             if !params.exact {
                 h.outcome()
-            } else if params.solver == ExactSolver::Microlp {
-                // The default exact mode: no MILP solver needed.
+            } else if matches!(params.solver, ExactSolver::Microlp | ExactSolver::Auto) {
+                // The default exact mode: no MILP solver needed (the own branch and
+                // bound proves what microlp cannot, and needs no installed program).
                 let ex = mclp.branch_and_bound(&h.sites, params);
                 h.or_exact(params, ex)
             } else {
@@ -139,7 +140,8 @@ fn report(prob: &Problem, params: &SiteParams, s: &Setup, outcome: Outcome) -> S
         gap,
         method: method.into(),
         // An exact answer with a note was proven without the MILP solver.
-        solver: (method == "exact" && note.is_none()).then(|| params.solver.as_str().to_string()),
+        solver: (method == "exact" && note.is_none())
+            .then(|| params.solver.resolve().as_str().to_string()),
         note,
     }
 }

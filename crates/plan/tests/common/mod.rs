@@ -180,3 +180,21 @@ pub fn assert_proven_optimum(
     assert!((v - e.objective).abs() < 1e-6, "{ctx}");
     assert!((v - best).abs() < 1e-6, "{ctx}: exact {v} vs brute {best}");
 }
+
+/// The exact solvers to check: `microlp` always, CBC when its program is installed.
+/// Without CBC the test says so loudly, and fails when `CI=true` (CI installs it).
+pub fn exact_solvers() -> Vec<yizhan_plan::ExactSolver> {
+    use yizhan_plan::ExactSolver;
+    let mut v = vec![ExactSolver::Microlp];
+    if yizhan_plan::milp::cbc_program().is_some() {
+        v.push(ExactSolver::Cbc);
+    } else {
+        let msg = "SKIPPED the CBC half: the cbc program is not installed (Debian: coinor-cbc)";
+        eprintln!("{msg}");
+        assert!(
+            !std::env::var("CI").is_ok_and(|v| v == "true" || v == "1"),
+            "CI=true and {msg}"
+        );
+    }
+    v
+}
