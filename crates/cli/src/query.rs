@@ -213,6 +213,7 @@ fn print_stations(
             if with_distance {
                 extra.insert("distance_m".into(), json!(h.distance_m));
             }
+            extra.insert("free_seats".into(), json!(fresh.free_seats(h.item)));
             io::station_feature(h.item, ctx.crs, extra)
         })
         .collect();
@@ -300,7 +301,7 @@ pub fn validate(_ctx: &Ctx, a: ValidateArgs) -> Result<ExitCode> {
 /// `yizhan export`.
 pub fn export(ctx: &Ctx, a: ExportArgs) -> Result<ExitCode> {
     let data = ctx.load()?;
-    let features = data.layer_features(a.layer, ctx.crs);
+    let features = data.gis_features(a.layer, ctx.crs);
     let text = io::to_string_lines(&features);
     if a.out.as_os_str() == "-" {
         std::io::stdout().lock().write_all(text.as_bytes())?;

@@ -35,6 +35,7 @@ use crate::routes;
         routes::ogc::collections,
         routes::ogc::collection,
         routes::ogc::queryables,
+        routes::ogc::schema,
         routes::ogc::items,
         routes::ogc::item,
         routes::live::stream_route,

@@ -515,7 +515,20 @@ async fn ogc_landing_conformance_collections() {
     let one = get_json(&app, "/ogc/collections/hotspots").await;
     assert_eq!(one["id"], "hotspots");
     let q = get_json(&app, "/ogc/collections/stations/queryables").await;
-    assert_eq!(q["properties"]["capacity"]["type"], "number");
+    assert_eq!(q["properties"]["capacity"]["type"], "integer");
+    assert_eq!(q["properties"]["has_microwave"]["type"], "boolean");
+    assert!(q["properties"].get("amenities").is_some());
+    let rels = strings(&cs["collections"][0]["links"], "rel");
+    for r in ["queryables", "schema"] {
+        let rel = format!("http://www.opengis.net/def/rel/ogc/1.0/{r}");
+        assert!(rels.contains(&rel.as_str()), "{rel} missing from {rels:?}");
+    }
+    let sc = get_json(&app, "/ogc/collections/stations/schema").await;
+    assert_eq!(sc["properties"]["geometry"]["format"], "geometry-point");
+    assert_eq!(sc["properties"]["id"]["x-ogc-role"], "id");
+    assert_eq!(sc["properties"]["has_wifi"]["type"], "boolean");
+    let sc = get_json(&app, "/ogc/collections/cells/schema").await;
+    assert_eq!(sc["properties"]["geometry"]["format"], "geometry-polygon");
 }
 
 #[tokio::test]
@@ -557,8 +570,11 @@ async fn ogc_items_paging_and_filters() {
         ("", "numberReturned", 6),
         ("?limit=50000", "numberReturned", 6),
         ("?offset=5", "numberReturned", 1),
+        ("?datetime=2026-07-01T12:00:00Z", "numberReturned", 6),
+        ("?datetime=2026-07-01/..", "numberReturned", 6),
         ("?bbox=118.465,24.715,118.478,24.725", "numberMatched", 2),
-        ("?amenities=charging", "numberMatched", 2),
+        ("?has_charging=true", "numberMatched", 2),
+        ("?has_charging=false", "numberMatched", 4),
     ] {
         let fc = get_json(&app, &format!("{items}{query}")).await;
         assert_eq!(fc[key], want, "{query}");
@@ -583,6 +599,9 @@ async fn ogc_items_paging_and_filters() {
         ("?offset=-1", 400, "offset"),
         ("?bbox=1,2", 400, "bbox"),
         ("?colour=red", 400, "colour"),
+        ("?datetime=garbage", 400, "datetime"),
+        ("?datetime=../..", 400, "datetime"),
+        ("?datetime=2026-13-01", 400, "datetime"),
         ("/S99", 404, "S99"),
     ] {
         let a = get(&app, &format!("{items}{query}")).await;

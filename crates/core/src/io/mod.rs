@@ -8,6 +8,9 @@
 //!
 //! - [`props`]: the schema of each point layer's properties, one struct each, used
 //!   by every reader and writer (files, store, JSON API, OGC API Features);
+//! - [`gis`]: the flat, typed GIS form of every layer made from it (one boolean
+//!   field per amenity, no lists, every field on every feature), which OGC API
+//!   Features, the exports and CSV carry;
 //! - [`read`](read_stations): the generic reader of a parsed collection, and the
 //!   entry points from text that try the line reader first;
 //! - `lines`: the line reader of files written one feature per line, with its
@@ -17,6 +20,7 @@
 
 mod dups;
 mod error;
+pub mod gis;
 mod layer;
 pub(crate) mod lines;
 pub mod props;

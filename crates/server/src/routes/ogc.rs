@@ -108,6 +108,35 @@ fn ogc_crs(p: &Params, name: &str) -> Result<Crs, ApiError> {
     }
 }
 
+/// Check an OGC `datetime` (RFC 3339: an instant, a date, or an interval `a/b` whose
+/// ends may be open, `..` or empty). The layers have no time, so a valid one
+/// filters nothing (as the standard says of collections without a temporal
+/// property); an invalid one is a 400.
+fn check_datetime(p: &Params) -> Result<(), ApiError> {
+    let Some(raw) = p.get("datetime") else {
+        return Ok(());
+    };
+    let instant = |s: &str| {
+        chrono::DateTime::parse_from_rfc3339(s).is_ok()
+            || chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()
+    };
+    let ok = match raw.split_once('/') {
+        None => instant(raw),
+        Some((a, b)) => {
+            let open = |s: &str| s.is_empty() || s == "..";
+            (open(a) || instant(a)) && (open(b) || instant(b)) && !(open(a) && open(b))
+        }
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::param(
+            "datetime",
+            format!("{raw:?} is not an RFC 3339 date-time, date or interval (e.g. 2026-07-01T12:00:00Z or 2026-07-01/..)"),
+        ))
+    }
+}
+
 /// Landing page.
 #[utoipa::path(get, path = "/ogc", tag = "ogc",
     params(("f" = Option<String>, Query, description = "json")),
@@ -163,6 +192,8 @@ fn collection_doc(st: &AppState, b: &str, c: Collection) -> Result<Value, ApiErr
             link(format!("{b}/ogc/collections/{id}"), "self", "application/json", c.title()),
             link(format!("{b}/ogc/collections/{id}/items"), "items", GEO_JSON, "Features"),
             link(format!("{b}/api/v1/export/{id}.geojson"), "enclosure", GEO_JSON, "Download all"),
+            link(format!("{b}/ogc/collections/{id}/queryables"), "http://www.opengis.net/def/rel/ogc/1.0/queryables", SCHEMA_JSON, "Queryable properties"),
+            link(format!("{b}/ogc/collections/{id}/schema"), "http://www.opengis.net/def/rel/ogc/1.0/schema", SCHEMA_JSON, "Schema of the features"),
         ],
     }))
 }
@@ -206,49 +237,92 @@ fn property_names(feats: &[Feature]) -> Vec<String> {
     names.into_iter().collect()
 }
 
-/// The properties that can be used as equality filters.
+/// The JSON Schema media type of queryables and schemas.
+const SCHEMA_JSON: &str = "application/schema+json";
+
+/// The JSON Schema (2020-12) of a collection's features in the GIS form: each
+/// property with its type (from `yizhan_core::io::gis::fields`); with
+/// `geometry`, also the feature id and the geometry with their OGC roles
+/// (Part 5, the collection schema), else the queryables (Part 3).
+fn schema_doc(
+    st: &AppState,
+    b: &str,
+    c: Collection,
+    what: &str,
+    geometry: bool,
+) -> Result<Response, ApiError> {
+    let snap = st.snapshot();
+    let feats = snap.features(c, Crs::Wgs84, st.config().default_cutoff_m)?;
+    let mut props = Map::new();
+    for f in yizhan_core::io::gis::fields(&feats) {
+        let ty = f.ty.as_str();
+        let ty = if f.nullable {
+            json!([ty, "null"])
+        } else {
+            json!(ty)
+        };
+        let mut p = json!({ "title": f.name, "type": ty });
+        if geometry && f.name == "id" {
+            p["x-ogc-role"] = json!("id");
+        }
+        props.insert(f.name, p);
+    }
+    if geometry {
+        let kinds: std::collections::BTreeSet<&str> = feats
+            .iter()
+            .filter_map(|f| match f.geometry.as_ref()?.value {
+                geojson::GeometryValue::Point { .. } => Some("geometry-point"),
+                geojson::GeometryValue::Polygon { .. } => Some("geometry-polygon"),
+                geojson::GeometryValue::MultiPolygon { .. } => Some("geometry-multipolygon"),
+                _ => Some("geometry-any"),
+            })
+            .collect();
+        let format = match kinds.len() {
+            1 => kinds.into_iter().next().unwrap_or("geometry-any"),
+            _ => "geometry-any",
+        };
+        props.insert(
+            "geometry".into(),
+            json!({ "x-ogc-role": "primary-geometry", "format": format }),
+        );
+    }
+    let body = json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": format!("{b}/ogc/collections/{}/{what}", c.as_str()),
+        "type": "object",
+        "title": c.title(),
+        "properties": props,
+        "additionalProperties": false,
+    });
+    Ok((
+        [(header::CONTENT_TYPE, HeaderValue::from_static(SCHEMA_JSON))],
+        body.to_string(),
+    )
+        .into_response())
+}
+
+/// The properties that can be used as equality filters (OGC API Features Part 3).
 #[utoipa::path(get, path = "/ogc/collections/{cid}/queryables", tag = "ogc",
     responses((status = 200, description = "JSON Schema of the queryable properties", content_type = "application/schema+json", body = Object)))]
 pub async fn queryables(
     State(st): State<AppState>,
-    headers: HeaderMap,
     PathParam(cid): PathParam<String>,
+    q: OgcQuery,
 ) -> Result<Response, ApiError> {
     let c: Collection = cid.parse()?;
-    let snap = st.snapshot();
-    let feats = snap.features(c, Crs::Wgs84, st.config().default_cutoff_m)?;
-    let mut props = Map::new();
-    for name in property_names(&feats) {
-        let ty = feats
-            .iter()
-            .filter_map(|f| f.properties.as_ref()?.get(&name))
-            .find(|v| !v.is_null())
-            .map(|v| match v {
-                Value::Bool(_) => "boolean",
-                Value::Number(_) => "number",
-                Value::Array(_) => "array",
-                Value::Object(_) => "object",
-                _ => "string",
-            })
-            .unwrap_or("string");
-        props.insert(name, json!({ "type": ty }));
-    }
-    let b = base_url(&st, &headers);
-    let body = json!({
-        "$schema": "https://json-schema.org/draft/2019-09/schema",
-        "$id": format!("{b}/ogc/collections/{}/queryables", c.as_str()),
-        "type": "object",
-        "title": c.title(),
-        "properties": props,
-    });
-    Ok((
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/schema+json"),
-        )],
-        body.to_string(),
-    )
-        .into_response())
+    schema_doc(&st, &q.base, c, "queryables", false)
+}
+
+/// The schema of the features (OGC API Features Part 5).
+#[utoipa::path(get, path = "/ogc/collections/{cid}/schema", tag = "ogc",
+    responses((status = 200, description = "JSON Schema of the features: properties, id and geometry", content_type = "application/schema+json", body = Object)))]
+pub async fn schema(
+    State(st): State<AppState>,
+    PathParam(cid): PathParam<String>,
+    q: OgcQuery,
+) -> Result<Response, ApiError> {
+    let c: Collection = cid.parse()?;
+    schema_doc(&st, &q.base, c, "schema", true)
 }
 
 /// Whether a property value equals a filter value given as text (arrays: contains).
@@ -308,6 +382,7 @@ pub async fn items(
     let c: Collection = cid.parse()?;
     let crs = ogc_crs(&p, "crs")?;
     let bbox_crs = ogc_crs(&p, "bbox-crs")?;
+    check_datetime(&p)?;
     let limit = match p.get("limit") {
         None => DEFAULT_LIMIT,
         Some(raw) => {
