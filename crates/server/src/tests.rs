@@ -402,8 +402,38 @@ async fn openapi_document_covers_the_api() {
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     // The router serves the document built from its own routes (openapi.rs checks
     // that document against `routes::all()`), the same at both addresses.
-    let built: Value = serde_json::from_slice(&crate::openapi::document_json()).unwrap();
+    let st = AppState::new(
+        small_dataset(),
+        ServerConfig {
+            dataset_name: "test".into(),
+            ..ServerConfig::default()
+        },
+    );
+    let built: Value = serde_json::from_slice(&crate::openapi::document_json(&st)).unwrap();
     assert_eq!(doc, built);
+    // OpenAPI 3.0, as the media type and the oas30 conformance class say.
+    assert_eq!(doc["openapi"], crate::openapi::OPENAPI_VERSION);
+    assert!(!a.body.contains(r#""null""#), "a 3.1 null type is left");
+    let items = &doc["paths"]["/ogc/collections/{cid}/items"]["get"]["parameters"];
+    let limit = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "limit");
+    assert_eq!(limit.unwrap()["schema"]["maximum"], routes::ogc::MAX_LIMIT);
+    let st_items = &doc["paths"]["/ogc/collections/stations/items"]["get"]["parameters"];
+    let names = strings(st_items, "name");
+    for n in [
+        "limit",
+        "bbox",
+        "datetime",
+        "has_microwave",
+        "capacity",
+        "kind",
+    ] {
+        assert!(names.contains(&n), "{n} missing from {names:?}");
+    }
+    assert!(!names.contains(&"cid"));
     let paths = doc["paths"].as_object().expect("paths");
     for p in [
         "/api/v1/stations/nearest",
@@ -417,10 +447,24 @@ async fn openapi_document_covers_the_api() {
     }
     let o = get(&app, "/ogc/api").await;
     assert_eq!(o.status, 200);
-    assert!(o
-        .content_type
-        .starts_with("application/vnd.oai.openapi+json"));
-    assert_eq!(o.json(), doc);
+    assert_eq!(
+        o.content_type,
+        "application/vnd.oai.openapi+json;version=3.0"
+    );
+    // The OGC API alone, relative to /ogc: the same operations.
+    let ogc = o.json();
+    assert_eq!(ogc["servers"][0]["url"], "/ogc");
+    assert_eq!(ogc["openapi"], crate::openapi::OPENAPI_VERSION);
+    let ogc_paths = ogc["paths"].as_object().unwrap();
+    let under_ogc: Vec<&String> = paths.keys().filter(|k| k.starts_with("/ogc")).collect();
+    assert_eq!(ogc_paths.len(), under_ogc.len());
+    for p in under_ogc {
+        let rel = match p.strip_prefix("/ogc").unwrap() {
+            "" => "/",
+            r => r,
+        };
+        assert_eq!(ogc_paths[rel], paths[p.as_str()], "{p}");
+    }
 }
 
 #[tokio::test]

@@ -157,13 +157,14 @@ pub async fn landing(State(st): State<AppState>, q: OgcQuery) -> Result<Json<Val
     })))
 }
 
-/// The API definition, as the OGC `service-desc` link announces it.
+/// The definition of the OGC API (its paths relative to `/ogc`), as the OGC
+/// `service-desc` link announces it.
 #[utoipa::path(get, path = "/ogc/api", tag = "ogc",
     responses((status = 200, description = "OpenAPI 3.0 document", content_type = "application/vnd.oai.openapi+json;version=3.0", body = Object)))]
 pub async fn api(State(st): State<AppState>) -> Response {
     (
         [(header::CONTENT_TYPE, HeaderValue::from_static(OAS_TYPE))],
-        st.api_document(),
+        st.ogc_document(),
     )
         .into_response()
 }
@@ -370,6 +371,10 @@ fn encode(s: &str) -> String {
         ("limit" = Option<u32>, Query, description = "Page size (1..10000, default 10; larger values are served as 10000)"),
         ("offset" = Option<u32>, Query, description = "Features to skip"),
         ("bbox" = Option<String>, Query, description = "west,south,east,north (CRS84)"),
+        ("bbox-crs" = Option<String>, Query, description = "CRS of bbox (CRS84)"),
+        ("crs" = Option<String>, Query, description = "CRS of the answer's coordinates (CRS84)"),
+        ("datetime" = Option<String>, Query, description = "RFC 3339 instant or interval; the layers have no time, so a valid one filters nothing, an invalid one is a 400"),
+        ("cutoff_m" = Option<f64>, Query, description = "gaps only: walking cutoff in metres"),
         ("f" = Option<String>, Query, description = "json"),
     ),
     responses(
