@@ -79,7 +79,7 @@ pub struct NearestArgs {
     /// How many stations (1 to 100).
     #[arg(short, long, default_value_t = 5)]
     k: usize,
-    /// Farthest distance in metres.
+    /// Farthest distance in metres (on the WGS 84 ellipsoid).
     #[arg(long, allow_hyphen_values = true)]
     max_m: Option<f64>,
     #[command(flatten)]
@@ -95,7 +95,7 @@ pub struct WithinArgs {
     /// Longitude of the centre.
     #[arg(long, allow_hyphen_values = true, requires = "lat")]
     lon: Option<f64>,
-    /// Radius in metres.
+    /// Radius in metres (on the WGS 84 ellipsoid).
     #[arg(long, requires = "lat", allow_hyphen_values = true)]
     radius_m: Option<f64>,
     /// Bounding box west,south,east,north (degrees).
@@ -178,7 +178,7 @@ fn station_json(
         "grid_unit": s.grid_unit,
     });
     if with_distance {
-        v["distance_m"] = json!((h.distance_m * 100.0).round() / 100.0);
+        v["distance_m"] = json!(yizhan_core::geodesy::reported_m(h.distance_m));
     }
     v
 }
@@ -211,7 +211,10 @@ fn print_stations(
         .map(|h| {
             let mut extra = geojson::JsonObject::new();
             if with_distance {
-                extra.insert("distance_m".into(), json!(h.distance_m));
+                extra.insert(
+                    "distance_m".into(),
+                    json!(yizhan_core::geodesy::reported_m(h.distance_m)),
+                );
             }
             extra.insert("free_seats".into(), json!(fresh.free_seats(h.item)));
             io::station_feature(h.item, ctx.crs, extra)
@@ -233,7 +236,7 @@ pub fn nearest(ctx: &Ctx, a: NearestArgs) -> Result<ExitCode> {
     }
     let (filter, fresh) = (a.filter.filter()?, a.filter.freshness());
     let stations = ctx.load_stations()?;
-    let hits = stations.nearest(at, a.k, a.max_m, |s| filter.accepts_fresh(s, &fresh));
+    let hits = stations.nearest_on_ellipsoid(at, a.k, a.max_m, |s| filter.accepts_fresh(s, &fresh));
     print_stations(ctx, &hits, &fresh, true)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -249,7 +252,7 @@ pub fn within(ctx: &Ctx, a: WithinArgs) -> Result<ExitCode> {
                 bail!("--radius-m {r} must be a distance in metres ≥ 0");
             }
             let stations = ctx.load_stations()?;
-            let mut hits = stations.within_radius(at, r, keep);
+            let mut hits = stations.within_radius_on_ellipsoid(at, r, keep);
             Hit::nearest_first(&mut hits);
             print_stations(ctx, &hits, &fresh, true)?;
         }
