@@ -270,3 +270,52 @@ fn cli_csv_loads_in_ogr2ogr_as_geometries() {
         }
     }
 }
+
+/// `yizhan export --crs gcj02` into a folder: the suggested name says the datum,
+/// and so does the file (a `yizhan:crs` member, a property on every feature); a
+/// WGS 84 export has neither.
+#[test]
+fn gcj02_exports_say_their_datum() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    for (crs, name) in [
+        ("gcj02", "stations-gcj02.geojson"),
+        ("wgs84", "stations.geojson"),
+    ] {
+        let out = run_yizhan(&["--crs", crs, "export", "--layer", "stations", "--out", d]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = std::fs::read_to_string(dir.path().join(name)).unwrap();
+        let v: Value = serde_json::from_str(&text).unwrap();
+        let feats = v["features"].as_array().unwrap();
+        assert!(!feats.is_empty());
+        if crs == "gcj02" {
+            assert_eq!(v["yizhan:crs"]["name"], "GCJ-02");
+            assert!(feats
+                .iter()
+                .all(|f| f["properties"]["coordinate_system"] == "GCJ-02"));
+        } else {
+            assert!(v.get("yizhan:crs").is_none());
+            assert!(feats
+                .iter()
+                .all(|f| f["properties"].get("coordinate_system").is_none()));
+        }
+    }
+    // A file name without the datum gets a note.
+    let file = dir.path().join("mine.geojson");
+    let out = run_yizhan(&[
+        "--crs",
+        "gcj02",
+        "export",
+        "--layer",
+        "stations",
+        "--out",
+        file.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("stations-gcj02.geojson"), "{err}");
+}

@@ -123,7 +123,8 @@ pub struct ExportArgs {
     /// Which layer.
     #[arg(long)]
     layer: Layer,
-    /// Output file, or - for standard output.
+    /// Output file, a folder (the file is then named stations.geojson, or
+    /// stations-gcj02.geojson with --crs gcj02), or - for standard output.
     #[arg(long, short)]
     out: PathBuf,
 }
@@ -301,22 +302,42 @@ pub fn validate(_ctx: &Ctx, a: ValidateArgs) -> Result<ExitCode> {
     }
 }
 
-/// `yizhan export`.
+/// The file name `yizhan export` suggests for a layer in `crs`: `stations.geojson`,
+/// `stations-gcj02.geojson` (the datum in the name, as the server's downloads).
+pub fn export_file_name(layer: Layer, crs: Crs) -> String {
+    match crs {
+        Crs::Wgs84 => format!("{layer}.geojson"),
+        other => format!("{layer}-{other}.geojson"),
+    }
+}
+
+/// `yizhan export`: the layer in the GIS form; in GCJ-02 the file says so (a
+/// `yizhan:crs` member and a `coordinate_system` property on every feature). An
+/// `--out` folder gets the suggested file name ([`export_file_name`]).
 pub fn export(ctx: &Ctx, a: ExportArgs) -> Result<ExitCode> {
     let data = ctx.load()?;
     let features = data.gis_features(a.layer, ctx.crs);
-    let text = io::to_string_lines(&features);
+    let text = io::to_string_lines_in(&features, ctx.crs);
     if a.out.as_os_str() == "-" {
         std::io::stdout().lock().write_all(text.as_bytes())?;
     } else {
-        std::fs::write(&a.out, text)
-            .with_context(|| format!("cannot write {}", a.out.display()))?;
-        eprintln!(
-            "wrote {} {} to {}",
-            features.len(),
-            a.layer,
-            a.out.display()
-        );
+        let suggested = export_file_name(a.layer, ctx.crs);
+        let out = if a.out.is_dir() {
+            a.out.join(&suggested)
+        } else {
+            a.out.clone()
+        };
+        std::fs::write(&out, text).with_context(|| format!("cannot write {}", out.display()))?;
+        eprintln!("wrote {} {} to {}", features.len(), a.layer, out.display());
+        let named = out
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().to_ascii_lowercase().contains("gcj"));
+        if ctx.crs != Crs::Wgs84 && !named {
+            eprintln!(
+                "note: the coordinates are {} (not WGS 84); a name such as {suggested} says so",
+                ctx.crs.label()
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1036,3 +1036,60 @@ async fn a_slow_request_times_out_with_504() {
     // A timed-out planning request gives its slot back.
     post_json(&app, "/api/v1/plan/compare", r#"{"cutoff_m": 500}"#).await;
 }
+
+/// OGC API Features Part 2: each collection lists its CRSs; `crs` and `bbox-crs`
+/// take only those, the answer says its CRS in `Content-Crs` and, in GCJ-02, in
+/// the body; any other CRS is a 400.
+#[tokio::test]
+async fn ogc_crs_by_reference() {
+    use yizhan_core::crs::{CRS84_URI, GCJ02_URI};
+    let app = app();
+    let c = get_json(&app, "/ogc/collections/stations").await;
+    assert_eq!(c["crs"], serde_json::json!([CRS84_URI, GCJ02_URI]));
+    assert_eq!(c["storageCrs"], CRS84_URI);
+    let conf = get(&app, "/ogc/conformance").await.body;
+    assert!(conf.contains("ogcapi-features-2/1.0/conf/crs"), "{conf}");
+    let items = "/ogc/collections/stations/items";
+    let plain = get(&app, items).await;
+    assert_eq!(
+        plain.headers["content-crs"],
+        format!("<{CRS84_URI}>").as_str()
+    );
+    let wgs = plain.ok_json();
+    assert!(wgs.get("yizhan:crs").is_none());
+    assert!(wgs["features"][0]["properties"]
+        .get("coordinate_system")
+        .is_none());
+    let enc = |s: &str| s.replace(':', "%3A").replace('/', "%2F");
+    let a = get(&app, &format!("{items}?crs={}", enc(GCJ02_URI))).await;
+    assert_eq!(a.headers["content-crs"], format!("<{GCJ02_URI}>").as_str());
+    let gcj = a.ok_json();
+    assert_eq!(gcj["yizhan:crs"]["uri"], GCJ02_URI);
+    let (fw, fg) = (&wgs["features"][0], &gcj["features"][0]);
+    assert_eq!(fg["properties"]["coordinate_system"], "GCJ-02");
+    let shift = fg["geometry"]["coordinates"][0].as_f64().unwrap()
+        - fw["geometry"]["coordinates"][0].as_f64().unwrap();
+    assert!(shift.abs() > 1e-4, "GCJ-02 moves points in China: {shift}");
+    let one = get(&app, &format!("{items}/S2?crs={}", enc(GCJ02_URI))).await;
+    assert_eq!(
+        one.headers["content-crs"],
+        format!("<{GCJ02_URI}>").as_str()
+    );
+    for bad in ["gcj02", "EPSG%3A3857", "crs84"] {
+        get(&app, &format!("{items}?crs={bad}"))
+            .await
+            .problem(400, "not offered");
+        get(&app, &format!("{items}?bbox=118,24,119,25&bbox-crs={bad}"))
+            .await
+            .problem(400, "not offered");
+    }
+    // An export in GCJ-02 says so in the file and in its name.
+    let e = get(&app, "/api/v1/export/stations.geojson?crs=gcj02").await;
+    let disposition = e.headers[header::CONTENT_DISPOSITION].to_str().unwrap();
+    assert!(disposition.contains("-gcj02.geojson"), "{disposition}");
+    let f = e.ok_json();
+    assert_eq!(f["yizhan:crs"]["name"], "GCJ-02");
+    for feat in f["features"].as_array().unwrap() {
+        assert_eq!(feat["properties"]["coordinate_system"], "GCJ-02");
+    }
+}

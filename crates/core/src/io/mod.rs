@@ -37,9 +37,9 @@ pub use read::{
     read_stations, read_stations_str,
 };
 pub use write::{
-    boundary_feature, candidate_feature, cell_feature, hotspot_feature, multipolygon_geometry,
-    station_feature, station_properties, to_string, to_string_lines, Collection, FeatureLines,
-    PointFeature,
+    boundary_feature, candidate_feature, cell_feature, hotspot_feature, mark_crs,
+    multipolygon_geometry, station_feature, station_properties, to_string, to_string_lines,
+    to_string_lines_in, Collection, FeatureLines, PointFeature, CRS_MEMBER, CRS_PROPERTY,
 };
 
 #[cfg(test)]

@@ -18,17 +18,18 @@ use crate::layers::{self, Collection};
 use crate::routes::common::{GeoJson, GEO_JSON};
 use crate::state::AppState;
 
-/// The only CRS served (WGS 84 longitude, latitude).
-pub const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
+/// The storage CRS (WGS 84 longitude, latitude).
+pub const CRS84: &str = yizhan_core::crs::CRS84_URI;
 /// Items per page when `limit` is not given.
 pub const DEFAULT_LIMIT: u64 = 10;
 /// The largest page; larger `limit`s are served as this (as the standard requires).
 pub const MAX_LIMIT: u64 = 10_000;
 /// Conformance classes implemented.
-pub const CONFORMANCE: [&str; 3] = [
+pub const CONFORMANCE: [&str; 4] = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
 ];
 const OAS_TYPE: &str = "application/vnd.oai.openapi+json;version=3.0";
 /// Query parameters the items route understands itself; any other name is a
@@ -97,15 +98,34 @@ impl FromRequestParts<AppState> for OgcQuery {
     }
 }
 
-/// Accept CRS84 (or gcj02 for Chinese map apps) in `crs`; refuse others.
+/// The CRSs every collection offers (OGC API Features Part 2): WGS 84 (CRS84,
+/// the storage CRS) and GCJ-02 for Chinese map apps.
+fn offered_crs() -> Vec<&'static str> {
+    Crs::ALL.map(Crs::uri).to_vec()
+}
+
+/// The CRS named by `crs` or `bbox-crs`: one of the collection's listed URIs
+/// (CRS84 when absent); any other value is a 400 naming the list.
 fn ogc_crs(p: &Params, name: &str) -> Result<Crs, ApiError> {
     match p.get(name) {
         None => Ok(Crs::Wgs84),
-        Some(c) if c == CRS84 || c.eq_ignore_ascii_case("crs84") => Ok(Crs::Wgs84),
-        Some(c) => c
-            .parse::<Crs>()
-            .map_err(|_| ApiError::param(name, format!("{c:?} is not offered (use {CRS84})"))),
+        Some(c) => Crs::from_uri(c).ok_or_else(|| {
+            ApiError::param(
+                name,
+                format!(
+                    "{c:?} is not offered (use one of {})",
+                    offered_crs().join(", ")
+                ),
+            )
+        }),
     }
+}
+
+/// An answer in `crs` with its `Content-Crs` header (the URI in angle brackets).
+fn with_content_crs(crs: Crs, body: GeoJson) -> Response {
+    let value = HeaderValue::from_str(&format!("<{}>", crs.uri()))
+        .unwrap_or_else(|_| HeaderValue::from_static("<>"));
+    ([("content-crs", value)], body).into_response()
 }
 
 /// Check an OGC `datetime` (RFC 3339: an instant, a date, or an interval `a/b` whose
@@ -187,7 +207,7 @@ fn collection_doc(st: &AppState, b: &str, c: Collection) -> Result<Value, ApiErr
         "description": c.description(),
         "itemType": "feature",
         "extent": { "spatial": { "bbox": [e], "crs": CRS84 } },
-        "crs": [CRS84],
+        "crs": offered_crs(),
         "storageCrs": CRS84,
         "links": [
             link(format!("{b}/ogc/collections/{id}"), "self", "application/json", c.title()),
@@ -371,8 +391,8 @@ fn encode(s: &str) -> String {
         ("limit" = Option<u32>, Query, description = "Page size (1..10000, default 10; larger values are served as 10000)"),
         ("offset" = Option<u32>, Query, description = "Features to skip"),
         ("bbox" = Option<String>, Query, description = "west,south,east,north (CRS84)"),
-        ("bbox-crs" = Option<String>, Query, description = "CRS of bbox (CRS84)"),
-        ("crs" = Option<String>, Query, description = "CRS of the answer's coordinates (CRS84)"),
+        ("bbox-crs" = Option<String>, Query, description = "CRS of bbox: one of the collection's `crs` (CRS84, or urn:x-yizhan:def:crs:GCJ-02); others are a 400"),
+        ("crs" = Option<String>, Query, description = "CRS of the answer's coordinates: one of the collection's `crs` (CRS84, or urn:x-yizhan:def:crs:GCJ-02), said back in Content-Crs; others are a 400"),
         ("datetime" = Option<String>, Query, description = "RFC 3339 instant or interval; the layers have no time, so a valid one filters nothing, an invalid one is a 400"),
         ("cutoff_m" = Option<f64>, Query, description = "gaps only: walking cutoff in metres"),
         ("f" = Option<String>, Query, description = "json"),
@@ -383,7 +403,7 @@ pub async fn items(
     State(st): State<AppState>,
     PathParam(cid): PathParam<String>,
     OgcQuery { base: b, p }: OgcQuery,
-) -> Result<GeoJson, ApiError> {
+) -> Result<Response, ApiError> {
     let c: Collection = cid.parse()?;
     let crs = ogc_crs(&p, "crs")?;
     let bbox_crs = ogc_crs(&p, "bbox-crs")?;
@@ -518,12 +538,23 @@ pub async fn items(
         json!(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
     );
     members.insert("links".into(), Value::Array(links));
-    Ok(GeoJson::collection_with(&page, members))
+    if crs != Crs::Wgs84 {
+        members.insert(
+            yizhan_core::io::CRS_MEMBER.into(),
+            json!({ "name": crs.label(), "uri": crs.uri() }),
+        );
+    }
+    Ok(with_content_crs(
+        crs,
+        GeoJson::collection_with(&page, members),
+    ))
 }
 
-/// A feature's coordinates moved from WGS 84 to `crs` (to 7 decimals).
+/// A feature's coordinates moved from WGS 84 to `crs` (to 7 decimals), marked
+/// with the CRS (`yizhan_core::io::mark_crs`).
 fn reproject(f: &Feature, crs: Crs) -> Feature {
     let mut f = f.clone();
+    yizhan_core::io::mark_crs(std::slice::from_mut(&mut f), crs);
     if let Some(g) = &mut f.geometry {
         layers::each_position_mut(&mut g.value, &mut |p| {
             if p.len() >= 2 {
@@ -548,7 +579,7 @@ pub async fn item(
     State(st): State<AppState>,
     PathParam((cid, fid)): PathParam<(String, String)>,
     OgcQuery { base: b, p }: OgcQuery,
-) -> Result<GeoJson, ApiError> {
+) -> Result<Response, ApiError> {
     let c: Collection = cid.parse()?;
     let crs = ogc_crs(&p, "crs")?;
     let snap = st.snapshot();
@@ -586,7 +617,7 @@ pub async fn item(
         ]),
     );
     f.foreign_members = Some(fm);
-    Ok(GeoJson::feature(f))
+    Ok(with_content_crs(crs, GeoJson::feature(f)))
 }
 
 #[cfg(test)]
