@@ -152,9 +152,9 @@ pub fn skip_unless(ok: bool, what: &str, install_hint: &str) -> bool {
     ok
 }
 
-/// A Python interpreter with OWSLib: `YIZHAN_PYTHON`, else the repo's `.venv`, else
-/// `python3`. `None` (after a loud skip, or a panic in CI) when none has OWSLib.
-pub fn python_with_owslib() -> Option<PathBuf> {
+/// A Python interpreter that can `import module`: `YIZHAN_PYTHON`, else the repo's
+/// `.venv`, else `python3`. `None` (after a loud skip, or a panic in CI) when none can.
+pub fn python_with(module: &str) -> Option<PathBuf> {
     let candidates: Vec<PathBuf> = std::env::var_os("YIZHAN_PYTHON")
         .map(PathBuf::from)
         .into_iter()
@@ -165,7 +165,7 @@ pub fn python_with_owslib() -> Option<PathBuf> {
         .collect();
     let found = candidates.into_iter().find(|py| {
         Command::new(py)
-            .args(["-c", "import owslib.ogcapi.features"])
+            .args(["-c", &format!("import {module}")])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status()
@@ -173,11 +173,28 @@ pub fn python_with_owslib() -> Option<PathBuf> {
     });
     skip_unless(
         found.is_some(),
-        "Python with OWSLib",
+        &format!("Python with {module}"),
         "python3 -m venv .venv && .venv/bin/pip install -r tests/python/requirements.txt",
     )
     .then_some(found)
     .flatten()
+}
+
+/// A Python interpreter with OWSLib (see [`python_with`]).
+pub fn python_with_owslib() -> Option<PathBuf> {
+    python_with("owslib.ogcapi.features")
+}
+
+/// How many requests the server counted for `route` (a route template) with a 2xx
+/// answer, from its `/metrics`.
+pub fn requests_to(s: &Server, route: &str) -> u64 {
+    let m = s.get("/metrics").body;
+    let want =
+        format!("yizhan_http_requests_total{{method=\"GET\",route=\"{route}\",status=\"2xx\"}} ");
+    m.lines()
+        .find_map(|l| l.strip_prefix(want.as_str()))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0)
 }
 
 /// A running `yizhan serve`, killed when dropped.

@@ -1,5 +1,6 @@
 //! End-to-end tests of the real `yizhan` binary: answers checked against an
-//! independent brute-force haversine scan of the stations file, and bad input.
+//! independent brute-force scan of the stations file on the WGS 84 ellipsoid, and
+//! bad input.
 
 use std::path::{Path, PathBuf};
 
@@ -8,19 +9,15 @@ use yizhan_tests::{
     feature_id, features_of, run_yizhan as run, strings_of, yizhan_json, yizhan_ok as ok_stdout,
 };
 
-/// Mean Earth radius, metres (the documented constant; the oracle is written apart
-/// from the core on purpose).
-const R: f64 = 6_371_008.8;
+/// The geodesic distance on the WGS 84 ellipsoid in metres, straight from `geo`
+/// (Karney's method), not through the core: what every `distance_m` reports.
+fn geodesic(a: (f64, f64), b: (f64, f64)) -> f64 {
+    use geo::Distance;
+    geo::Geodesic.distance(geo::Point::new(a.0, a.1), geo::Point::new(b.0, b.1))
+}
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn hav(a: (f64, f64), b: (f64, f64)) -> f64 {
-    let (l1, p1) = (a.0.to_radians(), a.1.to_radians());
-    let (l2, p2) = (b.0.to_radians(), b.1.to_radians());
-    let h = ((p2 - p1) / 2.0).sin().powi(2) + p1.cos() * p2.cos() * ((l2 - l1) / 2.0).sin().powi(2);
-    2.0 * R * h.sqrt().min(1.0).asin()
 }
 
 /// (id, lon, lat) of every station in a stations file, read with plain serde_json.
@@ -91,7 +88,7 @@ fn check_nearest_against_oracle(data: &Path, queries: usize, seed: u64) {
             .collect();
         let mut want: Vec<(String, f64)> = stations
             .iter()
-            .map(|(id, slon, slat)| (id.clone(), hav((lon, lat), (*slon, *slat))))
+            .map(|(id, slon, slat)| (id.clone(), geodesic((lon, lat), (*slon, *slat))))
             .collect();
         want.sort_by(|a, b| a.1.total_cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
         want.truncate(k);
@@ -216,7 +213,7 @@ fn within_radius_and_bbox_match_brute_force() {
     );
     let mut got = strings_of(&json, "id");
     got.sort();
-    assert_eq!(got, wanted(&|a, b| hav((lon, lat), (a, b)) <= r));
+    assert_eq!(got, wanted(&|a, b| geodesic((lon, lat), (a, b)) <= r));
 
     // A box answers in id order.
     let json = yizhan_json(&[

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::process::Command;
 
 use yizhan_tests::{
-    features_of, ogrinfo_count, python_with_owslib, repo_root, require_tool, sample_data,
-    stdout_of, Server,
+    features_of, ogrinfo_count, python_with, python_with_owslib, repo_root, requests_to,
+    require_tool, sample_data, stdout_of, Server,
 };
 
 const COLLECTIONS: [&str; 6] = [
@@ -154,9 +154,104 @@ fn owslib_lists_collections_and_pages_through_items() {
         );
         assert_eq!(v["matched"][c].as_u64().unwrap() as usize, want[c]);
     }
+    // Pages at the declared maximum: every sample layer in one request.
+    assert_eq!(v["declared_max"], 10_000);
+    for c in COLLECTIONS {
+        assert_eq!(
+            v["pages_at_max"][c], 1,
+            "{c}: requests at the declared page size"
+        );
+    }
     assert!(v["conformance"]
         .as_array()
         .unwrap()
         .iter()
         .any(|c| c.as_str().unwrap().ends_with("/conf/core")));
+}
+
+/// The served API document is what it claims: OpenAPI 3.0 (as its media type and
+/// the `oas30` conformance class say), valid by openapi-spec-validator.
+#[test]
+fn the_api_document_validates_as_the_version_it_claims() {
+    let Some(py) = python_with("openapi_spec_validator") else {
+        return;
+    };
+    let s = Server::start(&sample_data(), &[]);
+    let landing = s.get("/ogc").json();
+    let desc = landing["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["rel"] == "service-desc")
+        .expect("a service-desc link")
+        .clone();
+    let served = s.get("/ogc/api");
+    assert_eq!(served.content_type, desc["type"].as_str().unwrap());
+    assert_eq!(
+        served.content_type,
+        "application/vnd.oai.openapi+json;version=3.0"
+    );
+    let conformance = s.get("/ogc/conformance").body;
+    assert!(conformance.contains("/conf/oas30"), "{conformance}");
+    for url in ["/ogc/api", "/api/v1/openapi.json"] {
+        let out = stdout_of(
+            Command::new(&py)
+                .arg(repo_root().join("tests/python/openapi_check.py"))
+                .arg(format!("{}{url}", s.base)),
+        );
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert!(v["openapi"].as_str().unwrap().starts_with("3.0."), "{v}");
+        assert_eq!(v["errors"], serde_json::json!([]), "{url}");
+    }
+}
+
+/// GDAL finds the declared property filters in the OGC API's document and filters
+/// on the server (not after downloading everything); a large page size is served.
+///
+/// GDAL 3.6 pages by 10 whatever the document declares (`-oo PAGE_SIZE=` sets it);
+/// OWSLib reading at the declared maximum is checked in
+/// `owslib_lists_collections_and_pages_through_items`.
+#[test]
+fn ogr2ogr_filters_on_the_server_with_the_declared_parameters() {
+    let Some((s, want, src)) = served_for_gdal("ogr2ogr") else {
+        return;
+    };
+    let route = "/ogc/collections/{cid}/items";
+    let delivery = s
+        .get("/ogc/collections/hotspots/items?limit=10000&worker_type=delivery")
+        .json()["numberMatched"]
+        .as_u64()
+        .unwrap();
+    assert!(delivery > 30 && (delivery as usize) < want["hotspots"] / 2);
+    let dir = tempfile::tempdir().unwrap();
+    let before = requests_to(&s, route);
+    let gpkg = dir.path().join("delivery.gpkg");
+    stdout_of(
+        Command::new("ogr2ogr")
+            .args(["-f", "GPKG", "-where", "worker_type = 'delivery'"])
+            .arg(&gpkg)
+            .arg(&src)
+            .arg("hotspots"),
+    );
+    let used = requests_to(&s, route) - before;
+    let (count, _) = ogrinfo_count(&["-ro", "-so", gpkg.to_str().unwrap(), "hotspots"]);
+    assert_eq!(count as u64, delivery);
+    // Filtered on the server: the matching pages only (79 pages for every hotspot).
+    assert!(
+        used <= delivery.div_ceil(10) + 2,
+        "{used} item requests for {delivery} features"
+    );
+    let before = requests_to(&s, route);
+    let all = dir.path().join("all.gpkg");
+    stdout_of(
+        Command::new("ogr2ogr")
+            .args(["-f", "GPKG", "-oo", "PAGE_SIZE=10000"])
+            .arg(&all)
+            .arg(&src)
+            .arg("hotspots"),
+    );
+    let used = requests_to(&s, route) - before;
+    let (count, _) = ogrinfo_count(&["-ro", "-so", all.to_str().unwrap(), "hotspots"]);
+    assert_eq!(count, want["hotspots"]);
+    assert!(used <= 3, "{used} item requests for {count} hotspots");
 }

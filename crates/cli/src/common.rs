@@ -123,8 +123,71 @@ impl Table {
     }
 }
 
+/// Features as a table for CSV, in the flat GIS form (`yizhan_core::io::gis`): the
+/// geometry as `lon`, `lat` columns when every feature is a point, else as a `wkt`
+/// column (what QGIS and `ogr2ogr` read: `X_POSSIBLE_NAMES=lon`, `Y_POSSIBLE_NAMES=lat`
+/// or `GEOM_POSSIBLE_NAMES=wkt`), then `id` and every property in key order.
+pub fn features_table(features: &[geojson::Feature]) -> Table {
+    let mut features = features.to_vec();
+    yizhan_core::io::gis::to_gis(&mut features);
+    let point = |f: &geojson::Feature| match f.geometry.as_ref().map(|g| &g.value) {
+        Some(geojson::GeometryValue::Point { coordinates }) if coordinates.len() >= 2 => {
+            Some((coordinates[0], coordinates[1]))
+        }
+        _ => None,
+    };
+    let points = features.iter().all(|f| point(f).is_some());
+    let mut headers: Vec<String> = if points {
+        vec!["lon".into(), "lat".into()]
+    } else {
+        vec!["wkt".into()]
+    };
+    let names: Vec<String> = features
+        .first()
+        .and_then(|f| f.properties.as_ref())
+        .map(|p| p.keys().filter(|k| *k != "id").cloned().collect())
+        .unwrap_or_default();
+    headers.push("id".into());
+    headers.extend(names.iter().cloned());
+    let text = |v: Option<&serde_json::Value>| match v {
+        None | Some(serde_json::Value::Null) => String::new(),
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(v) => v.to_string(),
+    };
+    let rows = features
+        .iter()
+        .map(|f| {
+            let mut row = match point(f) {
+                Some((x, y)) if points => vec![x.to_string(), y.to_string()],
+                _ => vec![wkt_of(f)],
+            };
+            let props = f.properties.as_ref();
+            let id = match &f.id {
+                Some(geojson::feature::Id::String(s)) => s.clone(),
+                Some(geojson::feature::Id::Number(n)) => n.to_string(),
+                None => text(props.and_then(|p| p.get("id"))),
+            };
+            row.push(id);
+            row.extend(names.iter().map(|n| text(props.and_then(|p| p.get(n)))));
+            row
+        })
+        .collect();
+    Table { headers, rows }
+}
+
+/// A feature's geometry as WKT (empty without one).
+fn wkt_of(f: &geojson::Feature) -> String {
+    use wkt::ToWkt;
+    f.geometry
+        .as_ref()
+        .and_then(|g| geo_types::Geometry::<f64>::try_from(g).ok())
+        .map(|g| g.wkt_string())
+        .unwrap_or_default()
+}
+
 /// Print a result in the chosen format: `json` for JSON, `features` for GeoJSON
-/// (None when the result has no geometry), `table` for table and CSV.
+/// and CSV (None when the result has no geometry), `table` for table (and CSV
+/// when there are no features).
 pub fn emit(
     fmt: Format,
     json: &serde_json::Value,
@@ -135,7 +198,10 @@ pub fn emit(
     let mut out = stdout.lock();
     match fmt {
         Format::Table => table.print_text(&mut out)?,
-        Format::Csv => table.print_csv(&mut out)?,
+        Format::Csv => match &features {
+            Some(f) => features_table(f).print_csv(&mut out)?,
+            None => table.print_csv(&mut out)?,
+        },
         Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(json)?)?,
         Format::Geojson => match features {
             Some(f) => writeln!(out, "{}", yizhan_core::io::to_string(f))?,

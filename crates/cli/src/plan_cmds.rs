@@ -347,8 +347,11 @@ fn run_gaps(ctx: &Ctx, a: GapsArgs) -> Result<()> {
     let (_, an) = a.cutoff.analyse(&ds)?;
     let mut g = GapsReport::of(&ds, &an);
     if let Some(out) = &a.out {
-        std::fs::write(out, io::to_string_lines(&g.features(&ds, ctx.crs)))
-            .with_context(|| format!("cannot write {}", out.display()))?;
+        std::fs::write(
+            out,
+            io::to_string_lines_in(&g.features(&ds, ctx.crs), ctx.crs),
+        )
+        .with_context(|| format!("cannot write {}", out.display()))?;
     }
     let features = g.worst_features(&ds, a.top, ctx.crs);
     g.cells.truncate(a.top);

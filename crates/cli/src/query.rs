@@ -79,7 +79,7 @@ pub struct NearestArgs {
     /// How many stations (1 to 100).
     #[arg(short, long, default_value_t = 5)]
     k: usize,
-    /// Farthest distance in metres.
+    /// Farthest distance in metres (on the WGS 84 ellipsoid).
     #[arg(long, allow_hyphen_values = true)]
     max_m: Option<f64>,
     #[command(flatten)]
@@ -95,7 +95,7 @@ pub struct WithinArgs {
     /// Longitude of the centre.
     #[arg(long, allow_hyphen_values = true, requires = "lat")]
     lon: Option<f64>,
-    /// Radius in metres.
+    /// Radius in metres (on the WGS 84 ellipsoid).
     #[arg(long, requires = "lat", allow_hyphen_values = true)]
     radius_m: Option<f64>,
     /// Bounding box west,south,east,north (degrees).
@@ -123,7 +123,8 @@ pub struct ExportArgs {
     /// Which layer.
     #[arg(long)]
     layer: Layer,
-    /// Output file, or - for standard output.
+    /// Output file, a folder (the file is then named stations.geojson, or
+    /// stations-gcj02.geojson with --crs gcj02), or - for standard output.
     #[arg(long, short)]
     out: PathBuf,
 }
@@ -178,7 +179,7 @@ fn station_json(
         "grid_unit": s.grid_unit,
     });
     if with_distance {
-        v["distance_m"] = json!((h.distance_m * 100.0).round() / 100.0);
+        v["distance_m"] = json!(yizhan_core::geodesy::reported_m(h.distance_m));
     }
     v
 }
@@ -211,8 +212,12 @@ fn print_stations(
         .map(|h| {
             let mut extra = geojson::JsonObject::new();
             if with_distance {
-                extra.insert("distance_m".into(), json!(h.distance_m));
+                extra.insert(
+                    "distance_m".into(),
+                    json!(yizhan_core::geodesy::reported_m(h.distance_m)),
+                );
             }
+            extra.insert("free_seats".into(), json!(fresh.free_seats(h.item)));
             io::station_feature(h.item, ctx.crs, extra)
         })
         .collect();
@@ -232,7 +237,7 @@ pub fn nearest(ctx: &Ctx, a: NearestArgs) -> Result<ExitCode> {
     }
     let (filter, fresh) = (a.filter.filter()?, a.filter.freshness());
     let stations = ctx.load_stations()?;
-    let hits = stations.nearest(at, a.k, a.max_m, |s| filter.accepts_fresh(s, &fresh));
+    let hits = stations.nearest_on_ellipsoid(at, a.k, a.max_m, |s| filter.accepts_fresh(s, &fresh));
     print_stations(ctx, &hits, &fresh, true)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -248,7 +253,7 @@ pub fn within(ctx: &Ctx, a: WithinArgs) -> Result<ExitCode> {
                 bail!("--radius-m {r} must be a distance in metres ≥ 0");
             }
             let stations = ctx.load_stations()?;
-            let mut hits = stations.within_radius(at, r, keep);
+            let mut hits = stations.within_radius_on_ellipsoid(at, r, keep);
             Hit::nearest_first(&mut hits);
             print_stations(ctx, &hits, &fresh, true)?;
         }
@@ -297,22 +302,42 @@ pub fn validate(_ctx: &Ctx, a: ValidateArgs) -> Result<ExitCode> {
     }
 }
 
-/// `yizhan export`.
+/// The file name `yizhan export` suggests for a layer in `crs`: `stations.geojson`,
+/// `stations-gcj02.geojson` (the datum in the name, as the server's downloads).
+pub fn export_file_name(layer: Layer, crs: Crs) -> String {
+    match crs {
+        Crs::Wgs84 => format!("{layer}.geojson"),
+        other => format!("{layer}-{other}.geojson"),
+    }
+}
+
+/// `yizhan export`: the layer in the GIS form; in GCJ-02 the file says so (a
+/// `yizhan:crs` member and a `coordinate_system` property on every feature). An
+/// `--out` folder gets the suggested file name ([`export_file_name`]).
 pub fn export(ctx: &Ctx, a: ExportArgs) -> Result<ExitCode> {
     let data = ctx.load()?;
-    let features = data.layer_features(a.layer, ctx.crs);
-    let text = io::to_string_lines(&features);
+    let features = data.gis_features(a.layer, ctx.crs);
+    let text = io::to_string_lines_in(&features, ctx.crs);
     if a.out.as_os_str() == "-" {
         std::io::stdout().lock().write_all(text.as_bytes())?;
     } else {
-        std::fs::write(&a.out, text)
-            .with_context(|| format!("cannot write {}", a.out.display()))?;
-        eprintln!(
-            "wrote {} {} to {}",
-            features.len(),
-            a.layer,
-            a.out.display()
-        );
+        let suggested = export_file_name(a.layer, ctx.crs);
+        let out = if a.out.is_dir() {
+            a.out.join(&suggested)
+        } else {
+            a.out.clone()
+        };
+        std::fs::write(&out, text).with_context(|| format!("cannot write {}", out.display()))?;
+        eprintln!("wrote {} {} to {}", features.len(), a.layer, out.display());
+        let named = out
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().to_ascii_lowercase().contains("gcj"));
+        if ctx.crs != Crs::Wgs84 && !named {
+            eprintln!(
+                "note: the coordinates are {} (not WGS 84); a name such as {suggested} says so",
+                ctx.crs.label()
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -22,7 +22,38 @@ pub enum Crs {
     Gcj02,
 }
 
+/// The URI of WGS 84 longitude, latitude (OGC's CRS84), as OGC API Features lists it.
+pub const CRS84_URI: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
+
+/// The URI yizhan gives GCJ-02 longitude, latitude, which no authority defines
+/// (a URN in yizhan's own namespace, so no client mistakes it for a registered CRS).
+pub const GCJ02_URI: &str = "urn:x-yizhan:def:crs:GCJ-02";
+
 impl Crs {
+    /// Every CRS offered, WGS 84 first.
+    pub const ALL: [Crs; 2] = [Crs::Wgs84, Crs::Gcj02];
+
+    /// The CRS's URI ([`CRS84_URI`], [`GCJ02_URI`]).
+    pub fn uri(self) -> &'static str {
+        match self {
+            Crs::Wgs84 => CRS84_URI,
+            Crs::Gcj02 => GCJ02_URI,
+        }
+    }
+
+    /// The CRS of a URI of [`Crs::uri`], if it is one.
+    pub fn from_uri(uri: &str) -> Option<Crs> {
+        Crs::ALL.into_iter().find(|c| c.uri() == uri)
+    }
+
+    /// The name written into files whose coordinates are in it (`WGS 84`, `GCJ-02`).
+    pub fn label(self) -> &'static str {
+        match self {
+            Crs::Wgs84 => "WGS 84",
+            Crs::Gcj02 => "GCJ-02",
+        }
+    }
+
     /// Convert a WGS 84 position into this system.
     pub fn from_wgs84(self, p: LonLat) -> LonLat {
         match self {

@@ -489,6 +489,14 @@ impl Dataset {
         self.keys = StationKeys::new(&self.stations);
     }
 
+    /// The features of one layer in the flat GIS form ([`io::gis`]), in `crs`: what
+    /// OGC API Features and the exports carry.
+    pub fn gis_features(&self, layer: Layer, crs: Crs) -> Vec<geojson::Feature> {
+        let mut f = self.layer_features(layer, crs);
+        io::gis::to_gis(&mut f);
+        f
+    }
+
     /// The features of one layer, as GeoJSON, in `crs`.
     pub fn layer_features(&self, layer: Layer, crs: Crs) -> Vec<geojson::Feature> {
         let none = geojson::JsonObject::new;

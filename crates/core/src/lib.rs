@@ -4,8 +4,10 @@
 //! workers, the workers' hotspots, and the town's management grid, in R-tree indexes
 //! that answer in true great-circle metres; GeoJSON in and out; GCJ-02 ⇄ WGS 84.
 //!
-//! Everything inside is WGS 84 longitude/latitude ([`geodesy::LonLat`]); every
-//! distance is the haversine distance on the mean Earth radius 6,371,008.8 m.
+//! Everything inside is WGS 84 longitude/latitude ([`geodesy::LonLat`]). The index
+//! ranks by the haversine distance on the mean Earth radius 6,371,008.8 m; the
+//! courier queries (`nearest_on_ellipsoid`, `within_radius_on_ellipsoid`) answer
+//! exactly on the WGS 84 ellipsoid (see [`geodesy`]).
 //!
 //! ```
 //! use yizhan_core::{geodesy::LonLat, index::{GeoIndex, StationFilter}, model::*, hours::OpeningHours};

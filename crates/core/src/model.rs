@@ -87,6 +87,22 @@ impl Amenity {
         }
     }
 
+    /// The boolean field of this amenity in the flat GIS form of the stations layer
+    /// (`has_microwave`, …; see [`crate::io::gis`]).
+    pub fn field(self) -> &'static str {
+        match self {
+            Amenity::Microwave => "has_microwave",
+            Amenity::DrinkingWater => "has_drinking_water",
+            Amenity::FirstAid => "has_first_aid",
+            Amenity::Books => "has_books",
+            Amenity::Charging => "has_charging",
+            Amenity::Toilet => "has_toilet",
+            Amenity::AirConditioning => "has_air_conditioning",
+            Amenity::Seating => "has_seating",
+            Amenity::Wifi => "has_wifi",
+        }
+    }
+
     /// The bit of this amenity in an [`AmenitySet`].
     fn bit(self) -> u16 {
         1 << (self as u16)
@@ -408,6 +424,9 @@ mod tests {
         let err = "jacuzzi".parse::<Amenity>().unwrap_err();
         assert!(err.to_string().contains("unknown amenity \"jacuzzi\""));
         assert!(err.to_string().contains("microwave"));
+        for a in Amenity::ALL {
+            assert_eq!(a.field(), format!("has_{}", a.as_str()));
+        }
     }
 
     #[test]

@@ -123,7 +123,9 @@ impl FromStr for Collection {
     }
 }
 
-/// Build the features of a collection in `crs` (no caching).
+/// Build the features of a collection in `crs`, in the flat GIS form
+/// (`yizhan_core::io::gis`: one boolean per amenity, every field on every
+/// feature), as OGC API Features and the exports serve them (no caching).
 pub fn build(
     data: &Dataset,
     c: Collection,
@@ -131,8 +133,12 @@ pub fn build(
     cutoff_m: f64,
 ) -> Result<Vec<Feature>, ApiError> {
     match c.layer() {
-        Some(l) => Ok(data.layer_features(l, crs)),
-        None => Ok(yizhan_plan::workflow::gap_layer(data, cutoff_m, crs)?),
+        Some(l) => Ok(data.gis_features(l, crs)),
+        None => {
+            let mut f = yizhan_plan::workflow::gap_layer(data, cutoff_m, crs)?;
+            yizhan_core::io::gis::to_gis(&mut f);
+            Ok(f)
+        }
     }
 }
 

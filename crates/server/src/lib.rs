@@ -46,7 +46,8 @@ pub use state::{AppState, CorsConfig, ServerConfig, Snapshot};
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
-    state.set_api_document(openapi::document_json());
+    state.set_api_document(openapi::document_json(&state));
+    state.set_ogc_document(openapi::ogc_document_json(&state));
     let cors = cors_layer(&state.config().cors);
     let limiter = limits::Limiter::new(state.config().limits);
     let mut api = Router::new();

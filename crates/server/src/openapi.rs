@@ -1,16 +1,19 @@
 //! The OpenAPI 3 document of the whole API, generated from the handlers' annotations.
 
-use std::sync::OnceLock;
-
+use serde_json::{json, Value};
 use utoipa::OpenApi;
+use yizhan_core::crs::Crs;
+use yizhan_core::io::gis::{self, Field};
 
 use axum::body::Bytes;
 use axum::http::Method;
 
 use crate::auth::Access;
 use crate::error::PROBLEM_JSON;
+use crate::layers::Collection;
 use crate::limits::Cost;
 use crate::routes;
+use crate::state::AppState;
 
 /// The API description.
 #[derive(OpenApi)]
@@ -35,6 +38,7 @@ use crate::routes;
         routes::ogc::collections,
         routes::ogc::collection,
         routes::ogc::queryables,
+        routes::ogc::schema,
         routes::ogc::items,
         routes::ogc::item,
         routes::live::stream_route,
@@ -231,17 +235,152 @@ fn problem(description: String) -> utoipa::openapi::RefOr<utoipa::openapi::Respo
         .into()
 }
 
-/// The document as JSON text (built once; the router hands it to the handlers
-/// that serve it through the state).
-pub fn document_json() -> Bytes {
-    static DOC: OnceLock<Bytes> = OnceLock::new();
-    let doc = DOC.get_or_init(|| {
-        document()
-            .to_json()
-            .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
-            .into()
-    });
-    doc.clone()
+/// The OpenAPI version of the served document: 3.0, the only one OGC API -
+/// Features Part 1 has a conformance class for (`oas30`), which GDAL, QGIS and
+/// OWSLib read.
+pub const OPENAPI_VERSION: &str = "3.0.3";
+
+/// The largest page of OGC items, as declared (`limit`'s `maximum`).
+const OGC_ITEMS: &str = "/ogc/collections/{cid}/items";
+
+/// The served document as JSON text, for the collections of `st`'s data: the
+/// document of the routes in OpenAPI 3.0 ([`to_oas30`]), the `limit` of OGC items
+/// with its default and maximum, and one items path per collection
+/// (`/ogc/collections/stations/items` …) that declares the collection's property
+/// filters, as OGC API Features recommends and GDAL reads to filter on the server.
+/// The router builds it once and hands it to the handlers through the state.
+pub fn document_json(st: &AppState) -> Bytes {
+    serde_json::to_vec(&full_document(st))
+        .unwrap_or_default()
+        .into()
+}
+
+/// The document of the OGC API alone, as `/ogc/api` serves it (the landing page's
+/// `service-desc`): the `/ogc` paths of [`document_json`] relative to the server
+/// URL `/ogc` (`/collections/stations/items` …), the form OGC API Features and its
+/// clients expect (GDAL finds the page-size maximum of `limit` there).
+pub fn ogc_document_json(st: &AppState) -> Bytes {
+    let mut doc = full_document(st);
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        let ogc: serde_json::Map<String, Value> = std::mem::take(paths)
+            .into_iter()
+            .filter_map(|(k, v)| {
+                let rest = k.strip_prefix(OGC_ROOT)?;
+                match rest {
+                    "" => Some(("/".to_string(), v)),
+                    r if r.starts_with('/') => Some((r.to_string(), v)),
+                    _ => None,
+                }
+            })
+            .collect();
+        *paths = ogc;
+    }
+    doc["servers"] = json!([{ "url": OGC_ROOT, "description": "OGC API - Features" }]);
+    doc["info"]["title"] = json!("yizhan: OGC API - Features");
+    doc["tags"] = json!([{ "name": "ogc", "description": "OGC API - Features for city GIS" }]);
+    serde_json::to_vec(&doc).unwrap_or_default().into()
+}
+
+/// Where OGC API Features is mounted.
+const OGC_ROOT: &str = "/ogc";
+
+/// The whole document as JSON (see [`document_json`]).
+fn full_document(st: &AppState) -> Value {
+    let mut doc = serde_json::to_value(document()).unwrap_or_default();
+    let cutoff = st.config().default_cutoff_m;
+    let snap = st.snapshot();
+    let fields: Vec<(Collection, Vec<Field>)> = Collection::ALL
+        .into_iter()
+        .map(|c| {
+            let f = snap.features(c, Crs::Wgs84, cutoff);
+            (c, f.map(|f| gis::fields(&f)).unwrap_or_default())
+        })
+        .collect();
+    declare_ogc_items(&mut doc, &fields);
+    to_oas30(&mut doc);
+    doc
+}
+
+/// Declare `limit` (default and maximum) on the OGC items route and add one items
+/// path per collection with its property filters.
+fn declare_ogc_items(doc: &mut Value, fields: &[(Collection, Vec<Field>)]) {
+    use crate::routes::ogc::{DEFAULT_LIMIT, MAX_LIMIT};
+    let Some(op) = doc.pointer_mut("/paths/~1ogc~1collections~1{cid}~1items/get") else {
+        return;
+    };
+    if let Some(params) = op["parameters"].as_array_mut() {
+        for p in params.iter_mut().filter(|p| p["name"] == "limit") {
+            p["schema"] = json!({
+                "type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT,
+            });
+        }
+    }
+    let generic = op.clone();
+    let mut paths = Vec::new();
+    for (c, fields) in fields {
+        let mut op = generic.clone();
+        let id = c.as_str();
+        op["operationId"] = json!(format!("items_{id}"));
+        op["summary"] = json!(format!("{}: items, filtered by any property", c.title()));
+        if let Some(params) = op["parameters"].as_array_mut() {
+            params.retain(|p| !(p["in"] == "path" && p["name"] == "cid"));
+            let declared: Vec<Value> = params.iter().map(|p| p["name"].clone()).collect();
+            // A property named as a parameter (the gaps' `cutoff_m`) is that parameter.
+            for f in fields.iter().filter(|f| !declared.contains(&json!(f.name))) {
+                params.push(json!({
+                    "name": f.name,
+                    "in": "query",
+                    "required": false,
+                    "description": format!("Only features whose {} equals this value", f.name),
+                    "schema": { "type": f.ty.as_str() },
+                }));
+            }
+        }
+        let mut responses = op["responses"].take();
+        if let Some(r) = responses.as_object_mut() {
+            r.remove("404");
+        }
+        op["responses"] = responses;
+        paths.push((format!("/ogc/collections/{id}/items"), json!({ "get": op })));
+    }
+    if let Some(all) = doc["paths"].as_object_mut() {
+        for (path, item) in paths {
+            all.insert(path, item);
+        }
+        debug_assert!(all.contains_key(OGC_ITEMS));
+    }
+}
+
+/// OpenAPI 3.0 from the 3.1 that `utoipa` writes: the version, and each schema
+/// `type: [T, "null"]` as `type: T, nullable: true` (the only 3.1 form the
+/// document uses; the test validates the result as 3.0).
+fn to_oas30(doc: &mut Value) {
+    fn walk(v: &mut Value) {
+        match v {
+            Value::Object(o) => {
+                if let Some(Value::Array(types)) = o.get("type") {
+                    let nullable = types.iter().any(|t| t == "null");
+                    let rest: Vec<Value> = types.iter().filter(|t| *t != "null").cloned().collect();
+                    match rest.as_slice() {
+                        [one] => {
+                            o.insert("type".into(), one.clone());
+                        }
+                        _ => {
+                            o.remove("type");
+                        }
+                    }
+                    if nullable {
+                        o.insert("nullable".into(), Value::Bool(true));
+                    }
+                }
+                o.values_mut().for_each(walk);
+            }
+            Value::Array(a) => a.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(doc);
+    doc["openapi"] = json!(OPENAPI_VERSION);
 }
 
 #[cfg(test)]

@@ -164,6 +164,7 @@ struct Inner {
     metrics: Metrics,
     /// The OpenAPI document (JSON), set by the router that serves this state.
     api_document: OnceLock<Bytes>,
+    ogc_document: OnceLock<Bytes>,
     store: Option<Mutex<Store>>,
     events: tokio::sync::broadcast::Sender<LiveEvent>,
     shutdown: tokio::sync::watch::Sender<bool>,
@@ -218,6 +219,7 @@ impl AppState {
                 config,
                 metrics: Metrics::default(),
                 api_document: OnceLock::new(),
+                ogc_document: OnceLock::new(),
                 store: store.map(Mutex::new),
                 events,
                 shutdown,
@@ -345,10 +347,25 @@ impl AppState {
         &self.inner.metrics
     }
 
-    /// Set the API document served at `/api/v1/openapi.json` and `/ogc/api` (the
+    /// Set the API document served at `/api/v1/openapi.json` (the
     /// router does, from the routes it mounts); the first one set stays.
     pub fn set_api_document(&self, json: Bytes) {
         let _ = self.inner.api_document.set(json);
+    }
+
+    /// Set the document of the OGC API alone, served at `/ogc/api`; the first one
+    /// set stays.
+    pub fn set_ogc_document(&self, json: Bytes) {
+        let _ = self.inner.ogc_document.set(json);
+    }
+
+    /// The document of the OGC API alone; `{}` until a router has set it.
+    pub fn ogc_document(&self) -> Bytes {
+        self.inner
+            .ogc_document
+            .get()
+            .cloned()
+            .unwrap_or_else(|| Bytes::from_static(b"{}"))
     }
 
     /// The API document (JSON; a shared buffer, so serving it copies nothing); `{}`

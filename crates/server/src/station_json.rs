@@ -216,7 +216,7 @@ fn write_station(
     put(buf, &s.capacity);
     if let Some(d) = distance_m {
         key(buf, "distance_m");
-        put(buf, &((d * 10.0).round() / 10.0));
+        put(buf, &yizhan_core::geodesy::reported_m(d));
     }
     key(buf, "free_seats");
     match fresh.free_seats(s) {

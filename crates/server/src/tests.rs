@@ -402,8 +402,38 @@ async fn openapi_document_covers_the_api() {
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     // The router serves the document built from its own routes (openapi.rs checks
     // that document against `routes::all()`), the same at both addresses.
-    let built: Value = serde_json::from_slice(&crate::openapi::document_json()).unwrap();
+    let st = AppState::new(
+        small_dataset(),
+        ServerConfig {
+            dataset_name: "test".into(),
+            ..ServerConfig::default()
+        },
+    );
+    let built: Value = serde_json::from_slice(&crate::openapi::document_json(&st)).unwrap();
     assert_eq!(doc, built);
+    // OpenAPI 3.0, as the media type and the oas30 conformance class say.
+    assert_eq!(doc["openapi"], crate::openapi::OPENAPI_VERSION);
+    assert!(!a.body.contains(r#""null""#), "a 3.1 null type is left");
+    let items = &doc["paths"]["/ogc/collections/{cid}/items"]["get"]["parameters"];
+    let limit = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "limit");
+    assert_eq!(limit.unwrap()["schema"]["maximum"], routes::ogc::MAX_LIMIT);
+    let st_items = &doc["paths"]["/ogc/collections/stations/items"]["get"]["parameters"];
+    let names = strings(st_items, "name");
+    for n in [
+        "limit",
+        "bbox",
+        "datetime",
+        "has_microwave",
+        "capacity",
+        "kind",
+    ] {
+        assert!(names.contains(&n), "{n} missing from {names:?}");
+    }
+    assert!(!names.contains(&"cid"));
     let paths = doc["paths"].as_object().expect("paths");
     for p in [
         "/api/v1/stations/nearest",
@@ -417,10 +447,24 @@ async fn openapi_document_covers_the_api() {
     }
     let o = get(&app, "/ogc/api").await;
     assert_eq!(o.status, 200);
-    assert!(o
-        .content_type
-        .starts_with("application/vnd.oai.openapi+json"));
-    assert_eq!(o.json(), doc);
+    assert_eq!(
+        o.content_type,
+        "application/vnd.oai.openapi+json;version=3.0"
+    );
+    // The OGC API alone, relative to /ogc: the same operations.
+    let ogc = o.json();
+    assert_eq!(ogc["servers"][0]["url"], "/ogc");
+    assert_eq!(ogc["openapi"], crate::openapi::OPENAPI_VERSION);
+    let ogc_paths = ogc["paths"].as_object().unwrap();
+    let under_ogc: Vec<&String> = paths.keys().filter(|k| k.starts_with("/ogc")).collect();
+    assert_eq!(ogc_paths.len(), under_ogc.len());
+    for p in under_ogc {
+        let rel = match p.strip_prefix("/ogc").unwrap() {
+            "" => "/",
+            r => r,
+        };
+        assert_eq!(ogc_paths[rel], paths[p.as_str()], "{p}");
+    }
 }
 
 #[tokio::test]
@@ -515,7 +559,20 @@ async fn ogc_landing_conformance_collections() {
     let one = get_json(&app, "/ogc/collections/hotspots").await;
     assert_eq!(one["id"], "hotspots");
     let q = get_json(&app, "/ogc/collections/stations/queryables").await;
-    assert_eq!(q["properties"]["capacity"]["type"], "number");
+    assert_eq!(q["properties"]["capacity"]["type"], "integer");
+    assert_eq!(q["properties"]["has_microwave"]["type"], "boolean");
+    assert!(q["properties"].get("amenities").is_some());
+    let rels = strings(&cs["collections"][0]["links"], "rel");
+    for r in ["queryables", "schema"] {
+        let rel = format!("http://www.opengis.net/def/rel/ogc/1.0/{r}");
+        assert!(rels.contains(&rel.as_str()), "{rel} missing from {rels:?}");
+    }
+    let sc = get_json(&app, "/ogc/collections/stations/schema").await;
+    assert_eq!(sc["properties"]["geometry"]["format"], "geometry-point");
+    assert_eq!(sc["properties"]["id"]["x-ogc-role"], "id");
+    assert_eq!(sc["properties"]["has_wifi"]["type"], "boolean");
+    let sc = get_json(&app, "/ogc/collections/cells/schema").await;
+    assert_eq!(sc["properties"]["geometry"]["format"], "geometry-polygon");
 }
 
 #[tokio::test]
@@ -557,8 +614,11 @@ async fn ogc_items_paging_and_filters() {
         ("", "numberReturned", 6),
         ("?limit=50000", "numberReturned", 6),
         ("?offset=5", "numberReturned", 1),
+        ("?datetime=2026-07-01T12:00:00Z", "numberReturned", 6),
+        ("?datetime=2026-07-01/..", "numberReturned", 6),
         ("?bbox=118.465,24.715,118.478,24.725", "numberMatched", 2),
-        ("?amenities=charging", "numberMatched", 2),
+        ("?has_charging=true", "numberMatched", 2),
+        ("?has_charging=false", "numberMatched", 4),
     ] {
         let fc = get_json(&app, &format!("{items}{query}")).await;
         assert_eq!(fc[key], want, "{query}");
@@ -583,6 +643,9 @@ async fn ogc_items_paging_and_filters() {
         ("?offset=-1", 400, "offset"),
         ("?bbox=1,2", 400, "bbox"),
         ("?colour=red", 400, "colour"),
+        ("?datetime=garbage", 400, "datetime"),
+        ("?datetime=../..", 400, "datetime"),
+        ("?datetime=2026-13-01", 400, "datetime"),
         ("/S99", 404, "S99"),
     ] {
         let a = get(&app, &format!("{items}{query}")).await;
@@ -972,4 +1035,61 @@ async fn a_slow_request_times_out_with_504() {
     assert_eq!(p["title"], "Request timed out");
     // A timed-out planning request gives its slot back.
     post_json(&app, "/api/v1/plan/compare", r#"{"cutoff_m": 500}"#).await;
+}
+
+/// OGC API Features Part 2: each collection lists its CRSs; `crs` and `bbox-crs`
+/// take only those, the answer says its CRS in `Content-Crs` and, in GCJ-02, in
+/// the body; any other CRS is a 400.
+#[tokio::test]
+async fn ogc_crs_by_reference() {
+    use yizhan_core::crs::{CRS84_URI, GCJ02_URI};
+    let app = app();
+    let c = get_json(&app, "/ogc/collections/stations").await;
+    assert_eq!(c["crs"], serde_json::json!([CRS84_URI, GCJ02_URI]));
+    assert_eq!(c["storageCrs"], CRS84_URI);
+    let conf = get(&app, "/ogc/conformance").await.body;
+    assert!(conf.contains("ogcapi-features-2/1.0/conf/crs"), "{conf}");
+    let items = "/ogc/collections/stations/items";
+    let plain = get(&app, items).await;
+    assert_eq!(
+        plain.headers["content-crs"],
+        format!("<{CRS84_URI}>").as_str()
+    );
+    let wgs = plain.ok_json();
+    assert!(wgs.get("yizhan:crs").is_none());
+    assert!(wgs["features"][0]["properties"]
+        .get("coordinate_system")
+        .is_none());
+    let enc = |s: &str| s.replace(':', "%3A").replace('/', "%2F");
+    let a = get(&app, &format!("{items}?crs={}", enc(GCJ02_URI))).await;
+    assert_eq!(a.headers["content-crs"], format!("<{GCJ02_URI}>").as_str());
+    let gcj = a.ok_json();
+    assert_eq!(gcj["yizhan:crs"]["uri"], GCJ02_URI);
+    let (fw, fg) = (&wgs["features"][0], &gcj["features"][0]);
+    assert_eq!(fg["properties"]["coordinate_system"], "GCJ-02");
+    let shift = fg["geometry"]["coordinates"][0].as_f64().unwrap()
+        - fw["geometry"]["coordinates"][0].as_f64().unwrap();
+    assert!(shift.abs() > 1e-4, "GCJ-02 moves points in China: {shift}");
+    let one = get(&app, &format!("{items}/S2?crs={}", enc(GCJ02_URI))).await;
+    assert_eq!(
+        one.headers["content-crs"],
+        format!("<{GCJ02_URI}>").as_str()
+    );
+    for bad in ["gcj02", "EPSG%3A3857", "crs84"] {
+        get(&app, &format!("{items}?crs={bad}"))
+            .await
+            .problem(400, "not offered");
+        get(&app, &format!("{items}?bbox=118,24,119,25&bbox-crs={bad}"))
+            .await
+            .problem(400, "not offered");
+    }
+    // An export in GCJ-02 says so in the file and in its name.
+    let e = get(&app, "/api/v1/export/stations.geojson?crs=gcj02").await;
+    let disposition = e.headers[header::CONTENT_DISPOSITION].to_str().unwrap();
+    assert!(disposition.contains("-gcj02.geojson"), "{disposition}");
+    let f = e.ok_json();
+    assert_eq!(f["yizhan:crs"]["name"], "GCJ-02");
+    for feat in f["features"].as_array().unwrap() {
+        assert_eq!(feat["properties"]["coordinate_system"], "GCJ-02");
+    }
 }

@@ -11,7 +11,7 @@ use super::geo_index::GeoIndex;
 use super::kdtree::{Best, F32_CHORD_ERR, SLACK_CHORD, STACK_CANDIDATES};
 use super::located::{Hit, Located};
 use super::trig::Query;
-use crate::geodesy::{chord_for_distance, LonLat};
+use crate::geodesy::{chord_for_distance, ellipsoidal_m, LonLat, ELLIPSOID_MIN_RATIO};
 
 impl<T: Located> GeoIndex<T> {
     /// The `k` nearest items accepted by `keep`, no farther than `max_m` metres,
@@ -60,6 +60,71 @@ impl<T: Located> GeoIndex<T> {
         Hit::nearest_first(&mut out);
         out.truncate(k);
         out
+    }
+
+    /// The `k` nearest items accepted by `keep` on the WGS 84 ellipsoid, no farther
+    /// than `max_m` metres on it, nearest first (equal distances by id), each
+    /// `distance_m` the geodesic distance ([`ellipsoidal_m`]): the courier answers.
+    ///
+    /// Exact on the ellipsoid, found through the spherical index: the `k` nearest on
+    /// the sphere within `max_m` ÷ [`ELLIPSOID_MIN_RATIO`] give an ellipsoidal bound
+    /// `D` (the farthest of them); every item within `D` on the ellipsoid is within
+    /// `D` ÷ [`ELLIPSOID_MIN_RATIO`] on the sphere, so those are the candidates,
+    /// ranked by their geodesic distance. Near a tie the order is the ellipsoid's,
+    /// which may differ from the sphere's when two items are within 0.56 % of each
+    /// other's distance.
+    pub fn nearest_on_ellipsoid(
+        &self,
+        at: LonLat,
+        k: usize,
+        max_m: Option<f64>,
+        keep: impl Fn(&T) -> bool,
+    ) -> Vec<Hit<'_, T>> {
+        let max_m = max_m.filter(|m| !m.is_nan());
+        let sphere_max = max_m.map(|m| m / ELLIPSOID_MIN_RATIO);
+        let first = self.nearest(at, k, sphere_max, &keep);
+        let candidates = if first.len() < k {
+            // Every accepted item within the wider sphere is already here.
+            first
+        } else {
+            let d = first
+                .iter()
+                .map(|h| ellipsoidal_m(at, h.item.location()))
+                .fold(0.0, f64::max);
+            let r = d / ELLIPSOID_MIN_RATIO;
+            self.within_radius(at, sphere_max.map_or(r, |m| m.min(r)), &keep)
+        };
+        let mut out: Vec<Hit<'_, T>> = candidates
+            .into_iter()
+            .map(|h| Hit {
+                distance_m: ellipsoidal_m(at, h.item.location()),
+                ..h
+            })
+            .filter(|h| max_m.is_none_or(|m| h.distance_m <= m))
+            .collect();
+        Hit::nearest_first(&mut out);
+        out.truncate(k);
+        out
+    }
+
+    /// Every item accepted by `keep` within `radius_m` metres on the WGS 84 ellipsoid
+    /// (inclusive), each `distance_m` the geodesic distance, in no particular order:
+    /// the items within `radius_m` ÷ [`ELLIPSOID_MIN_RATIO`] on the sphere, kept by
+    /// their geodesic distance.
+    pub fn within_radius_on_ellipsoid(
+        &self,
+        at: LonLat,
+        radius_m: f64,
+        keep: impl Fn(&T) -> bool,
+    ) -> Vec<Hit<'_, T>> {
+        self.within_radius(at, radius_m / ELLIPSOID_MIN_RATIO, keep)
+            .into_iter()
+            .map(|h| Hit {
+                distance_m: ellipsoidal_m(at, h.item.location()),
+                ..h
+            })
+            .filter(|h| h.distance_m <= radius_m)
+            .collect()
     }
 
     /// The single nearest item accepted by `keep`, if any.
@@ -219,6 +284,83 @@ mod tests {
             assert_eq!(ids(&got), want, "at {at:?} r {r}");
             assert_eq!(index.any_within(at, r, |s| f.accepts(s)), !want.is_empty());
         }
+    }
+
+    /// A brute-force scan on the ellipsoid: (geodesic metres, id), nearest first.
+    fn ellipsoid_oracle<'a>(
+        stations: &'a [Station],
+        at: LonLat,
+        f: &crate::filter::StationFilter,
+    ) -> Vec<(f64, &'a str)> {
+        let mut v: Vec<(f64, &str)> = stations
+            .iter()
+            .filter(|s| f.accepts(s))
+            .map(|s| (crate::geodesy::ellipsoidal_m(at, s.location), s.id.as_str()))
+            .collect();
+        v.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(b.1)));
+        v
+    }
+
+    /// Nearest and radius on the ellipsoid answer what a geodesic scan answers, in
+    /// its order, also where the sphere's order differs (dense clusters make near
+    /// ties, which the test counts).
+    #[test]
+    fn ellipsoid_queries_match_a_geodesic_scan() {
+        let mut stations = random_stations(21, 1200);
+        // A dense cluster: many pairs whose spherical and ellipsoidal orders differ.
+        let mut rng = ChaCha8Rng::seed_from_u64(22);
+        for (i, s) in stations.iter_mut().enumerate().filter(|(i, _)| i % 3 == 0) {
+            s.location = LonLat::new(
+                118.47 + rng.random_range(-0.01..0.01),
+                24.72 + rng.random_range(-0.01..0.01),
+            )
+            .unwrap();
+            s.id = format!("D{i:05}");
+        }
+        let index = GeoIndex::new(stations.clone());
+        let mut reordered = 0;
+        for round in 0..300 {
+            let at = if round % 2 == 0 {
+                LonLat::new(
+                    118.47 + rng.random_range(-0.012..0.012),
+                    24.72 + rng.random_range(-0.012..0.012),
+                )
+                .unwrap()
+            } else {
+                random_query(&mut rng)
+            };
+            let f = random_filter(&mut rng);
+            let k = rng.random_range(1..15);
+            let max_m = rng
+                .random_bool(0.3)
+                .then(|| rng.random_range(50.0..2_000_000.0));
+            let got = index.nearest_on_ellipsoid(at, k, max_m, |s| f.accepts(s));
+            let want: Vec<(f64, &str)> = ellipsoid_oracle(&stations, at, &f)
+                .into_iter()
+                .filter(|(d, _)| max_m.is_none_or(|m| *d <= m))
+                .take(k)
+                .collect();
+            let want_ids: Vec<String> = want.iter().map(|w| w.1.to_string()).collect();
+            assert_eq!(ids(&got), want_ids, "round {round} at {at:?} k {k}");
+            for (g, w) in got.iter().zip(&want) {
+                assert_eq!(g.distance_m, w.0);
+            }
+            let sphere = index.nearest(at, k, max_m, |s| f.accepts(s));
+            reordered += usize::from(ids(&sphere) != want_ids);
+            let r = 10f64.powf(rng.random_range(1.0..6.5));
+            let mut within = index.within_radius_on_ellipsoid(at, r, |s| f.accepts(s));
+            Hit::nearest_first(&mut within);
+            let want: Vec<String> = ellipsoid_oracle(&stations, at, &f)
+                .into_iter()
+                .filter(|(d, _)| *d <= r)
+                .map(|(_, id)| id.to_string())
+                .collect();
+            assert_eq!(ids(&within), want, "round {round} at {at:?} r {r}");
+        }
+        assert!(
+            reordered > 5,
+            "too few answers where the orders differ: {reordered}"
+        );
     }
 
     #[test]

@@ -8,6 +8,9 @@
 //!
 //! - [`props`]: the schema of each point layer's properties, one struct each, used
 //!   by every reader and writer (files, store, JSON API, OGC API Features);
+//! - [`gis`]: the flat, typed GIS form of every layer made from it (one boolean
+//!   field per amenity, no lists, every field on every feature), which OGC API
+//!   Features, the exports and CSV carry;
 //! - [`read`](read_stations): the generic reader of a parsed collection, and the
 //!   entry points from text that try the line reader first;
 //! - `lines`: the line reader of files written one feature per line, with its
@@ -17,6 +20,7 @@
 
 mod dups;
 mod error;
+pub mod gis;
 mod layer;
 pub(crate) mod lines;
 pub mod props;
@@ -33,9 +37,10 @@ pub use read::{
     read_roads_str, read_stations, read_stations_str,
 };
 pub use write::{
-    boundary_feature, candidate_feature, cell_feature, hotspot_feature, multipolygon_geometry,
-    road_feature, station_feature, station_properties, to_string, to_string_lines, Collection,
-    FeatureLines, PointFeature,
+    boundary_feature, candidate_feature, cell_feature, hotspot_feature, mark_crs,
+    multipolygon_geometry, road_feature, station_feature, station_properties, to_string,
+    to_string_lines, to_string_lines_in, Collection, FeatureLines, PointFeature, CRS_MEMBER,
+    CRS_PROPERTY,
 };
 
 #[cfg(test)]

@@ -140,7 +140,7 @@ pub struct StationProps<'a> {
     /// Seats.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capacity: Option<Checked<u32>>,
-    /// Courier answers: metres from the query point, to 0.1 m.
+    /// Courier answers: metres from the query point on the WGS 84 ellipsoid, to 1 mm.
     #[serde(skip_deserializing, skip_serializing_if = "Option::is_none")]
     pub distance_m: Option<f64>,
     /// Courier answers: seats free by a current report (`null`: no current report).

@@ -260,6 +260,45 @@ impl<W: Write> FeatureLines<W> {
     }
 }
 
+/// The property that says the coordinates' CRS in a file not in WGS 84.
+pub const CRS_PROPERTY: &str = "coordinate_system";
+
+/// The collection member that says the coordinates' CRS in a file not in WGS 84.
+pub const CRS_MEMBER: &str = "yizhan:crs";
+
+/// Mark features whose coordinates are in `crs`: unless it is WGS 84 (what every
+/// GeoJSON reader assumes, RFC 7946), each gets the property [`CRS_PROPERTY`]
+/// (`GCJ-02`), so the datum survives any conversion of the file.
+pub fn mark_crs(features: &mut [Feature], crs: Crs) {
+    if crs == Crs::Wgs84 {
+        return;
+    }
+    for f in features {
+        f.properties
+            .get_or_insert_with(JsonObject::new)
+            .insert(CRS_PROPERTY.into(), crs.label().into());
+    }
+}
+
+/// Serialise a collection whose coordinates are in `crs` one feature per line:
+/// as [`to_string_lines`] for WGS 84; otherwise the features marked
+/// ([`mark_crs`]) and the collection with a [`CRS_MEMBER`] member
+/// (`{"name": "GCJ-02", "uri": …}`), so the file itself says its datum.
+pub fn to_string_lines_in(features: &[Feature], crs: Crs) -> String {
+    if crs == Crs::Wgs84 {
+        return to_string_lines(features);
+    }
+    let mut marked = features.to_vec();
+    mark_crs(&mut marked, crs);
+    let member = serde_json::json!({ "name": crs.label(), "uri": crs.uri() });
+    let text = to_string_lines(&marked);
+    let head = "{\"type\":\"FeatureCollection\",";
+    match text.strip_prefix(head) {
+        Some(rest) => format!("{head}\"{CRS_MEMBER}\":{member},{rest}"),
+        None => text,
+    }
+}
+
 /// Serialise a collection one feature per line (see [`FeatureLines`]).
 pub fn to_string_lines(features: &[Feature]) -> String {
     let mut out = Vec::with_capacity(64 + features.len() * 256);
@@ -277,6 +316,25 @@ pub fn to_string_lines(features: &[Feature]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn files_in_gcj02_say_so() {
+        let c = Candidate {
+            id: "c".into(),
+            name: None,
+            location: LonLat::new(118.47, 24.72).unwrap(),
+            capacity: None,
+        };
+        let f = [candidate_feature(&c, Crs::Gcj02)];
+        let text = to_string_lines_in(&f, Crs::Gcj02);
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v[CRS_MEMBER]["name"], "GCJ-02");
+        assert_eq!(v[CRS_MEMBER]["uri"], crate::crs::GCJ02_URI);
+        assert_eq!(v["features"][0]["properties"][CRS_PROPERTY], "GCJ-02");
+        let wgs = [candidate_feature(&c, Crs::Wgs84)];
+        assert_eq!(to_string_lines_in(&wgs, Crs::Wgs84), to_string_lines(&wgs));
+        assert!(!to_string_lines(&wgs).contains(CRS_PROPERTY));
+    }
 
     #[test]
     fn feature_lines_layout() {

@@ -44,7 +44,9 @@ pub async fn export(
         let f = snap.features(c, crs, default_cutoff)?;
         yizhan_core::io::to_string_lines(&f)
     } else {
-        yizhan_core::io::to_string_lines(&layers::build(&snap.data, c, crs, cutoff)?)
+        // Not WGS 84: the file says its datum (a member and a property per feature).
+        let f = layers::build(&snap.data, c, crs, cutoff)?;
+        yizhan_core::io::to_string_lines_in(&f, crs)
     };
     let dataset: String = st
         .config()

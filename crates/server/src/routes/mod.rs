@@ -61,6 +61,7 @@ pub fn all() -> Vec<Route> {
         Route::get("/ogc/collections", Public, ogc::collections),
         Route::get("/ogc/collections/{cid}", Public, ogc::collection),
         Route::get("/ogc/collections/{cid}/queryables", Public, ogc::queryables),
+        Route::get("/ogc/collections/{cid}/schema", Public, ogc::schema),
         Route::get("/ogc/collections/{cid}/items", Public, ogc::items),
         Route::get("/ogc/collections/{cid}/items/{fid}", Public, ogc::item),
     ]

@@ -18,17 +18,18 @@ use crate::layers::{self, Collection};
 use crate::routes::common::{GeoJson, GEO_JSON};
 use crate::state::AppState;
 
-/// The only CRS served (WGS 84 longitude, latitude).
-pub const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
+/// The storage CRS (WGS 84 longitude, latitude).
+pub const CRS84: &str = yizhan_core::crs::CRS84_URI;
 /// Items per page when `limit` is not given.
 pub const DEFAULT_LIMIT: u64 = 10;
 /// The largest page; larger `limit`s are served as this (as the standard requires).
 pub const MAX_LIMIT: u64 = 10_000;
 /// Conformance classes implemented.
-pub const CONFORMANCE: [&str; 3] = [
+pub const CONFORMANCE: [&str; 4] = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
 ];
 const OAS_TYPE: &str = "application/vnd.oai.openapi+json;version=3.0";
 /// Query parameters the items route understands itself; any other name is a
@@ -97,14 +98,62 @@ impl FromRequestParts<AppState> for OgcQuery {
     }
 }
 
-/// Accept CRS84 (or gcj02 for Chinese map apps) in `crs`; refuse others.
+/// The CRSs every collection offers (OGC API Features Part 2): WGS 84 (CRS84,
+/// the storage CRS) and GCJ-02 for Chinese map apps.
+fn offered_crs() -> Vec<&'static str> {
+    Crs::ALL.map(Crs::uri).to_vec()
+}
+
+/// The CRS named by `crs` or `bbox-crs`: one of the collection's listed URIs
+/// (CRS84 when absent); any other value is a 400 naming the list.
 fn ogc_crs(p: &Params, name: &str) -> Result<Crs, ApiError> {
     match p.get(name) {
         None => Ok(Crs::Wgs84),
-        Some(c) if c == CRS84 || c.eq_ignore_ascii_case("crs84") => Ok(Crs::Wgs84),
-        Some(c) => c
-            .parse::<Crs>()
-            .map_err(|_| ApiError::param(name, format!("{c:?} is not offered (use {CRS84})"))),
+        Some(c) => Crs::from_uri(c).ok_or_else(|| {
+            ApiError::param(
+                name,
+                format!(
+                    "{c:?} is not offered (use one of {})",
+                    offered_crs().join(", ")
+                ),
+            )
+        }),
+    }
+}
+
+/// An answer in `crs` with its `Content-Crs` header (the URI in angle brackets).
+fn with_content_crs(crs: Crs, body: GeoJson) -> Response {
+    let value = HeaderValue::from_str(&format!("<{}>", crs.uri()))
+        .unwrap_or_else(|_| HeaderValue::from_static("<>"));
+    ([("content-crs", value)], body).into_response()
+}
+
+/// Check an OGC `datetime` (RFC 3339: an instant, a date, or an interval `a/b` whose
+/// ends may be open, `..` or empty). The layers have no time, so a valid one
+/// filters nothing (as the standard says of collections without a temporal
+/// property); an invalid one is a 400.
+fn check_datetime(p: &Params) -> Result<(), ApiError> {
+    let Some(raw) = p.get("datetime") else {
+        return Ok(());
+    };
+    let instant = |s: &str| {
+        chrono::DateTime::parse_from_rfc3339(s).is_ok()
+            || chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()
+    };
+    let ok = match raw.split_once('/') {
+        None => instant(raw),
+        Some((a, b)) => {
+            let open = |s: &str| s.is_empty() || s == "..";
+            (open(a) || instant(a)) && (open(b) || instant(b)) && !(open(a) && open(b))
+        }
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::param(
+            "datetime",
+            format!("{raw:?} is not an RFC 3339 date-time, date or interval (e.g. 2026-07-01T12:00:00Z or 2026-07-01/..)"),
+        ))
     }
 }
 
@@ -128,13 +177,14 @@ pub async fn landing(State(st): State<AppState>, q: OgcQuery) -> Result<Json<Val
     })))
 }
 
-/// The API definition, as the OGC `service-desc` link announces it.
+/// The definition of the OGC API (its paths relative to `/ogc`), as the OGC
+/// `service-desc` link announces it.
 #[utoipa::path(get, path = "/ogc/api", tag = "ogc",
     responses((status = 200, description = "OpenAPI 3.0 document", content_type = "application/vnd.oai.openapi+json;version=3.0", body = Object)))]
 pub async fn api(State(st): State<AppState>) -> Response {
     (
         [(header::CONTENT_TYPE, HeaderValue::from_static(OAS_TYPE))],
-        st.api_document(),
+        st.ogc_document(),
     )
         .into_response()
 }
@@ -157,12 +207,14 @@ fn collection_doc(st: &AppState, b: &str, c: Collection) -> Result<Value, ApiErr
         "description": c.description(),
         "itemType": "feature",
         "extent": { "spatial": { "bbox": [e], "crs": CRS84 } },
-        "crs": [CRS84],
+        "crs": offered_crs(),
         "storageCrs": CRS84,
         "links": [
             link(format!("{b}/ogc/collections/{id}"), "self", "application/json", c.title()),
             link(format!("{b}/ogc/collections/{id}/items"), "items", GEO_JSON, "Features"),
             link(format!("{b}/api/v1/export/{id}.geojson"), "enclosure", GEO_JSON, "Download all"),
+            link(format!("{b}/ogc/collections/{id}/queryables"), "http://www.opengis.net/def/rel/ogc/1.0/queryables", SCHEMA_JSON, "Queryable properties"),
+            link(format!("{b}/ogc/collections/{id}/schema"), "http://www.opengis.net/def/rel/ogc/1.0/schema", SCHEMA_JSON, "Schema of the features"),
         ],
     }))
 }
@@ -206,49 +258,92 @@ fn property_names(feats: &[Feature]) -> Vec<String> {
     names.into_iter().collect()
 }
 
-/// The properties that can be used as equality filters.
+/// The JSON Schema media type of queryables and schemas.
+const SCHEMA_JSON: &str = "application/schema+json";
+
+/// The JSON Schema (2020-12) of a collection's features in the GIS form: each
+/// property with its type (from `yizhan_core::io::gis::fields`); with
+/// `geometry`, also the feature id and the geometry with their OGC roles
+/// (Part 5, the collection schema), else the queryables (Part 3).
+fn schema_doc(
+    st: &AppState,
+    b: &str,
+    c: Collection,
+    what: &str,
+    geometry: bool,
+) -> Result<Response, ApiError> {
+    let snap = st.snapshot();
+    let feats = snap.features(c, Crs::Wgs84, st.config().default_cutoff_m)?;
+    let mut props = Map::new();
+    for f in yizhan_core::io::gis::fields(&feats) {
+        let ty = f.ty.as_str();
+        let ty = if f.nullable {
+            json!([ty, "null"])
+        } else {
+            json!(ty)
+        };
+        let mut p = json!({ "title": f.name, "type": ty });
+        if geometry && f.name == "id" {
+            p["x-ogc-role"] = json!("id");
+        }
+        props.insert(f.name, p);
+    }
+    if geometry {
+        let kinds: std::collections::BTreeSet<&str> = feats
+            .iter()
+            .filter_map(|f| match f.geometry.as_ref()?.value {
+                geojson::GeometryValue::Point { .. } => Some("geometry-point"),
+                geojson::GeometryValue::Polygon { .. } => Some("geometry-polygon"),
+                geojson::GeometryValue::MultiPolygon { .. } => Some("geometry-multipolygon"),
+                _ => Some("geometry-any"),
+            })
+            .collect();
+        let format = match kinds.len() {
+            1 => kinds.into_iter().next().unwrap_or("geometry-any"),
+            _ => "geometry-any",
+        };
+        props.insert(
+            "geometry".into(),
+            json!({ "x-ogc-role": "primary-geometry", "format": format }),
+        );
+    }
+    let body = json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": format!("{b}/ogc/collections/{}/{what}", c.as_str()),
+        "type": "object",
+        "title": c.title(),
+        "properties": props,
+        "additionalProperties": false,
+    });
+    Ok((
+        [(header::CONTENT_TYPE, HeaderValue::from_static(SCHEMA_JSON))],
+        body.to_string(),
+    )
+        .into_response())
+}
+
+/// The properties that can be used as equality filters (OGC API Features Part 3).
 #[utoipa::path(get, path = "/ogc/collections/{cid}/queryables", tag = "ogc",
     responses((status = 200, description = "JSON Schema of the queryable properties", content_type = "application/schema+json", body = Object)))]
 pub async fn queryables(
     State(st): State<AppState>,
-    headers: HeaderMap,
     PathParam(cid): PathParam<String>,
+    q: OgcQuery,
 ) -> Result<Response, ApiError> {
     let c: Collection = cid.parse()?;
-    let snap = st.snapshot();
-    let feats = snap.features(c, Crs::Wgs84, st.config().default_cutoff_m)?;
-    let mut props = Map::new();
-    for name in property_names(&feats) {
-        let ty = feats
-            .iter()
-            .filter_map(|f| f.properties.as_ref()?.get(&name))
-            .find(|v| !v.is_null())
-            .map(|v| match v {
-                Value::Bool(_) => "boolean",
-                Value::Number(_) => "number",
-                Value::Array(_) => "array",
-                Value::Object(_) => "object",
-                _ => "string",
-            })
-            .unwrap_or("string");
-        props.insert(name, json!({ "type": ty }));
-    }
-    let b = base_url(&st, &headers);
-    let body = json!({
-        "$schema": "https://json-schema.org/draft/2019-09/schema",
-        "$id": format!("{b}/ogc/collections/{}/queryables", c.as_str()),
-        "type": "object",
-        "title": c.title(),
-        "properties": props,
-    });
-    Ok((
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/schema+json"),
-        )],
-        body.to_string(),
-    )
-        .into_response())
+    schema_doc(&st, &q.base, c, "queryables", false)
+}
+
+/// The schema of the features (OGC API Features Part 5).
+#[utoipa::path(get, path = "/ogc/collections/{cid}/schema", tag = "ogc",
+    responses((status = 200, description = "JSON Schema of the features: properties, id and geometry", content_type = "application/schema+json", body = Object)))]
+pub async fn schema(
+    State(st): State<AppState>,
+    PathParam(cid): PathParam<String>,
+    q: OgcQuery,
+) -> Result<Response, ApiError> {
+    let c: Collection = cid.parse()?;
+    schema_doc(&st, &q.base, c, "schema", true)
 }
 
 /// Whether a property value equals a filter value given as text (arrays: contains).
@@ -296,6 +391,10 @@ fn encode(s: &str) -> String {
         ("limit" = Option<u32>, Query, description = "Page size (1..10000, default 10; larger values are served as 10000)"),
         ("offset" = Option<u32>, Query, description = "Features to skip"),
         ("bbox" = Option<String>, Query, description = "west,south,east,north (CRS84)"),
+        ("bbox-crs" = Option<String>, Query, description = "CRS of bbox: one of the collection's `crs` (CRS84, or urn:x-yizhan:def:crs:GCJ-02); others are a 400"),
+        ("crs" = Option<String>, Query, description = "CRS of the answer's coordinates: one of the collection's `crs` (CRS84, or urn:x-yizhan:def:crs:GCJ-02), said back in Content-Crs; others are a 400"),
+        ("datetime" = Option<String>, Query, description = "RFC 3339 instant or interval; the layers have no time, so a valid one filters nothing, an invalid one is a 400"),
+        ("cutoff_m" = Option<f64>, Query, description = "gaps only: walking cutoff in metres"),
         ("f" = Option<String>, Query, description = "json"),
     ),
     responses(
@@ -304,10 +403,11 @@ pub async fn items(
     State(st): State<AppState>,
     PathParam(cid): PathParam<String>,
     OgcQuery { base: b, p }: OgcQuery,
-) -> Result<GeoJson, ApiError> {
+) -> Result<Response, ApiError> {
     let c: Collection = cid.parse()?;
     let crs = ogc_crs(&p, "crs")?;
     let bbox_crs = ogc_crs(&p, "bbox-crs")?;
+    check_datetime(&p)?;
     let limit = match p.get("limit") {
         None => DEFAULT_LIMIT,
         Some(raw) => {
@@ -438,12 +538,23 @@ pub async fn items(
         json!(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
     );
     members.insert("links".into(), Value::Array(links));
-    Ok(GeoJson::collection_with(&page, members))
+    if crs != Crs::Wgs84 {
+        members.insert(
+            yizhan_core::io::CRS_MEMBER.into(),
+            json!({ "name": crs.label(), "uri": crs.uri() }),
+        );
+    }
+    Ok(with_content_crs(
+        crs,
+        GeoJson::collection_with(&page, members),
+    ))
 }
 
-/// A feature's coordinates moved from WGS 84 to `crs` (to 7 decimals).
+/// A feature's coordinates moved from WGS 84 to `crs` (to 7 decimals), marked
+/// with the CRS (`yizhan_core::io::mark_crs`).
 fn reproject(f: &Feature, crs: Crs) -> Feature {
     let mut f = f.clone();
+    yizhan_core::io::mark_crs(std::slice::from_mut(&mut f), crs);
     if let Some(g) = &mut f.geometry {
         layers::each_position_mut(&mut g.value, &mut |p| {
             if p.len() >= 2 {
@@ -468,7 +579,7 @@ pub async fn item(
     State(st): State<AppState>,
     PathParam((cid, fid)): PathParam<(String, String)>,
     OgcQuery { base: b, p }: OgcQuery,
-) -> Result<GeoJson, ApiError> {
+) -> Result<Response, ApiError> {
     let c: Collection = cid.parse()?;
     let crs = ogc_crs(&p, "crs")?;
     let snap = st.snapshot();
@@ -506,7 +617,7 @@ pub async fn item(
         ]),
     );
     f.foreign_members = Some(fm);
-    Ok(GeoJson::feature(f))
+    Ok(with_content_crs(crs, GeoJson::feature(f)))
 }
 
 #[cfg(test)]

@@ -29,7 +29,7 @@ pub const MAX_DISTANCE_M: f64 = 20_037_509.0;
 pub use yizhan_core::occupancy::Freshness;
 
 /// The properties a courier reads of a station: its [`StationProps`] with the
-/// distance (to 0.1 m), whether it is open at `at`, free seats (`null` when no
+/// distance (on the WGS 84 ellipsoid, to 1 mm), whether it is open at `at`, free seats (`null` when no
 /// current report), the occupancy report, and when it opens next if closed.
 pub fn courier_props<'a>(
     s: &'a Station,
@@ -39,7 +39,7 @@ pub fn courier_props<'a>(
 ) -> StationProps<'a> {
     let open = s.opening_hours.is_open_at(at);
     StationProps {
-        distance_m: distance_m.map(|d| (d * 10.0).round() / 10.0),
+        distance_m: distance_m.map(yizhan_core::geodesy::reported_m),
         free_seats: Some(fresh.free_seats(s)),
         next_open: if open {
             None
@@ -102,7 +102,7 @@ pub fn station_out(
         ("lon" = f64, Query, description = "Longitude of the query point (-180..180), in `crs`"),
         ("k" = Option<u32>, Query, description = "How many stations (1..100, default 5)"),
         FilterParams,
-        ("max_m" = Option<f64>, Query, description = "Only stations within this many metres"),
+        ("max_m" = Option<f64>, Query, description = "Only stations within this many metres (on the WGS 84 ellipsoid)"),
         CrsParam,
     ),
     responses(
@@ -118,10 +118,10 @@ pub async fn nearest(State(st): State<AppState>, p: Params) -> Result<GeoJson, A
     // Without filters, accept every station without reading it: the search then
     // touches only the stations it returns.
     let hits = if *filter == StationFilter::default() {
-        data.stations.nearest(at, k, max_m, |_| true)
+        data.stations.nearest_on_ellipsoid(at, k, max_m, |_| true)
     } else {
         data.stations
-            .nearest(at, k, max_m, filter.live(data, ask.fresh))
+            .nearest_on_ellipsoid(at, k, max_m, filter.live(data, ask.fresh))
     };
     let current: Vec<Cow<'_, Station>> = hits.iter().map(|h| data.current(h.item)).collect();
     let found: Vec<(&Station, Option<f64>)> = current
