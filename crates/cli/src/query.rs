@@ -126,6 +126,10 @@ pub struct ExportArgs {
     /// Output file, or - for standard output.
     #[arg(long, short)]
     out: PathBuf,
+    /// Read the layer from this store (a GeoPackage file or
+    /// postgres://USER@HOST:PORT/DB) instead of the --data folder.
+    #[arg(long)]
+    store: Option<yizhan_store::Location>,
 }
 
 fn point(ctx: &Ctx, lon: f64, lat: f64) -> Result<LonLat> {
@@ -299,7 +303,15 @@ pub fn validate(_ctx: &Ctx, a: ValidateArgs) -> Result<ExitCode> {
 
 /// `yizhan export`.
 pub fn export(ctx: &Ctx, a: ExportArgs) -> Result<ExitCode> {
-    let data = ctx.load()?;
+    let data = match &a.store {
+        Some(at) => {
+            anyhow::ensure!(at.exists(), "store {at} does not exist");
+            crate::store_cmds::open(at)?
+                .load()
+                .with_context(|| format!("cannot read store {at}"))?
+        }
+        None => ctx.load()?,
+    };
     let features = data.layer_features(a.layer, ctx.crs);
     let text = io::to_string_lines(&features);
     if a.out.as_os_str() == "-" {
