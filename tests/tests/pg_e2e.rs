@@ -132,3 +132,130 @@ fn a_bad_postgres_url_is_one_clear_error() {
     );
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// The lines of `GET path` on `base` as Server-Sent Events arrive (raw HTTP/1.1,
+/// so nothing buffers them), read by a thread until the server closes.
+fn sse_lines(base: &str, path: &str) -> std::sync::mpsc::Receiver<String> {
+    use std::io::{BufRead, BufReader, Write};
+    let host = base.trim_start_matches("http://").to_string();
+    let mut conn = std::net::TcpStream::connect(&host).expect("connect for SSE");
+    write!(
+        conn,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: text/event-stream\r\n\r\n"
+    )
+    .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(conn).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Wait (at most `limit`) for a line of `rx` for which `want` holds.
+fn wait_line(
+    rx: &std::sync::mpsc::Receiver<String>,
+    limit: std::time::Duration,
+    want: impl Fn(&str) -> bool,
+) -> Option<String> {
+    let t0 = std::time::Instant::now();
+    while let Some(left) = limit.checked_sub(t0.elapsed()) {
+        match rx.recv_timeout(left) {
+            Ok(l) if want(&l) => return Some(l),
+            Ok(_) => {}
+            Err(_) => return None,
+        }
+    }
+    None
+}
+
+/// Poll `f` until it holds (at most `limit`).
+fn eventually(limit: std::time::Duration, f: impl Fn() -> bool) -> bool {
+    let t0 = std::time::Instant::now();
+    while t0.elapsed() < limit {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    f()
+}
+
+#[test]
+fn two_replicas_on_one_database_see_each_others_writes() {
+    let Some(cluster) = Cluster::start() else {
+        return;
+    };
+    let db = cluster.create_database("replicas");
+    let url = cluster.url(&db);
+    let data = sample_data();
+    let sample = features_of(&data.join("stations.geojson"));
+    let first = feature_id(&sample[0]);
+    ok(&["--data", data.to_str().unwrap(), "import", "--store", &url]);
+    let operator = token(&url, &format!("operator:{first}"));
+    let planner = token(&url, "planner");
+    let a = Server::start(&data, &["--store", &url]);
+    let b = Server::start(&data, &["--store", &url]);
+    // Generous limits: the claim is "within about a second", but CI shares 2 cores.
+    let limit = std::time::Duration::from_secs(20);
+
+    // An SSE client on B, connected (its hello arrived) before the write on A.
+    let events = sse_lines(&b.base, "/api/v1/stream");
+    assert!(
+        wait_line(&events, limit, |l| l.contains("event: hello")).is_some(),
+        "no hello from B's stream"
+    );
+    let occ = format!("/api/v1/stations/{first}/occupancy");
+    let w = a.send("PUT", &occ, Some(&operator), Some(r#"{"occupied":3}"#));
+    assert_eq!(w.status, 200, "{}", w.body);
+    // A read on B sees it, and so does B's SSE client.
+    let station = format!("/api/v1/stations/{first}");
+    assert!(
+        eventually(limit, || {
+            b.get(&station).json()["properties"]["occupancy"]["occupied"] == 3
+        }),
+        "B never served A's report: {}",
+        b.get(&station).body
+    );
+    let needle = format!("\"id\":\"{first}\"");
+    let ev = wait_line(&events, limit, |l| {
+        l.starts_with("data:") && l.contains(&needle)
+    });
+    let ev = ev.expect("B's stream never told of A's report");
+    assert!(ev.contains("\"occupied\":3"), "{ev}");
+
+    // And the other way: a station created on B is served by A.
+    let feature = serde_json::json!({
+        "type": "Feature",
+        "id": "REPLICA-1",
+        "geometry": {"type": "Point", "coordinates": [118.47, 24.72]},
+        "properties": {"name": "Made on B", "capacity": 4},
+    })
+    .to_string();
+    let w = b.send("POST", "/api/v1/stations", Some(&planner), Some(&feature));
+    assert_eq!(w.status, 201, "{}", w.body);
+    assert!(
+        eventually(limit, || a.get("/api/v1/stations/REPLICA-1").status == 200),
+        "A never served B's new station"
+    );
+    // Each replica published each write once: B's stream has one event of the
+    // new station (B wrote it) and A's history-driven snapshot has it once too.
+    let created = wait_line(&events, limit, |l| l.contains("REPLICA-1"));
+    assert!(
+        created.is_some(),
+        "B's stream never told of its own new station"
+    );
+    let all = a.get("/api/v1/stations").json();
+    let ids: Vec<String> = all["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(feature_id)
+        .collect();
+    assert_eq!(ids.iter().filter(|i| *i == "REPLICA-1").count(), 1);
+    assert_eq!(ids.len(), sample.len() + 1);
+}

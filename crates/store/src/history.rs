@@ -52,6 +52,15 @@ pub(crate) fn record(
 }
 
 impl GpkgStore {
+    /// The newest sequence number (0 when the history is empty).
+    pub(crate) fn last_seq(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("SELECT coalesce(max(seq), 0) FROM history", [], |r| {
+                r.get(0)
+            })?)
+    }
+
     /// History records after `after_seq`, oldest first, at most `limit`.
     pub fn history(&self, after_seq: i64, limit: usize) -> Result<Vec<HistoryEntry>> {
         let mut st = self.conn.prepare(

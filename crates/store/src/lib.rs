@@ -72,7 +72,7 @@ pub struct Store {
 #[derive(Debug)]
 enum Backend {
     Gpkg(GpkgStore),
-    Postgres(PgStore),
+    Postgres(Box<PgStore>),
 }
 
 /// Which backend a [`Store`] runs on.
@@ -101,6 +101,10 @@ macro_rules! dispatch {
     };
 }
 
+mod changes;
+pub use changes::{Change, ChangeEntry};
+pub use pg::Listener;
+
 impl Store {
     /// Open (or create) a GeoPackage store file, applying migrations.
     pub fn open(path: &Path) -> Result<Self> {
@@ -115,7 +119,9 @@ impl Store {
     /// Connect to a PostgreSQL database (`postgres://USER@HOST:PORT/DB`), create
     /// the PostGIS extension if it is missing, and apply migrations.
     pub fn connect(url: &str) -> Result<Self> {
-        Ok(Self::of(Backend::Postgres(PgStore::connect(url)?)))
+        Ok(Self::of(Backend::Postgres(Box::new(PgStore::connect(
+            url,
+        )?))))
     }
 
     /// Open the store at `location`: a GeoPackage file or a PostgreSQL URL.
@@ -255,6 +261,21 @@ impl Store {
     /// Every token (without secrets).
     pub fn tokens(&self) -> Result<Vec<TokenInfo>> {
         dispatch!(self, b => b.tokens())
+    }
+
+    /// The newest history sequence number (0 when the history is empty).
+    pub fn last_seq(&self) -> Result<i64> {
+        dispatch!(self, b => b.last_seq())
+    }
+
+    /// A listener told of every write committed to the store by anyone (PostGIS:
+    /// its own connection, `LISTEN`); `None` on the GeoPackage, which only this
+    /// process writes.
+    pub fn listen(&self) -> Result<Option<Listener>> {
+        match &self.backend {
+            Backend::Gpkg(_) => Ok(None),
+            Backend::Postgres(b) => b.listen().map(Some),
+        }
     }
 }
 

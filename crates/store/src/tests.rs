@@ -221,6 +221,7 @@ conformance!(
     newer_schema_is_refused_and_foreign_stores_too,
     extents_follow_the_features,
     reopening_keeps_everything,
+    history_reads_back_as_changes,
 );
 
 fn import_and_load_round_trip(f: &dyn Fixture) {
@@ -526,4 +527,48 @@ fn gpkg_is_a_geopackage_and_works_in_memory() {
         mem.load().unwrap().stations.items(),
         dataset().stations.items()
     );
+}
+
+fn history_reads_back_as_changes(f: &dyn Fixture) {
+    let mut store = Store::open_at(&f.fresh()).unwrap();
+    assert_eq!(store.last_seq().unwrap(), 0);
+    store.import(&dataset(), &mut |_, _| {}).unwrap();
+    let start = store.last_seq().unwrap();
+    let c = store
+        .create_station("p", &station("C", 118.49, 24.74))
+        .unwrap();
+    let mut b = store.station("B").unwrap();
+    b.capacity = 3;
+    let b = store.update_station("p", &b).unwrap();
+    let a = store.set_occupancy("op", "A", 5, Utc::now()).unwrap();
+    let retired = store.retire_station("p", "C").unwrap();
+    store
+        .save_scenario("p", "x", &serde_json::json!({}), None)
+        .unwrap();
+    let changes: Vec<Change> = store
+        .changes(start, 100)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.change)
+        .collect();
+    // Each record gives back exactly the station the write returned.
+    assert_eq!(
+        changes,
+        [
+            Change::Station {
+                action: "created",
+                station: Box::new(c)
+            },
+            Change::Station {
+                action: "updated",
+                station: Box::new(b)
+            },
+            Change::Occupancy(Box::new(a)),
+            Change::Retired(Box::new(retired)),
+            Change::None,
+        ]
+    );
+    let all = store.changes(0, 100).unwrap();
+    assert_eq!(all[0].change, Change::Reload);
+    assert_eq!(store.last_seq().unwrap(), all.last().unwrap().seq);
 }

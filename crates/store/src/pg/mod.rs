@@ -27,6 +27,10 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a call waits for a free pooled connection.
 const POOL_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The channel every committed write notifies (`pg_notify`, in the write's
+/// transaction), so other servers on the database know to read the history.
+pub(crate) const CHANGES_CHANNEL: &str = "yizhan_changes";
+
 /// The pool's connections.
 type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
 /// One connection taken from the pool.
@@ -35,6 +39,7 @@ type Conn = r2d2::PooledConnection<PostgresConnectionManager<NoTls>>;
 /// An open PostGIS store.
 pub(crate) struct PgStore {
     pool: Pool,
+    config: Config,
     /// The URL without its password, for messages.
     name: String,
 }
@@ -61,10 +66,20 @@ impl PgStore {
             .max_size(DEFAULT_POOL_SIZE)
             .min_idle(Some(1))
             .connection_timeout(POOL_TIMEOUT)
-            .build(PostgresConnectionManager::new(config, NoTls))?;
-        let store = PgStore { pool, name };
+            // Failures reach the caller as StoreError::Unavailable (and the server
+            // logs them once); r2d2 would log every retry besides.
+            .error_handler(Box::new(r2d2::NopErrorHandler))
+            .build(PostgresConnectionManager::new(config.clone(), NoTls))?;
+        let store = PgStore { pool, config, name };
         store.migrate()?;
         Ok(store)
+    }
+
+    /// A listener on its own connection (not the pool's).
+    pub(crate) fn listen(&self) -> Result<Listener> {
+        let mut client = self.config.connect(NoTls)?;
+        client.batch_execute(&format!("LISTEN {CHANGES_CHANNEL}"))?;
+        Ok(Listener { client })
     }
 
     /// A connection from the pool.
@@ -151,6 +166,40 @@ impl PgStore {
         } else {
             problems.join("; ")
         })
+    }
+}
+
+/// Told of every write committed to a PostGIS store, by any server.
+pub struct Listener {
+    client: postgres::Client,
+}
+
+impl std::fmt::Debug for Listener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Listener").finish_non_exhaustive()
+    }
+}
+
+impl Listener {
+    /// Wait up to `timeout` for writes; `true` when at least one was committed
+    /// (every notification already waiting is taken). An error means the
+    /// connection is lost ([`StoreError::Unavailable`]): listen again.
+    pub fn wait(&mut self, timeout: Duration) -> Result<bool> {
+        use postgres::fallible_iterator::FallibleIterator as _;
+        let mut n = self.client.notifications();
+        let first = n.timeout_iter(timeout).next()?;
+        if first.is_none() {
+            // A lost connection shows only as silence: check it.
+            drop(n);
+            if self.client.is_closed() {
+                // The closed connection's own error, as Unavailable.
+                self.client.simple_query("")?;
+            }
+            return Ok(false);
+        }
+        let mut waiting = n.iter();
+        while waiting.next()?.is_some() {}
+        Ok(true)
     }
 }
 

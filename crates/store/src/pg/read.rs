@@ -233,6 +233,14 @@ impl PgStore {
             .collect()
     }
 
+    /// The newest history sequence number (0 when the history is empty).
+    pub(crate) fn last_seq(&self) -> Result<i64> {
+        Ok(self
+            .conn()?
+            .query_one("SELECT coalesce(max(seq), 0)::bigint FROM history", &[])?
+            .try_get(0)?)
+    }
+
     /// The record of a valid, unrevoked token.
     pub(crate) fn verify_token(&self, secret: &str) -> Result<Option<TokenInfo>> {
         self.conn()?

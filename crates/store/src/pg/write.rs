@@ -123,6 +123,8 @@ fn record(
         "INSERT INTO history (at, actor, action, entity, entity_id, before, after) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         &[&now(), &actor, &action, &entity, &entity_id, &before, &after],
     )?;
+    // Delivered to every listener when (and only if) the write commits.
+    tx.execute("SELECT pg_notify($1, '')", &[&super::CHANGES_CHANNEL])?;
     Ok(())
 }
 
