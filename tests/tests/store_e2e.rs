@@ -108,15 +108,13 @@ fn serve_refuses_a_missing_or_empty_store() {
     // A store written by a newer yizhan: a clear error, the file untouched.
     let newer = dir.path().join("newer.gpkg");
     import(&newer);
-    {
-        let st = yizhan_store::Store::open(&newer).unwrap();
-        st.connection()
-            .execute(
-                "UPDATE yizhan_meta SET value = '999' WHERE key = 'schema_version'",
-                [],
-            )
-            .unwrap();
-    }
+    rusqlite::Connection::open(&newer)
+        .unwrap()
+        .execute(
+            "UPDATE yizhan_meta SET value = '999' WHERE key = 'schema_version'",
+            [],
+        )
+        .unwrap();
     let out = yizhan(&["serve", "--store", newer.to_str().unwrap()]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
@@ -299,12 +297,11 @@ fn history_writes(store: &yizhan_store::Store, after: i64) -> (Vec<Write>, Vec<W
 }
 
 fn last_seq(store: &yizhan_store::Store) -> i64 {
-    store
-        .connection()
-        .query_row("SELECT coalesce(max(seq), 0) FROM history", [], |r| {
-            r.get(0)
-        })
-        .unwrap()
+    let mut last = 0;
+    while let Some(e) = store.history(last, 10_000).unwrap().last() {
+        last = e.seq;
+    }
+    last
 }
 
 /// Every acknowledged write is in the history in order; at most the one write in

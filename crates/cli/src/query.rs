@@ -127,6 +127,10 @@ pub struct ExportArgs {
     /// stations-gcj02.geojson with --crs gcj02), or - for standard output.
     #[arg(long, short)]
     out: PathBuf,
+    /// Read the layer from this store (a GeoPackage file or
+    /// postgres://USER@HOST:PORT/DB) instead of the --data folder.
+    #[arg(long)]
+    store: Option<yizhan_store::Location>,
 }
 
 fn point(ctx: &Ctx, lon: f64, lat: f64) -> Result<LonLat> {
@@ -315,7 +319,15 @@ pub fn export_file_name(layer: Layer, crs: Crs) -> String {
 /// `yizhan:crs` member and a `coordinate_system` property on every feature). An
 /// `--out` folder gets the suggested file name ([`export_file_name`]).
 pub fn export(ctx: &Ctx, a: ExportArgs) -> Result<ExitCode> {
-    let data = ctx.load()?;
+    let data = match &a.store {
+        Some(at) => {
+            anyhow::ensure!(at.exists(), "store {at} does not exist");
+            crate::store_cmds::open(at)?
+                .load()
+                .with_context(|| format!("cannot read store {at}"))?
+        }
+        None => ctx.load()?,
+    };
     let features = data.gis_features(a.layer, ctx.crs);
     let text = io::to_string_lines_in(&features, ctx.crs);
     if a.out.as_os_str() == "-" {

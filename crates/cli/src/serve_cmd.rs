@@ -1,6 +1,7 @@
 //! `yizhan serve`: the map server (API, OGC API Features, web page).
 //!
-//! With `--store FILE.gpkg` the server serves and writes that GeoPackage store.
+//! With `--store FILE.gpkg` the server serves and writes that GeoPackage store;
+//! with `--store postgres://USER@HOST:PORT/DB`, that PostGIS database.
 //! Without it, the `--data` folder is imported into an in-memory store: the write
 //! routes work the same but nothing outlives the process, and the only token is
 //! the admin token written to `--admin-token-file` (if given).
@@ -13,7 +14,7 @@ use std::time::Duration;
 use anyhow::{Context as _, Result};
 use clap::Args;
 use yizhan_server::{AppState, CorsConfig, ServerConfig};
-use yizhan_store::{Role, Store};
+use yizhan_store::{Location, Role, Store};
 
 use crate::common::{parse_age, Ctx};
 
@@ -46,10 +47,11 @@ pub struct ServeArgs {
     /// Default walking cutoff for coverage and gaps, in metres.
     #[arg(long, default_value_t = yizhan_server::state::DEFAULT_CUTOFF_M)]
     pub cutoff_m: f64,
-    /// GeoPackage store to serve and write (made by `yizhan import`). Without it the
-    /// --data folder is served from a temporary in-memory store.
+    /// Store to serve and write (made by `yizhan import`): a GeoPackage file or a
+    /// PostgreSQL database (postgres://USER@HOST:PORT/DB, with PostGIS). Without it
+    /// the --data folder is served from a temporary in-memory store.
     #[arg(long, env = "YIZHAN_STORE")]
-    pub store: Option<PathBuf>,
+    pub store: Option<Location>,
     /// Occupancy reports older than this are shown as unknown (e.g. 90s, 30m, 2h, 1d).
     #[arg(long, default_value = "2h", value_parser = parse_age)]
     pub occupancy_max_age: Duration,
@@ -79,24 +81,19 @@ fn parse_timeout(s: &str) -> Result<Duration, String> {
 }
 
 /// Open the store to serve: it must exist and hold stations.
-fn open_store(path: &std::path::Path) -> Result<Store> {
+fn open_store(at: &Location) -> Result<Store> {
     anyhow::ensure!(
-        path.exists(),
-        "store {} does not exist; make it with `yizhan import --data DIR --store {}`",
-        path.display(),
-        path.display()
+        at.exists(),
+        "store {at} does not exist; make it with `yizhan import --data DIR --store {at}`"
     );
-    let store =
-        Store::open(path).with_context(|| format!("cannot open store {}", path.display()))?;
+    let store = Store::open_at(at).with_context(|| format!("cannot open store {at}"))?;
     let n = store
         .stations()
-        .with_context(|| format!("cannot read the stations of {}", path.display()))?
+        .with_context(|| format!("cannot read the stations of {at}"))?
         .len();
     anyhow::ensure!(
         n > 0,
-        "store {} has no stations yet; fill it with `yizhan import --data DIR --store {}`",
-        path.display(),
-        path.display()
+        "store {at} has no stations yet; fill it with `yizhan import --data DIR --store {at}`"
     );
     Ok(store)
 }
@@ -138,13 +135,7 @@ pub fn run(ctx: &Ctx, a: ServeArgs) -> Result<ExitCode> {
         "--cutoff-m must be a positive number of metres"
     );
     let (store, name) = match &a.store {
-        Some(path) => {
-            let name = path
-                .file_stem()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| path.display().to_string());
-            (open_store(path)?, name)
-        }
+        Some(at) => (open_store(at)?, at.name()),
         None => {
             let data = ctx.load()?;
             let mut store = Store::open_in_memory().context("cannot make an in-memory store")?;

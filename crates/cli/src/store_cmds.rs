@@ -1,21 +1,21 @@
 //! Store commands: `yizhan import` and `yizhan token`.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
 use clap::{Args, Subcommand};
-use yizhan_store::{Role, Store};
+use yizhan_store::{Location, Role, Store};
 
 use crate::common::Ctx;
 
 /// Arguments of `yizhan import`.
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// The GeoPackage store to write (created if missing; its layers are replaced).
+    /// The store to write: a GeoPackage file (created if missing) or a PostgreSQL
+    /// database (postgres://USER@HOST:PORT/DB, with PostGIS). Its layers are replaced.
     #[arg(long)]
-    store: PathBuf,
+    store: Location,
 }
 
 /// `yizhan token …`.
@@ -35,28 +35,29 @@ enum TokenCmd {
         /// Who the token is for.
         #[arg(long)]
         label: Option<String>,
-        /// The store.
+        /// The store: a GeoPackage file or postgres://USER@HOST:PORT/DB.
         #[arg(long)]
-        store: PathBuf,
+        store: Location,
     },
     /// Revoke a token by its id.
     Revoke {
         /// Token id (see `yizhan token list`).
         id: i64,
-        /// The store.
+        /// The store: a GeoPackage file or postgres://USER@HOST:PORT/DB.
         #[arg(long)]
-        store: PathBuf,
+        store: Location,
     },
     /// List tokens (never their secrets).
     List {
-        /// The store.
+        /// The store: a GeoPackage file or postgres://USER@HOST:PORT/DB.
         #[arg(long)]
-        store: PathBuf,
+        store: Location,
     },
 }
 
-fn open(path: &std::path::Path) -> Result<Store> {
-    Store::open(path).with_context(|| format!("cannot open store {}", path.display()))
+/// Open the store at `at` (a GeoPackage file is created if missing).
+pub fn open(at: &Location) -> Result<Store> {
+    Store::open_at(at).with_context(|| format!("cannot open store {at}"))
 }
 
 /// `yizhan import`.
@@ -85,7 +86,7 @@ pub fn import(ctx: &Ctx, a: ImportArgs) -> Result<ExitCode> {
                 b.set_position(done);
             }
         })
-        .with_context(|| format!("cannot import into {}", a.store.display()))?;
+        .with_context(|| format!("cannot import into {}", a.store))?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
@@ -96,7 +97,7 @@ pub fn import(ctx: &Ctx, a: ImportArgs) -> Result<ExitCode> {
         summary.cells,
         summary.candidates,
         summary.boundary,
-        a.store.display()
+        a.store
     );
     Ok(ExitCode::SUCCESS)
 }

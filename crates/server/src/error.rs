@@ -382,6 +382,13 @@ impl From<yizhan_store::StoreError> for ApiError {
                 reason: "the store is busy",
                 retry_after_s: STORE_RETRY_AFTER_S,
             },
+            S::Unavailable(source) => {
+                tracing::warn!(error = %source, "the store's database cannot be reached");
+                ApiError::Busy {
+                    reason: "the store's database cannot be reached",
+                    retry_after_s: STORE_RETRY_AFTER_S,
+                }
+            }
             other => ApiError::internal("store", other),
         }
     }

@@ -25,6 +25,7 @@ pub mod layers;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;
+pub mod replica;
 pub mod routes;
 pub mod state;
 pub mod station_json;

@@ -166,6 +166,9 @@ struct Inner {
     api_document: OnceLock<Bytes>,
     ogc_document: OnceLock<Bytes>,
     store: Option<Mutex<Store>>,
+    /// Set when other servers may write the store too: the snapshot then follows
+    /// the store's history (`crate::replica`).
+    follower: Option<Mutex<crate::replica::Follower>>,
     events: tokio::sync::broadcast::Sender<LiveEvent>,
     shutdown: tokio::sync::watch::Sender<bool>,
 }
@@ -196,7 +199,7 @@ impl AppState {
     /// State serving `data` with `config`, read-only: without a store no token is
     /// valid, so every write route answers 401.
     pub fn new(data: Dataset, config: ServerConfig) -> Self {
-        Self::build(data, config, None)
+        Self::build(data, config, None, None)
     }
 
     /// State serving the store's dataset; writes go to the store first and are
@@ -205,11 +208,32 @@ impl AppState {
         store: Store,
         config: ServerConfig,
     ) -> Result<Self, yizhan_store::StoreError> {
+        // A store other servers can write (PostGIS) is followed: from the history
+        // as it was before loading (records applied twice change nothing).
+        let follower = match store.backend() {
+            yizhan_store::BackendKind::Gpkg => None,
+            _ => Some(crate::replica::Follower::new(store.last_seq()?)),
+        };
         let data = store.load()?;
-        Ok(Self::build(data, config, Some(store)))
+        let replicated = follower.is_some();
+        let state = Self::build(data, config, Some(store), follower);
+        if replicated {
+            crate::replica::spawn_follower(state.clone()).map_err(|e| {
+                yizhan_store::StoreError::Invalid {
+                    field: "store",
+                    reason: format!("cannot start following the store: {e}"),
+                }
+            })?;
+        }
+        Ok(state)
     }
 
-    fn build(data: Dataset, config: ServerConfig, store: Option<Store>) -> Self {
+    fn build(
+        data: Dataset,
+        config: ServerConfig,
+        store: Option<Store>,
+        follower: Option<crate::replica::Follower>,
+    ) -> Self {
         let (events, _) = tokio::sync::broadcast::channel(EVENT_BUFFER);
         let (shutdown, _) = tokio::sync::watch::channel(false);
         Self {
@@ -221,6 +245,7 @@ impl AppState {
                 api_document: OnceLock::new(),
                 ogc_document: OnceLock::new(),
                 store: store.map(Mutex::new),
+                follower: follower.map(Mutex::new),
                 events,
                 shutdown,
             }),
@@ -258,9 +283,33 @@ impl AppState {
     ) -> Result<T, ApiError> {
         self.with_store_blocking(|store| {
             let (out, change) = f(store)?;
-            self.apply(change);
+            match &self.inner.follower {
+                // The write's own record, and any before it, in history order.
+                // Committed already: if reading it back fails, the follower
+                // thread applies it later; the write is still acknowledged.
+                Some(follower) => {
+                    if let Err(e) = held(follower.lock()).catch_up(self, store) {
+                        tracing::warn!(error = %e, "a committed write is not served yet");
+                    }
+                }
+                None => self.apply(change),
+            }
             Ok(out)
         })
+    }
+
+    /// Whether the snapshot follows a store that other servers write too.
+    pub fn is_replica(&self) -> bool {
+        self.inner.follower.is_some()
+    }
+
+    /// Apply the store's history records this server has not applied yet (a
+    /// replica's; no-op otherwise). Blocking: call from a blocking thread.
+    pub fn catch_up(&self) -> Result<usize, ApiError> {
+        let Some(follower) = &self.inner.follower else {
+            return Ok(0);
+        };
+        self.with_store_blocking(|store| held(follower.lock()).catch_up(self, store))
     }
 
     /// Patch the served dataset with a change (already committed to the store, if
@@ -291,8 +340,17 @@ impl AppState {
         });
     }
 
-    /// Tell `/api/v1/stream` clients about a change (no-op without clients).
+    /// Tell `/api/v1/stream` clients about a change (no-op without clients). On
+    /// a replica, events come from the store's history instead (one per record,
+    /// the same on every replica), so this does nothing there.
     pub fn publish(&self, e: LiveEvent) {
+        if !self.is_replica() {
+            self.send_event(e);
+        }
+    }
+
+    /// Send a live event to every `/api/v1/stream` client.
+    pub(crate) fn send_event(&self, e: LiveEvent) {
         let _ = self.inner.events.send(e);
     }
 

@@ -13,8 +13,9 @@ use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::gpkg_store::GpkgStore;
 use crate::history::now;
-use crate::{Result, Store, StoreError};
+use crate::{Result, StoreError};
 
 /// What a token may do.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -106,24 +107,39 @@ pub struct TokenInfo {
     pub revoked_at: Option<String>,
 }
 
-fn hash(secret: &str) -> String {
+/// The SHA-256 of a secret in hex: what the store keeps of a token.
+pub(crate) fn hash(secret: &str) -> String {
     let d = Sha256::digest(secret.as_bytes());
     d.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-impl Store {
+/// A new secret: 32 random bytes from the operating system, as `yz_<64 hex digits>`.
+pub(crate) fn new_secret() -> String {
+    let mut bytes = [0u8; 32];
+    StdRng::from_os_rng().fill_bytes(&mut bytes);
+    format!(
+        "yz_{}",
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    )
+}
+
+/// A stored role name read back; one that does not parse is a corrupt row.
+pub(crate) fn stored_role(id: i64, role: &str) -> Result<Role> {
+    role.parse().map_err(|e: UnknownRole| StoreError::Corrupt {
+        table: "yizhan_tokens",
+        id: id.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+impl GpkgStore {
     /// Make a token; returns its record and the secret, which is not stored.
     pub fn create_token(
         &mut self,
         role: &Role,
         label: Option<&str>,
     ) -> Result<(TokenInfo, String)> {
-        let mut bytes = [0u8; 32];
-        StdRng::from_os_rng().fill_bytes(&mut bytes);
-        let secret = format!(
-            "yz_{}",
-            bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
-        );
+        let secret = new_secret();
         let at = now();
         self.conn.execute(
             "INSERT INTO yizhan_tokens (hash, role, label, created_at) VALUES (?1, ?2, ?3, ?4)",
@@ -178,18 +194,11 @@ fn token_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<TokenInfo>> {
     let id: i64 = r.get(0)?;
     let role: String = r.get(1)?;
     let (label, created_at, revoked_at) = (r.get(2)?, r.get(3)?, r.get(4)?);
-    Ok(role
-        .parse()
-        .map_err(|e: UnknownRole| StoreError::Corrupt {
-            table: "yizhan_tokens",
-            id: id.to_string(),
-            reason: e.to_string(),
-        })
-        .map(|role| TokenInfo {
-            id,
-            role,
-            label,
-            created_at,
-            revoked_at,
-        }))
+    Ok(stored_role(id, &role).map(|role| TokenInfo {
+        id,
+        role,
+        label,
+        created_at,
+        revoked_at,
+    }))
 }

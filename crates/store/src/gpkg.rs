@@ -205,8 +205,8 @@ impl Geom {
     }
 }
 
-/// Decode a GeoPackage geometry blob.
-pub fn decode(blob: &[u8]) -> Result<Geom, BlobError> {
+/// The ISO WKB inside a GeoPackage geometry blob (after its header).
+pub(crate) fn wkb_of(blob: &[u8]) -> Result<&[u8], BlobError> {
     if blob.len() < 8 || &blob[0..2] != b"GP" {
         return Err(BlobError("missing GP magic".into()));
     }
@@ -218,9 +218,20 @@ pub fn decode(blob: &[u8]) -> Result<Geom, BlobError> {
         4 => 64,
         e => return Err(BlobError(format!("bad envelope indicator {e}"))),
     };
+    blob.get(8 + env_len..)
+        .ok_or_else(|| BlobError("truncated".into()))
+}
+
+/// Decode a GeoPackage geometry blob.
+pub fn decode(blob: &[u8]) -> Result<Geom, BlobError> {
+    decode_wkb(wkb_of(blob)?)
+}
+
+/// Decode ISO WKB (of either byte order) of a point, polygon or multipolygon.
+pub(crate) fn decode_wkb(wkb: &[u8]) -> Result<Geom, BlobError> {
     let mut r = Reader {
-        buf: blob,
-        pos: 8 + env_len,
+        buf: wkb,
+        pos: 0,
         le: true,
     };
     match r.geometry_start()? {

@@ -6,7 +6,7 @@ use rusqlite::{params, Transaction};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::Store;
+use crate::gpkg_store::GpkgStore;
 
 /// One record of the append-only history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -51,7 +51,16 @@ pub(crate) fn record(
     Ok(())
 }
 
-impl Store {
+impl GpkgStore {
+    /// The newest sequence number (0 when the history is empty).
+    pub(crate) fn last_seq(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("SELECT coalesce(max(seq), 0) FROM history", [], |r| {
+                r.get(0)
+            })?)
+    }
+
     /// History records after `after_seq`, oldest first, at most `limit`.
     pub fn history(&self, after_seq: i64, limit: usize) -> Result<Vec<HistoryEntry>> {
         let mut st = self.conn.prepare(

@@ -8,9 +8,9 @@ use yizhan_core::Dataset;
 use crate::error::Result;
 use crate::extents::update_extents;
 use crate::gpkg;
+use crate::gpkg_store::GpkgStore;
 use crate::history::record;
 use crate::stations::insert_station;
-use crate::Store;
 
 /// Counts of what an import wrote.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -27,7 +27,7 @@ pub struct ImportSummary {
     pub boundary: usize,
 }
 
-impl Store {
+impl GpkgStore {
     /// Replace every layer with the dataset's, in one transaction. `progress` is called
     /// with (done, total) features.
     pub fn import(
@@ -35,20 +35,13 @@ impl Store {
         data: &Dataset,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<ImportSummary> {
-        let total =
-            (data.stations.len() + data.hotspots.len() + data.cells.len() + data.candidates.len())
-                as u64;
+        let total = ImportSummary::of(data).features();
         let mut done = 0u64;
         let tx = self.conn.transaction()?;
         for t in ["stations", "hotspots", "cells", "candidates", "boundary"] {
             tx.execute(&format!("DELETE FROM {t}"), [])?;
         }
-        let mut tick = |n: &mut u64| {
-            *n += 1;
-            if *n % 10_000 == 0 || *n == total {
-                progress(*n, total);
-            }
-        };
+        let mut tick = ticker(total, progress);
         for s in data.stations.items() {
             insert_station(&tx, s)?;
             tick(&mut done);
@@ -106,22 +99,49 @@ impl Store {
             "dataset",
             "*",
             None,
-            Some(serde_json::json!({
-                "stations": data.stations.len(), "hotspots": data.hotspots.len(),
-                "cells": data.cells.len(), "candidates": data.candidates.len(),
-            })),
+            Some(import_record(data)),
         )?;
         update_extents(
             &tx,
             &["stations", "hotspots", "cells", "candidates", "boundary"],
         )?;
         tx.commit()?;
-        Ok(ImportSummary {
+        Ok(ImportSummary::of(data))
+    }
+}
+
+impl ImportSummary {
+    /// What importing `data` writes.
+    pub(crate) fn of(data: &Dataset) -> Self {
+        ImportSummary {
             stations: data.stations.len(),
             hotspots: data.hotspots.len(),
             cells: data.cells.len(),
             candidates: data.candidates.len(),
             boundary: usize::from(data.boundary.is_some()),
-        })
+        }
+    }
+
+    /// Features with a progress tick (the boundary has none).
+    pub(crate) fn features(&self) -> u64 {
+        (self.stations + self.hotspots + self.cells + self.candidates) as u64
+    }
+}
+
+/// The history's record of an import: the counts of the layers.
+pub(crate) fn import_record(data: &Dataset) -> serde_json::Value {
+    serde_json::json!({
+        "stations": data.stations.len(), "hotspots": data.hotspots.len(),
+        "cells": data.cells.len(), "candidates": data.candidates.len(),
+    })
+}
+
+/// A progress ticker for `total` features: calls `progress` every 10,000 and at the end.
+pub(crate) fn ticker(total: u64, progress: &mut dyn FnMut(u64, u64)) -> impl FnMut(&mut u64) + '_ {
+    move |n: &mut u64| {
+        *n += 1;
+        if *n % 10_000 == 0 || *n == total {
+            progress(*n, total);
+        }
     }
 }

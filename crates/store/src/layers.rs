@@ -6,13 +6,13 @@ use yizhan_core::Dataset;
 
 use crate::error::Result;
 use crate::gpkg;
+use crate::gpkg_store::GpkgStore;
 use crate::rows::{
-    candidate_row, cell_row, corrupt, get_station, hotspot_row, read_all, station_row,
+    boundary_of, candidate_row, cell_row, corrupt, get_station, hotspot_row, read_all, station_row,
     STATION_SELECT,
 };
-use crate::Store;
 
-impl Store {
+impl GpkgStore {
     /// Read every layer into a dataset (R-trees built).
     pub fn load(&self) -> Result<Dataset> {
         let stations = self.stations()?;
@@ -46,18 +46,10 @@ impl Store {
             )
             .optional()?
             .map(|(g, name, props)| -> Result<Boundary> {
-                let geometry = match gpkg::decode(&g).map_err(|e| corrupt("boundary", &name, e))? {
-                    gpkg::Geom::MultiPolygon(m) => m,
-                    gpkg::Geom::Polygon(p) => geo_types::MultiPolygon::new(vec![p]),
-                    gpkg::Geom::Point(_) => return Err(corrupt("boundary", &name, "a point")),
-                };
+                let geom = gpkg::decode(&g).map_err(|e| corrupt("boundary", &name, e))?;
                 let properties =
                     serde_json::from_str(&props).map_err(|e| corrupt("boundary", &name, e))?;
-                Ok(Boundary {
-                    name,
-                    geometry,
-                    properties,
-                })
+                boundary_of(name, geom, properties)
             })
             .transpose()?;
         Ok(Dataset::new(

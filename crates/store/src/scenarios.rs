@@ -4,9 +4,9 @@ use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, StoreError};
+use crate::gpkg_store::GpkgStore;
 use crate::history::{now, record};
 use crate::rows::{corrupt, read_all};
-use crate::Store;
 
 /// A saved planning scenario: candidate sites and their comparison.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -25,7 +25,7 @@ pub struct Scenario {
     pub comparison: Option<serde_json::Value>,
 }
 
-impl Store {
+impl GpkgStore {
     /// Save a scenario.
     pub fn save_scenario(
         &mut self,
@@ -34,12 +34,7 @@ impl Store {
         candidates: &serde_json::Value,
         comparison: Option<&serde_json::Value>,
     ) -> Result<Scenario> {
-        if name.trim().is_empty() {
-            return Err(StoreError::Invalid {
-                field: "name",
-                reason: "must not be empty".into(),
-            });
-        }
+        validate_name(name)?;
         let tx = self.conn.transaction()?;
         let at = now();
         tx.execute(
@@ -106,6 +101,17 @@ impl Store {
         tx.commit()?;
         Ok(())
     }
+}
+
+/// Refuse an empty scenario name.
+pub(crate) fn validate_name(name: &str) -> Result<()> {
+    if name.trim().is_empty() {
+        return Err(StoreError::Invalid {
+            field: "name",
+            reason: "must not be empty".into(),
+        });
+    }
+    Ok(())
 }
 
 fn scenario_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Scenario>> {

@@ -12,9 +12,9 @@ use yizhan_core::LonLat;
 use crate::error::{Result, StoreError};
 use crate::extents::update_extents;
 use crate::gpkg;
+use crate::gpkg_store::GpkgStore;
 use crate::history::record;
 use crate::rows::get_station;
-use crate::Store;
 
 /// A station as the history records it: its GeoJSON properties (the one schema,
 /// [`StationProps`]) and its position.
@@ -26,7 +26,8 @@ struct StationRecord<'a> {
     lon: f64,
 }
 
-fn station_json(s: &Station) -> serde_json::Value {
+/// A station as the history records it.
+pub(crate) fn station_json(s: &Station) -> serde_json::Value {
     serde_json::to_value(StationRecord {
         props: StationProps::of(s),
         lat: s.location.lat,
@@ -35,11 +36,12 @@ fn station_json(s: &Station) -> serde_json::Value {
     .unwrap_or_default()
 }
 
-fn amenities_text(a: AmenitySet) -> String {
+/// Amenities as the stores keep them: comma-separated names.
+pub(crate) fn amenities_text(a: AmenitySet) -> String {
     a.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(",")
 }
 
-impl Store {
+impl GpkgStore {
     /// Add a new station. Fails if the id exists.
     pub fn create_station(&mut self, actor: &str, s: &Station) -> Result<Station> {
         self.write_station(actor, s, StationWrite::Create)
@@ -74,14 +76,10 @@ impl Store {
                 Some(station_json(&before))
             }
         };
-        let action = match how {
-            StationWrite::Create => "create",
-            StationWrite::Update => "update",
-        };
         record(
             &tx,
             actor,
-            action,
+            how.action(),
             "station",
             &s.id,
             before,
@@ -120,12 +118,7 @@ impl Store {
     ) -> Result<Station> {
         let tx = self.conn.transaction()?;
         let mut s = get_station(&tx, id)?;
-        if occupied > s.capacity {
-            return Err(StoreError::Invalid {
-                field: "occupied",
-                reason: format!("{occupied} is more than the station's {} seats", s.capacity),
-            });
-        }
+        check_occupied(&s, occupied)?;
         let before = station_json(&s);
         s.occupancy = Some(Occupancy {
             occupied,
@@ -149,13 +142,34 @@ impl Store {
     }
 }
 
+/// Refuse an occupancy report of more seats than the station has.
+pub(crate) fn check_occupied(s: &Station, occupied: u32) -> Result<()> {
+    if occupied > s.capacity {
+        return Err(StoreError::Invalid {
+            field: "occupied",
+            reason: format!("{occupied} is more than the station's {} seats", s.capacity),
+        });
+    }
+    Ok(())
+}
+
 /// Which write of a whole station.
 #[derive(Debug, Clone, Copy)]
-enum StationWrite {
+pub(crate) enum StationWrite {
     /// A new id.
     Create,
     /// An existing id.
     Update,
+}
+
+impl StationWrite {
+    /// The history's name of the write.
+    pub(crate) fn action(self) -> &'static str {
+        match self {
+            StationWrite::Create => "create",
+            StationWrite::Update => "update",
+        }
+    }
 }
 
 fn station_params(s: &Station) -> impl rusqlite::Params + '_ {
@@ -185,7 +199,8 @@ pub(crate) fn insert_station(tx: &Transaction<'_>, s: &Station) -> Result<()> {
     Ok(())
 }
 
-fn validate_station(s: &Station) -> Result<()> {
+/// Refuse a station the store must not hold.
+pub(crate) fn validate_station(s: &Station) -> Result<()> {
     let invalid = |field, reason: &str| {
         Err(StoreError::Invalid {
             field,
