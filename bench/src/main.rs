@@ -561,8 +561,8 @@ fn mclp(city: &Path, export: &Path) -> Result<()> {
 }
 
 /// LSCP exact on a city's central district: the 1,000 stations nearest the middle of
-/// the stations as candidate sites, the 5,000 hotspots nearest that middle among those
-/// some candidate covers within 500 m as demand. Solved exactly with every solver at
+/// the stations as candidate sites, 5,000 hotspots drawn at random among those some
+/// candidate covers within 500 m as demand. Solved exactly with every solver at
 /// hand (microlp; CBC when the `cbc` program is installed), exported for spopt's LSCP.
 fn lscp(city: &Path, export: &Path) -> Result<()> {
     const RADIUS: f64 = 500.0;
@@ -589,7 +589,12 @@ fn lscp(city: &Path, export: &Path) -> Result<()> {
                 .is_empty()
         })
         .collect();
-    demand.sort_by(|a, b| by_distance(&a.location).total_cmp(&by_distance(&b.location)));
+    // 5,000 of them, drawn at random (seeded) over the whole district.
+    let mut rng = ChaCha8Rng::seed_from_u64(19);
+    for i in 0..demand.len().min(5_000) {
+        let j = rng.random_range(i..demand.len());
+        demand.swap(i, j);
+    }
     demand.truncate(5_000);
     write_f64(
         &export.join("lscp_demand.f64"),
