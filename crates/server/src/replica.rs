@@ -162,3 +162,45 @@ pub fn spawn_follower(state: AppState) -> std::io::Result<std::thread::JoinHandl
             }
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::ServerConfig;
+
+    /// A second server's view: a state serving what the store held at `last`,
+    /// following the store by hand (as the follower thread does).
+    #[test]
+    fn catch_up_applies_each_record_once_in_order_and_publishes_it() {
+        let data = crate::tests::small_dataset();
+        let mut store = Store::open_in_memory().unwrap();
+        store.import(&data, &mut |_, _| {}).unwrap();
+        let mut f = Follower::new(store.last_seq().unwrap());
+        let replica = AppState::new(data, ServerConfig::default());
+        let mut events = replica.subscribe();
+        // "Another server" writes: a report, a new station, a retirement.
+        let mut s9 = replica.snapshot().data.station("S1").unwrap().into_owned();
+        s9.id = "S9".into();
+        store.create_station("p", &s9).unwrap();
+        store
+            .set_occupancy("op", "S1", 4, chrono::Utc::now())
+            .unwrap();
+        store.retire_station("p", "S9").unwrap();
+        assert_eq!(f.catch_up(&replica, &mut store).unwrap(), 3);
+        let snap = replica.snapshot();
+        assert!(snap.data.station("S9").is_none(), "created then retired");
+        let s1 = snap.data.station("S1").unwrap();
+        assert_eq!(s1.occupancy.map(|o| o.occupied), Some(4));
+        let kinds: Vec<String> = std::iter::from_fn(|| events.try_recv().ok())
+            .map(|e| match e {
+                LiveEvent::Station { action, station } => format!("{action} {}", station.id),
+                LiveEvent::Occupancy { station } => format!("occupancy {}", station.id),
+            })
+            .collect();
+        assert_eq!(kinds, ["created S9", "occupancy S1", "retired S9"]);
+        // Nothing new: nothing applied, nothing published again.
+        assert_eq!(f.catch_up(&replica, &mut store).unwrap(), 0);
+        assert!(events.try_recv().is_err());
+        assert_eq!(f.last(), store.last_seq().unwrap());
+    }
+}
