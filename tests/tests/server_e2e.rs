@@ -10,13 +10,15 @@ use yizhan_tests::{
     require_tool, sample_data, stdout_of, Server,
 };
 
-const COLLECTIONS: [&str; 6] = [
+const COLLECTIONS: [&str; 8] = [
     "stations",
     "hotspots",
     "cells",
     "gaps",
     "boundary",
     "candidates",
+    "roads",
+    "water",
 ];
 
 /// Features of each collection, read from the export route (all in one answer).

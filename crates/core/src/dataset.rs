@@ -66,6 +66,8 @@ pub struct Dataset {
     pub boundary: Option<Arc<Boundary>>,
     /// The road network's ways (empty when the dataset has no `roads.geojson`).
     pub roads: Arc<[Road]>,
+    /// Rivers and lakes for the map, if known (`water.geojson`).
+    pub water: Option<Arc<Boundary>>,
     /// The stations' id map and live occupancy table.
     keys: StationKeys,
 }
@@ -240,6 +242,8 @@ pub fn validate_file(path: &Path, layer: Layer) -> Vec<String> {
         Layer::Cells => read_cells_file(path, Crs::Wgs84).map(|_| ()),
         Layer::Candidates => read_candidates_file(path, Crs::Wgs84).map(|_| ()),
         Layer::Boundary => read_boundary_file(path, Crs::Wgs84).map(|_| ()),
+        Layer::Roads => read_roads_file(path, Crs::Wgs84).map(|_| ()),
+        Layer::Water => read_boundary_file(path, Crs::Wgs84).map(|_| ()),
     };
     match r {
         Ok(()) => Vec::new(),
@@ -287,6 +291,7 @@ impl Dataset {
             candidates: Arc::new(candidates),
             boundary: boundary.map(Arc::new),
             roads: Arc::from(Vec::new()),
+            water: None,
         }
     }
 
@@ -296,9 +301,15 @@ impl Dataset {
         self
     }
 
+    /// The same dataset with this water layer.
+    pub fn with_water(mut self, water: Option<Boundary>) -> Self {
+        self.water = water.map(Arc::new);
+        self
+    }
+
     /// Load a dataset folder: `stations.geojson` and `hotspots.geojson` (required),
-    /// `cells.geojson`, `candidates.geojson`, `boundary.geojson`, `roads.geojson`
-    /// (optional). All WGS 84.
+    /// `cells.geojson`, `candidates.geojson`, `boundary.geojson`, `roads.geojson`,
+    /// `water.geojson` (optional). All WGS 84.
     ///
     /// Files written one feature per line (as yizhan writes them) are read on a fast
     /// path with exactly the generic reader's results and errors. The hotspots' k-d
@@ -336,7 +347,10 @@ impl Dataset {
                     .filter(|p| p.exists())
                     .map(|p| read_roads_file(&p, Crs::Wgs84))
                     .transpose();
-                (stations, cells, candidates, boundary, roads)
+                let water = optional(Layer::Water)
+                    .map(|p| read_boundary_file(&p, Crs::Wgs84))
+                    .transpose();
+                (stations, cells, candidates, boundary, (roads, water))
             },
             || {
                 required(Layer::Hotspots).map(|p| {
@@ -346,12 +360,13 @@ impl Dataset {
                 })
             },
         );
-        let (stations, cells, candidates, boundary, roads) = rest;
+        let (stations, cells, candidates, boundary, (roads, water)) = rest;
         let stations = stations?;
         let hotspots = hotspots??;
         Ok(
             Self::from_indexes(stations, hotspots, cells?, candidates?, boundary?)
-                .with_roads(roads?.unwrap_or_default()),
+                .with_roads(roads?.unwrap_or_default())
+                .with_water(water?),
         )
     }
 
@@ -525,6 +540,16 @@ impl Dataset {
                 .collect(),
             Layer::Boundary => self
                 .boundary
+                .iter()
+                .map(|b| io::boundary_feature(b, crs))
+                .collect(),
+            Layer::Roads => self
+                .roads
+                .iter()
+                .map(|r| io::road_feature(r, crs))
+                .collect(),
+            Layer::Water => self
+                .water
                 .iter()
                 .map(|b| io::boundary_feature(b, crs))
                 .collect(),

@@ -332,7 +332,7 @@ fn bulk_country_code_path_at_reduced_size() {
     for layer in Layer::ALL {
         let f = format!("{}.geojson", layer.as_str());
         assert!(
-            std::fs::read(dir.join(&f)).unwrap() == std::fs::read(dir2.join(&f)).unwrap(),
+            std::fs::read(dir.join(&f)).ok() == std::fs::read(dir2.join(&f)).ok(),
             "{f}"
         );
     }

@@ -26,17 +26,23 @@ pub enum Collection {
     Boundary,
     /// Candidate sites for new stations.
     Candidates,
+    /// The road network (LineStrings with OpenStreetMap tags).
+    Roads,
+    /// Rivers and lakes (map context).
+    Water,
 }
 
 impl Collection {
     /// Every collection, in listing order.
-    pub const ALL: [Collection; 6] = [
+    pub const ALL: [Collection; 8] = [
         Collection::Stations,
         Collection::Hotspots,
         Collection::Cells,
         Collection::Gaps,
         Collection::Boundary,
         Collection::Candidates,
+        Collection::Roads,
+        Collection::Water,
     ];
 
     /// The collection id (URL segment and file stem).
@@ -48,6 +54,8 @@ impl Collection {
             Collection::Gaps => "gaps",
             Collection::Boundary => "boundary",
             Collection::Candidates => "candidates",
+            Collection::Roads => "roads",
+            Collection::Water => "water",
         }
     }
 
@@ -60,6 +68,8 @@ impl Collection {
             Collection::Gaps => "Coverage gaps",
             Collection::Boundary => "Town boundary",
             Collection::Candidates => "Candidate sites",
+            Collection::Roads => "Roads",
+            Collection::Water => "Water",
         }
     }
 
@@ -78,6 +88,10 @@ impl Collection {
             }
             Collection::Boundary => "The town's outline or approximate extent.",
             Collection::Candidates => "Candidate sites for new stations.",
+            Collection::Roads => {
+                "Streets, paths and bridges of the road network, with their OpenStreetMap tags (highway, name, name:zh, oneway, bridge, …)."
+            }
+            Collection::Water => "Rivers and lakes (map context).",
         }
     }
 
@@ -89,6 +103,8 @@ impl Collection {
             Collection::Cells => Some(Layer::Cells),
             Collection::Boundary => Some(Layer::Boundary),
             Collection::Candidates => Some(Layer::Candidates),
+            Collection::Roads => Some(Layer::Roads),
+            Collection::Water => Some(Layer::Water),
             Collection::Gaps => None,
         }
     }
@@ -144,7 +160,8 @@ pub fn build(
 
 /// The positions, among a collection's features, of those inside `bbox`, in
 /// layer order, found with the layer's spatial index. `None` for collections that
-/// are not indexed points (cells, gaps, boundary: polygons), which are filtered
+/// are not indexed points (cells, gaps, boundary, water: polygons; roads: lines),
+/// which are filtered
 /// by their extents ([`intersects`]).
 pub fn indexed_in_bbox(data: &Dataset, c: Collection, bbox: &BBox) -> Option<Vec<usize>> {
     fn positions<T: Located>(layer: &GeoIndex<T>, bbox: &BBox) -> Vec<usize> {
@@ -160,7 +177,11 @@ pub fn indexed_in_bbox(data: &Dataset, c: Collection, bbox: &BBox) -> Option<Vec
         Collection::Stations => Some(positions(&data.stations, bbox)),
         Collection::Hotspots => Some(positions(&data.hotspots, bbox)),
         Collection::Candidates => Some(positions(&data.candidates, bbox)),
-        Collection::Cells | Collection::Gaps | Collection::Boundary => None,
+        Collection::Cells
+        | Collection::Gaps
+        | Collection::Boundary
+        | Collection::Roads
+        | Collection::Water => None,
     }
 }
 

@@ -553,9 +553,9 @@ async fn ogc_landing_conformance_collections() {
     assert_eq!(bbox[0].as_f64().unwrap(), 118.46);
     assert_eq!(bbox[3].as_f64().unwrap(), 24.74);
     get(&app, "/ogc?f=html").await.problem(400, "f");
-    get(&app, "/ogc/collections/roads")
+    get(&app, "/ogc/collections/railways")
         .await
-        .problem(404, "roads");
+        .problem(404, "railways");
     let one = get_json(&app, "/ogc/collections/hotspots").await;
     assert_eq!(one["id"], "hotspots");
     let q = get_json(&app, "/ogc/collections/stations/queryables").await;
@@ -680,12 +680,116 @@ async fn export_layers() {
     let a = get(&app, "/api/v1/export/stations.geojson?crs=gcj02").await;
     let cd = a.headers[header::CONTENT_DISPOSITION].to_str().unwrap();
     assert!(cd.contains("gcj02"), "{cd}");
-    get(&app, "/api/v1/export/roads.geojson")
+    get(&app, "/api/v1/export/railways.geojson")
         .await
-        .problem(404, "roads");
+        .problem(404, "railways");
     get(&app, "/api/v1/export/stations.geojson?crs=xyz")
         .await
         .problem(400, "crs");
+}
+
+/// The roads collection: a LineString layer filtered by the lines' extents (checked
+/// against a scan of the roads on seeded random data), its OpenStreetMap tags as the
+/// schema, and its export.
+#[tokio::test]
+async fn roads_collection_items_by_bbox_schema_and_export() {
+    use rand::{Rng, SeedableRng};
+    let mut r = rand_chacha::ChaCha8Rng::seed_from_u64(0x5EED_0014);
+    let roads: Vec<Road> = (0..300)
+        .map(|i| {
+            let (x, y) = (
+                118.40 + r.random::<f64>() * 0.1,
+                24.65 + r.random::<f64>() * 0.1,
+            );
+            let n = r.random_range(2..6);
+            let mut pts = vec![(x, y)];
+            for _ in 1..n {
+                let (px, py) = *pts.last().unwrap();
+                pts.push((
+                    px + (r.random::<f64>() - 0.5) * 0.01,
+                    py + (r.random::<f64>() - 0.5) * 0.01,
+                ));
+            }
+            Road {
+                id: format!("w{i}"),
+                // Rounded to 7 decimals, as the GeoJSON writer rounds them.
+                line: geo_types::LineString::from(
+                    pts.into_iter()
+                        .map(|(x, y)| ((x * 1e7).round() / 1e7, (y * 1e7).round() / 1e7))
+                        .collect::<Vec<_>>(),
+                ),
+                tags: RoadTags {
+                    highway: ["residential", "footway", "primary"][i % 3].into(),
+                    name_zh: (i % 2 == 0).then(|| format!("路{i}")),
+                    oneway: (i % 5 == 0).then(|| "yes".to_string()),
+                    ..RoadTags::default()
+                },
+            }
+        })
+        .collect();
+    let data = small_dataset().with_roads(roads.clone());
+    let roads_app = router(AppState::new(data, ServerConfig::default()));
+    let app = &roads_app;
+    let mut found = 0;
+    for _ in 0..20 {
+        let (w, s) = (
+            118.39 + r.random::<f64>() * 0.1,
+            24.64 + r.random::<f64>() * 0.1,
+        );
+        let (e, n) = (w + r.random::<f64>() * 0.03, s + r.random::<f64>() * 0.03);
+        let want: Vec<String> = roads
+            .iter()
+            .filter(|rd| {
+                let xs = rd.line.0.iter().map(|c| c.x);
+                let ys = rd.line.0.iter().map(|c| c.y);
+                let (x0, x1) = (
+                    xs.clone().fold(f64::MAX, f64::min),
+                    xs.fold(f64::MIN, f64::max),
+                );
+                let (y0, y1) = (
+                    ys.clone().fold(f64::MAX, f64::min),
+                    ys.fold(f64::MIN, f64::max),
+                );
+                x0 <= e && x1 >= w && y0 <= n && y1 >= s
+            })
+            .map(|rd| rd.id.clone())
+            .collect();
+        let fc = get_json(
+            app,
+            &format!("/ogc/collections/roads/items?limit=10000&bbox={w},{s},{e},{n}"),
+        )
+        .await;
+        let got: Vec<String> = fc["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(got, want, "bbox {w},{s},{e},{n}");
+        assert_eq!(fc["numberMatched"], want.len());
+        found += got.len();
+    }
+    assert!(found > 20, "the boxes found too few roads to test: {found}");
+    let one = get_json(app, "/ogc/collections/roads/items/w0").await;
+    assert_eq!(one["geometry"]["type"], "LineString");
+    assert_eq!(one["properties"]["name:zh"], "路0");
+    assert_eq!(one["properties"]["oneway"], "yes");
+    let q = get_json(app, "/ogc/collections/roads/queryables").await;
+    for p in ["highway", "name:zh", "oneway"] {
+        assert_eq!(q["properties"][p]["type"], "string", "{p}");
+    }
+    let fc = get_json(
+        app,
+        "/ogc/collections/roads/items?highway=footway&limit=10000",
+    )
+    .await;
+    assert_eq!(fc["numberMatched"], 100);
+    let a = get(app, "/api/v1/export/roads.geojson").await;
+    let back = yizhan_core::io::read_roads_str(&a.body, yizhan_core::crs::Crs::Wgs84).unwrap();
+    assert_eq!(back, roads);
+    // Without roads or water, the collections are there and empty.
+    let fc = get_json(&self::app(), "/ogc/collections/water/items").await;
+    assert_eq!(fc["numberMatched"], 0);
 }
 
 #[tokio::test]

@@ -20,16 +20,22 @@ pub enum Layer {
     Boundary,
     /// Candidate sites.
     Candidates,
+    /// The road network: streets, paths and bridges (LineStrings with OpenStreetMap tags).
+    Roads,
+    /// Rivers and lakes drawn on the map (polygons; context, not used in analyses).
+    Water,
 }
 
 impl Layer {
     /// Every layer.
-    pub const ALL: [Layer; 5] = [
+    pub const ALL: [Layer; 7] = [
         Layer::Stations,
         Layer::Hotspots,
         Layer::Cells,
         Layer::Boundary,
         Layer::Candidates,
+        Layer::Roads,
+        Layer::Water,
     ];
 
     /// The layer's name, also its file stem in a dataset folder.
@@ -40,6 +46,8 @@ impl Layer {
             Layer::Cells => "cells",
             Layer::Boundary => "boundary",
             Layer::Candidates => "candidates",
+            Layer::Roads => "roads",
+            Layer::Water => "water",
         }
     }
 

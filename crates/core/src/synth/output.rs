@@ -7,7 +7,7 @@ use geojson::{Feature, JsonObject, JsonValue};
 use super::SynthError;
 use crate::crs::Crs;
 use crate::io::{self, Layer};
-use crate::model::{Boundary, Candidate, GridCell, Hotspot, Station, StationKind};
+use crate::model::{Boundary, Candidate, GridCell, Hotspot, Road, Station, StationKind};
 
 /// A generated dataset, every layer in memory (town and small runs).
 #[derive(Debug, Clone)]
@@ -22,9 +22,13 @@ pub struct SynthDataset {
     pub candidates: Vec<Candidate>,
     /// The (synthetic) extent.
     pub boundary: Boundary,
+    /// The street network (empty for generators that make none).
+    pub roads: Vec<Road>,
+    /// Rivers and lakes for the map (none for generators that make none).
+    pub water: Option<Boundary>,
 }
 
-/// The `synthetic: true` property every generated station and candidate carries.
+/// The `synthetic: true` property every generated station, candidate and road carries.
 pub(super) fn synthetic_tag() -> JsonObject {
     let mut o = JsonObject::new();
     o.insert("synthetic".into(), JsonValue::Bool(true));
@@ -75,11 +79,27 @@ impl SynthDataset {
                 })
                 .collect(),
             Layer::Boundary => vec![io::boundary_feature(&self.boundary, Crs::Wgs84)],
+            Layer::Roads => self
+                .roads
+                .iter()
+                .map(|r| {
+                    let mut f = io::road_feature(r, Crs::Wgs84);
+                    if let Some(p) = f.properties.as_mut() {
+                        p.extend(tag());
+                    }
+                    f
+                })
+                .collect(),
+            Layer::Water => self
+                .water
+                .iter()
+                .map(|w| io::boundary_feature(w, Crs::Wgs84))
+                .collect(),
         };
         io::to_string_lines(&features)
     }
 
-    /// Write the five layer files into `dir` (created if missing). Returns the paths.
+    /// Write the layer files ([`Layer::ALL`], but an empty roads or water layer) into `dir` (created if missing). Returns the paths.
     pub fn write_dir(&self, dir: &Path) -> Result<Vec<PathBuf>, SynthError> {
         std::fs::create_dir_all(dir).map_err(|source| SynthError::Io {
             path: dir.to_path_buf(),
@@ -87,6 +107,14 @@ impl SynthDataset {
         })?;
         let mut out = Vec::new();
         for layer in Layer::ALL {
+            let absent = match layer {
+                Layer::Roads => self.roads.is_empty(),
+                Layer::Water => self.water.is_none(),
+                _ => false,
+            };
+            if absent {
+                continue;
+            }
             let path = dir.join(format!("{}.geojson", layer.as_str()));
             std::fs::write(&path, self.layer_text(layer)).map_err(|source| SynthError::Io {
                 path: path.clone(),

@@ -139,12 +139,21 @@ pub fn town(seed: u64, inputs: &TownInputs) -> Result<SynthDataset, SynthError> 
     let mut stations = town.rest_stations(seed, &near)?;
     stations.extend(town.childcare_classes(seed)?);
     let candidates = town.candidates(seed, &stations, &near)?;
+    let keep_dry: Vec<LonLat> = stations
+        .iter()
+        .map(|s| s.location)
+        .chain(candidates.iter().map(|c| c.location))
+        .collect();
+    let at: Vec<LonLat> = hotspots.iter().map(|h| h.location).collect();
+    let streets = super::streets::streets(seed, &town.frame, &town.extent, &keep_dry, &at)?;
     Ok(SynthDataset {
         stations,
         hotspots,
         cells: town.grid_cells(),
         candidates,
         boundary: town.boundary(),
+        roads: streets.roads,
+        water: Some(river(streets.river)),
     })
 }
 
@@ -686,6 +695,25 @@ impl<'a> Town<'a> {
     }
 }
 
+/// The generated river as the water layer.
+fn river(geometry: MultiPolygon<f64>) -> Boundary {
+    let mut props = JsonObject::new();
+    props.insert("id".into(), json!("anhai-river"));
+    props.insert("natural".into(), json!("water"));
+    props.insert("water".into(), json!("river"));
+    props.insert("name:zh".into(), json!("安海溪"));
+    props.insert("synthetic".into(), json!(true));
+    props.insert(
+        "note".into(),
+        json!("SYNTHETIC river of the sample town's generated street network (with its bank roads and few bridges, see roads.geojson), not a real watercourse."),
+    );
+    Boundary {
+        name: "Anhai Creek (synthetic)".into(),
+        geometry,
+        properties: props,
+    }
+}
+
 /// Workers of one hotspot of type `t`.
 fn group_size(t: WorkerType, rng: &mut Rng) -> u32 {
     let u = rng.unit();
@@ -750,6 +778,8 @@ pub fn write_town(seed: u64, inputs: &TownInputs, dir: &Path) -> Result<Summary,
             (Layer::Cells, t.cells.len() as u64),
             (Layer::Boundary, 1),
             (Layer::Candidates, t.candidates.len() as u64),
+            (Layer::Roads, t.roads.len() as u64),
+            (Layer::Water, u64::from(t.water.is_some())),
         ],
         workers: t.total_workers(),
     })
