@@ -72,7 +72,16 @@ fn serve_answers_and_shuts_down_gracefully() {
     assert!(m.body.contains("yizhan_http_requests_total"));
     // Export counts match the files.
     let counts = expected_counts(&s);
-    for l in ["stations", "hotspots", "cells", "candidates"] {
+    // Roads and water too: they live in files only, not in the store the server
+    // imports the folder into.
+    for l in [
+        "stations",
+        "hotspots",
+        "cells",
+        "candidates",
+        "roads",
+        "water",
+    ] {
         assert_eq!(counts[l], file_count(l), "{l}");
     }
     let d = s.get("/api/v1/export/stations.geojson");

@@ -134,8 +134,8 @@ pub fn run(ctx: &Ctx, a: ServeArgs) -> Result<ExitCode> {
         a.cutoff_m.is_finite() && a.cutoff_m > 0.0,
         "--cutoff-m must be a positive number of metres"
     );
-    let (store, name) = match &a.store {
-        Some(at) => (open_store(at)?, at.name()),
+    let (store, name, files) = match &a.store {
+        Some(at) => (open_store(at)?, at.name(), None),
         None => {
             let data = ctx.load()?;
             let mut store = Store::open_in_memory().context("cannot make an in-memory store")?;
@@ -153,7 +153,7 @@ pub fn run(ctx: &Ctx, a: ServeArgs) -> Result<ExitCode> {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_else(|| ctx.data.display().to_string());
-            (store, name)
+            (store, name, Some(data))
         }
     };
     let config = ServerConfig {
@@ -171,7 +171,9 @@ pub fn run(ctx: &Ctx, a: ServeArgs) -> Result<ExitCode> {
             max_planning: a.max_planning,
         },
     };
-    let state = AppState::with_store(store, config).context("cannot read the store")?;
+    // Roads and water are not in the store: served from the --data folder's files.
+    let state = AppState::with_store_and_files(store, config, files.as_ref())
+        .context("cannot read the store")?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -208,13 +208,27 @@ impl AppState {
         store: Store,
         config: ServerConfig,
     ) -> Result<Self, yizhan_store::StoreError> {
+        Self::with_store_and_files(store, config, None)
+    }
+
+    /// Serve `store`, with the layers that live in files only (roads, water: the store
+    /// has no tables for them yet) taken from the dataset `files`.
+    pub fn with_store_and_files(
+        store: Store,
+        config: ServerConfig,
+        files: Option<&Dataset>,
+    ) -> Result<Self, yizhan_store::StoreError> {
         // A store other servers can write (PostGIS) is followed: from the history
         // as it was before loading (records applied twice change nothing).
         let follower = match store.backend() {
             yizhan_store::BackendKind::Gpkg => None,
             _ => Some(crate::replica::Follower::new(store.last_seq()?)),
         };
-        let data = store.load()?;
+        let mut data = store.load()?;
+        if let Some(f) = files {
+            data.roads = f.roads.clone();
+            data.water = f.water.clone();
+        }
         let replicated = follower.is_some();
         let state = Self::build(data, config, Some(store), follower);
         if replicated {
