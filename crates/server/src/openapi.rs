@@ -26,6 +26,7 @@ use crate::routes;
         routes::service::config,
         routes::service::openapi,
         routes::stations::nearest,
+        routes::stations::network,
         routes::stations::list,
         routes::stations::one,
         routes::export::export,
