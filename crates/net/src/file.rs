@@ -126,6 +126,30 @@ impl Networks {
         Ok(())
     }
 
+    /// The networks of the dataset folder `dir`: its `roads.graph` when that is
+    /// at least as new as its `roads.geojson`, else built from `roads.geojson`;
+    /// `None` when it has neither. The string says which it was.
+    pub fn for_dataset_dir(dir: &Path) -> Result<Option<(Self, &'static str)>, NetError> {
+        let graph = dir.join(GRAPH_FILE);
+        let roads = dir.join(yizhan_core::dataset::ROADS_FILE);
+        let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+        match (modified(&graph), modified(&roads)) {
+            (Some(g), r) if r.is_none_or(|r| g >= r) => {
+                Ok(Some((Self::load(&graph)?, "loaded from roads.graph")))
+            }
+            (_, Some(_)) => {
+                let layer =
+                    yizhan_core::dataset::read_roads_file(&roads, yizhan_core::crs::Crs::Wgs84)
+                        .map_err(|e| NetError::GraphFile {
+                            path: roads.clone(),
+                            reason: e.to_string(),
+                        })?;
+                Ok(Some((Self::build(&layer)?, "built from roads.geojson")))
+            }
+            _ => Ok(None),
+        }
+    }
+
     /// Reads the file at `path`.
     pub fn load(path: &Path) -> Result<Self, NetError> {
         let bytes = std::fs::read(path).map_err(|source| NetError::Io {
