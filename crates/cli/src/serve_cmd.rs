@@ -174,6 +174,23 @@ pub fn run(ctx: &Ctx, a: ServeArgs) -> Result<ExitCode> {
     // Roads and water are not in the store: served from the --data folder's files.
     let state = AppState::with_store_and_files(store, config, files.as_ref())
         .context("cannot read the store")?;
+    if ctx.data.is_dir() {
+        let started = std::time::Instant::now();
+        match yizhan_net::Networks::for_dataset_dir(&ctx.data)
+            .context("cannot read the street network")?
+        {
+            Some((nets, how)) => {
+                eprintln!(
+                    "yizhan: street network {how} in {:.2} s ({} walk vertices, {} e-bike vertices)",
+                    started.elapsed().as_secs_f64(),
+                    nets.walk.report().nodes,
+                    nets.ebike.report().nodes
+                );
+                state.set_networks(Some(nets));
+            }
+            None => eprintln!("yizhan: no roads in the dataset: nearest answers straight lines (by=walk|ebike answer 409)"),
+        }
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

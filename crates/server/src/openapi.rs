@@ -29,6 +29,7 @@ use crate::state::AppState;
         routes::service::config,
         routes::service::openapi,
         routes::stations::nearest,
+        routes::stations::network,
         routes::stations::list,
         routes::stations::one,
         routes::export::export,

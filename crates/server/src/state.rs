@@ -171,6 +171,8 @@ struct Inner {
     follower: Option<Mutex<crate::replica::Follower>>,
     events: tokio::sync::broadcast::Sender<LiveEvent>,
     shutdown: tokio::sync::watch::Sender<bool>,
+    /// The street networks (walk, e-bike), when the dataset has roads.
+    networks: RwLock<Option<Arc<yizhan_net::Networks>>>,
 }
 
 /// What a write did to the stations, to patch the served dataset.
@@ -262,6 +264,7 @@ impl AppState {
                 follower: follower.map(Mutex::new),
                 events,
                 shutdown,
+                networks: RwLock::new(None),
             }),
         }
     }
@@ -387,6 +390,17 @@ impl AppState {
     pub fn snapshot(&self) -> Arc<Snapshot> {
         let g = held(self.inner.snapshot.read());
         Arc::clone(&g)
+    }
+
+    /// The street networks routing answers use (`None`: straight lines only).
+    pub fn networks(&self) -> Option<Arc<yizhan_net::Networks>> {
+        held(self.inner.networks.read()).clone()
+    }
+
+    /// Serve these street networks (loaded from `roads.graph` or built from the
+    /// roads layer by the caller).
+    pub fn set_networks(&self, networks: Option<yizhan_net::Networks>) {
+        *held(self.inner.networks.write()) = networks.map(Arc::new);
     }
 
     /// Replace the dataset; requests in flight finish on the old one.

@@ -1196,4 +1196,93 @@ async fn ogc_crs_by_reference() {
     for feat in f["features"].as_array().unwrap() {
         assert_eq!(feat["properties"]["coordinate_system"], "GCJ-02");
     }
+/// A street grid (every 0.002°) over the small dataset's stations.
+fn grid_roads() -> Vec<yizhan_core::model::Road> {
+    let mut roads = Vec::new();
+    for i in 0..=25 {
+        let x = 118.455 + i as f64 * 0.002;
+        let y = 24.695 + i as f64 * 0.002;
+        let tags = yizhan_core::model::RoadTags {
+            highway: "residential".into(),
+            ..Default::default()
+        };
+        let ns: Vec<(f64, f64)> = (0..=25).map(|j| (x, 24.695 + j as f64 * 0.002)).collect();
+        let ew: Vec<(f64, f64)> = (0..=25).map(|j| (118.455 + j as f64 * 0.002, y)).collect();
+        roads.push(yizhan_core::model::Road {
+            id: format!("ns{i}"),
+            line: ns.into(),
+            tags: tags.clone(),
+        });
+        roads.push(yizhan_core::model::Road {
+            id: format!("ew{i}"),
+            line: ew.into(),
+            tags,
+        });
+    }
+    roads
+}
+
+#[tokio::test]
+async fn nearest_by_walk_ranks_by_travel_time_with_routes() {
+    let plain = app();
+    get(
+        &plain,
+        "/api/v1/stations/nearest?lat=24.72&lon=118.47&by=walk",
+    )
+    .await
+    .problem(409, "yizhan roads import");
+    let info = get_json(&plain, "/api/v1/network").await;
+    assert_eq!(info["loaded"], false);
+    assert!(info.get("nodes").is_none());
+
+    let roads = grid_roads();
+    let st = AppState::new(
+        small_dataset().with_roads(roads.clone()),
+        ServerConfig::default(),
+    );
+    st.set_networks(Some(yizhan_net::Networks::build(&roads).unwrap()));
+    let app = router(st);
+    let info = get_json(&app, "/api/v1/network").await;
+    assert_eq!(info["loaded"], true);
+    assert!(info["nodes"].as_u64().unwrap() > 600, "{info}");
+    let fc = get_json(
+        &app,
+        "/api/v1/stations/nearest?lat=24.7215&lon=118.4712&k=3&by=walk",
+    )
+    .await;
+    let feats = fc["features"].as_array().unwrap();
+    assert_eq!(feats.len(), 3);
+    let times: Vec<f64> = feats
+        .iter()
+        .map(|f| f["properties"]["travel_time_s"].as_f64().unwrap())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+    for f in feats {
+        let p = &f["properties"];
+        assert_eq!(p["by"], "walk");
+        let net_m = p["network_m"].as_f64().unwrap();
+        assert!(net_m >= p["distance_m"].as_f64().unwrap() - 0.1, "{p}");
+        // on a grid, the walk is about the Manhattan distance at 4.5 km/h
+        assert!(
+            (p["travel_time_s"].as_f64().unwrap() - net_m / 1.25).abs() < 1.0,
+            "{p}"
+        );
+        assert_eq!(p["route"]["type"], "LineString");
+        assert!(p["route"]["coordinates"].as_array().unwrap().len() >= 2);
+    }
+    get(&app, "/api/v1/stations/nearest?lat=24.72&lon=118.47&by=car")
+        .await
+        .problem(400, "by");
+    get(
+        &app,
+        "/api/v1/stations/nearest?lat=25.5&lon=118.47&by=ebike",
+    )
+    .await
+    .problem(422, "nearest street");
+    let straight = get_json(
+        &app,
+        "/api/v1/stations/nearest?lat=24.7215&lon=118.4712&k=3",
+    )
+    .await;
+    assert!(straight["features"][0]["properties"].get("by").is_none());
 }

@@ -29,6 +29,7 @@ pub fn all() -> Vec<Route> {
         Route::get("/api/v1/openapi.json", Public, service::openapi),
         // Courier API.
         Route::get("/api/v1/stations/nearest", Public, stations::nearest),
+        Route::get("/api/v1/network", Public, stations::network),
         Route::get("/api/v1/stations", Public, stations::list),
         Route::get("/api/v1/stations/{id}", Public, stations::one),
         Route::get("/api/v1/stream", Public, live::stream_route),

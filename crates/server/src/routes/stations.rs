@@ -7,9 +7,11 @@ use axum::extract::State;
 use chrono::NaiveDateTime;
 use geojson::Feature;
 use yizhan_core::crs::Crs;
+use yizhan_core::geodesy::LonLat;
 use yizhan_core::index::StationFilter;
 use yizhan_core::io::{OccupancyReport, PointFeature, StationProps};
 use yizhan_core::model::Station;
+use yizhan_net::{Mode, SNAP_LIMIT_M};
 
 use crate::error::ApiError;
 use crate::extract::{local_now, Params, PathParam};
@@ -103,17 +105,27 @@ pub fn station_out(
         ("k" = Option<u32>, Query, description = "How many stations (1..100, default 5)"),
         FilterParams,
         ("max_m" = Option<f64>, Query, description = "Only stations within this many metres (on the WGS 84 ellipsoid)"),
+        ("by" = Option<String>, Query, description = "`walk` or `ebike`: rank by travel time on the street network (each feature gains by, travel_time_s, network_m and route, a LineString); `straight` (default): by straight-line distance"),
         CrsParam,
     ),
     responses(
         (status = 200, description = "GeoJSON FeatureCollection, nearest first; each feature has id, distance_m, amenities, open_now, capacity, free_seats", content_type = "application/geo+json", body = Object),
+        (status = 409, description = "by=walk|ebike and no street network is loaded", content_type = "application/problem+json"),
+        (status = 422, description = "by=walk|ebike and the point is farther from every street than the snapping limit", content_type = "application/problem+json"),
     ))]
 pub async fn nearest(State(st): State<AppState>, p: Params) -> Result<GeoJson, ApiError> {
     let crs = p.crs()?;
     let at = p.point(crs)?;
     let k = p.count("k", 1, MAX_K)?.unwrap_or(DEFAULT_K) as usize;
     let max_m = p.number("max_m", 0.0, MAX_DISTANCE_M)?;
+    let by = match p.get("by").map(str::trim) {
+        None | Some("straight") => None,
+        Some(m) => Some(m.parse::<Mode>().map_err(|e| ApiError::param("by", e))?),
+    };
     let ask = Listing::read(&st, &p)?;
+    if let Some(mode) = by {
+        return nearest_by_network(&st, &ask, mode, at, k, max_m, crs);
+    }
     let (filter, data) = (&ask.filter, &ask.snap.data);
     // Without filters, accept every station without reading it: the search then
     // touches only the stations it returns.
@@ -130,6 +142,92 @@ pub async fn nearest(State(st): State<AppState>, p: Params) -> Result<GeoJson, A
         .map(|(s, h)| (&**s, Some(h.distance_m)))
         .collect();
     Ok(ask.answer(&found, crs))
+}
+
+/// The k stations fastest to reach from `at` on the street network of `mode`.
+fn nearest_by_network(
+    st: &AppState,
+    ask: &Listing,
+    mode: Mode,
+    at: LonLat,
+    k: usize,
+    max_m: Option<f64>,
+    crs: Crs,
+) -> Result<GeoJson, ApiError> {
+    let nets = st.networks().ok_or_else(|| ApiError::Conflict {
+        reason: "no street network is loaded: run `yizhan roads import --pbf FILE.osm.pbf` (or add roads.geojson to the dataset) and restart the server".into(),
+    })?;
+    let net = nets.get(mode);
+    let data = &ask.snap.data;
+    let live = ask.filter.live(data, ask.fresh);
+    let keep = |s: &Station| live(s) && max_m.is_none_or(|m| s.location.distance_m(at) <= m);
+    let hits = net
+        .nearest(&data.stations, at, k, SNAP_LIMIT_M, keep)
+        .map_err(|e| ApiError::Unprocessable {
+            reason: e.to_string(),
+        })?;
+    let current: Vec<Cow<'_, Station>> = hits
+        .iter()
+        .map(|h| data.current(&data.stations.items()[h.index]))
+        .collect();
+    let found: Vec<(&Station, Option<f64>)> = current
+        .iter()
+        .zip(&hits)
+        .map(|(s, h)| (&**s, Some(h.straight_m)))
+        .collect();
+    let GeoJson(text) = ask.answer(&found, crs);
+    let mut fc: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| ApiError::internal("nearest by network", e))?;
+    let round = |x: f64| (x * 10.0).round() / 10.0;
+    if let Some(features) = fc.get_mut("features").and_then(|f| f.as_array_mut()) {
+        for (f, h) in features.iter_mut().zip(&hits) {
+            let Some(props) = f.get_mut("properties").and_then(|p| p.as_object_mut()) else {
+                continue;
+            };
+            let coords: Vec<[f64; 2]> = h
+                .route
+                .line
+                .iter()
+                .map(|&p| crs.from_wgs84(p))
+                .map(|p| [p.lon, p.lat])
+                .collect();
+            props.insert("by".into(), mode.as_str().into());
+            props.insert("travel_time_s".into(), round(h.route.time_s).into());
+            props.insert("network_m".into(), round(h.route.metres).into());
+            props.insert(
+                "route".into(),
+                serde_json::json!({"type": "LineString", "coordinates": coords}),
+            );
+        }
+    }
+    Ok(GeoJson(fc.to_string()))
+}
+
+/// What `GET /api/v1/network` answers.
+#[derive(Debug, serde::Serialize)]
+struct NetworkInfo {
+    loaded: bool,
+    profiles: [&'static str; 2],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nodes: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    edges: Option<usize>,
+}
+
+/// Whether a street network is loaded, and its size (the walk graph's).
+#[utoipa::path(get, path = "/api/v1/network", tag = "stations",
+    responses(
+        (status = 200, description = "{loaded, profiles, nodes, edges}; loaded is false (no counts) when the dataset has no roads", content_type = "application/json", body = Object),
+    ))]
+pub async fn network(State(st): State<AppState>) -> axum::Json<serde_json::Value> {
+    let nets = st.networks();
+    let info = NetworkInfo {
+        loaded: nets.is_some(),
+        profiles: [Mode::Walk.as_str(), Mode::Ebike.as_str()],
+        nodes: nets.as_ref().map(|n| n.walk.report().nodes),
+        edges: nets.as_ref().map(|n| n.walk.report().edges),
+    };
+    axum::Json(serde_json::to_value(info).unwrap_or_default())
 }
 
 /// Stations inside a bounding box (all stations without one), ordered by id.
