@@ -1196,6 +1196,8 @@ async fn ogc_crs_by_reference() {
     for feat in f["features"].as_array().unwrap() {
         assert_eq!(feat["properties"]["coordinate_system"], "GCJ-02");
     }
+}
+
 /// A street grid (every 0.002°) over the small dataset's stations.
 fn grid_roads() -> Vec<yizhan_core::model::Road> {
     let mut roads = Vec::new();
