@@ -5,6 +5,7 @@ mod common;
 mod gen_cmd;
 mod plan_cmds;
 mod query;
+mod roads_cmd;
 mod serve_cmd;
 mod store_cmds;
 
@@ -47,6 +48,9 @@ enum Command {
     Import(store_cmds::ImportArgs),
     /// Create, list and revoke access tokens of a store.
     Token(store_cmds::TokenArgs),
+    /// The street network: import an OpenStreetMap extract.
+    #[command(subcommand)]
+    Roads(roads_cmd::RoadsCommand),
     #[command(flatten)]
     Plan(plan_cmds::PlanCommand),
 }
@@ -88,6 +92,7 @@ fn main() -> ExitCode {
         Command::Serve(a) => serve_cmd::run(&cli.ctx, a),
         Command::Import(a) => store_cmds::import(&cli.ctx, a),
         Command::Token(a) => store_cmds::token(&cli.ctx, a),
+        Command::Roads(c) => roads_cmd::run(&cli.ctx, c),
         Command::Plan(c) => plan_cmds::run(&cli.ctx, c),
     };
     match result {
