@@ -69,7 +69,10 @@ fn import(ctx: &Ctx, a: ImportArgs) -> Result<ExitCode> {
     // Both files are written beside their final names and renamed: a failure leaves
     // the folder as it was.
     let dir = &ctx.data;
-    let features: Vec<_> = roads.iter().map(|r| io::road_feature(r, Crs::Wgs84)).collect();
+    let features: Vec<_> = roads
+        .iter()
+        .map(|r| io::road_feature(r, Crs::Wgs84))
+        .collect();
     let mut tmp = tempfile::NamedTempFile::new_in(dir)
         .with_context(|| format!("cannot write into {}", dir.display()))?;
     tmp.write_all(io::to_string_lines(&features).as_bytes())

@@ -37,6 +37,7 @@ pub mod io;
 pub mod model;
 pub mod occupancy;
 pub mod synth;
+pub mod tiles;
 pub mod time;
 
 pub use dataset::{Dataset, LoadError};

@@ -349,6 +349,18 @@ impl ApiError {
     }
 }
 
+/// A tile address outside the grid: 400 naming `z`, `x` or `y`.
+impl From<yizhan_core::tiles::TileError> for ApiError {
+    fn from(e: yizhan_core::tiles::TileError) -> Self {
+        use yizhan_core::tiles::TileError as T;
+        match e {
+            T::Zoom { .. } => ApiError::param("z", e),
+            T::OutOfRange { axis, .. } => ApiError::param(axis, e),
+            e => ApiError::internal("tile encoding", e),
+        }
+    }
+}
+
 /// How long a client should wait before retrying a write that found the store busy.
 pub const STORE_RETRY_AFTER_S: u64 = 1;
 

@@ -29,6 +29,7 @@ pub mod replica;
 pub mod routes;
 pub mod state;
 pub mod station_json;
+pub mod tiles;
 pub mod web;
 
 use std::future::Future;
@@ -38,6 +39,7 @@ use axum::http::HeaderValue;
 use axum::middleware;
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -61,7 +63,12 @@ pub fn router(state: AppState) -> Router {
     //
     // The layers go on as one stack, outermost first: axum boxes each `layer`
     // call's service separately and clones the boxes for every request.
+    //
+    // Compression is outermost, so it sees the whole answer and the `Vary` below
+    // (which names `accept-encoding`, so it adds no second `Vary`). Its default
+    // predicate leaves Server-Sent Events, images and tiny bodies alone.
     let layers = tower::ServiceBuilder::new()
+        .layer(CompressionLayer::new().gzip(true).br(true))
         .layer(SetResponseHeaderLayer::appending(
             axum::http::header::VARY,
             HeaderValue::from_static(CORS_VARY),
@@ -81,9 +88,11 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// The `Vary` value of every answer: the request headers the CORS answer depends
-/// on (tower-http's default list). Set as one static value rather than by
+/// on (tower-http's default list) and `accept-encoding` (answers are compressed
+/// when the client accepts it). Set as one static value rather than by
 /// `CorsLayer`, which joins the list into a new allocation on every request.
-const CORS_VARY: &str = "origin, access-control-request-method, access-control-request-headers";
+const CORS_VARY: &str =
+    "origin, access-control-request-method, access-control-request-headers, accept-encoding";
 
 fn cors_layer(c: &CorsConfig) -> CorsLayer {
     let origins: Vec<HeaderValue> = c
@@ -146,7 +155,8 @@ mod cors_tests {
 
     use super::*;
 
-    const VARY: &str = "origin, access-control-request-method, access-control-request-headers";
+    const VARY: &str =
+        "origin, access-control-request-method, access-control-request-headers, accept-encoding";
 
     /// The headers of the answer to `req`, after checking its CORS headers: one
     /// `Vary` with tower-http's default list, and any origin allowed.
@@ -157,7 +167,8 @@ mod cors_tests {
         h
     }
 
-    /// The CORS headers are those `CorsLayer` with its default `Vary` gave.
+    /// The CORS headers are those `CorsLayer` with its default `Vary` gave (and
+    /// `accept-encoding`, for compression).
     #[tokio::test]
     async fn cors_headers_and_vary() {
         let app = router(AppState::new(
@@ -184,3 +195,9 @@ mod cors_tests {
 
 #[cfg(test)]
 mod store_tests;
+
+#[cfg(test)]
+mod compression_tests;
+
+#[cfg(test)]
+mod tiles_tests;

@@ -42,6 +42,8 @@ use crate::state::AppState;
         routes::ogc::schema,
         routes::ogc::items,
         routes::ogc::item,
+        routes::tiles::tilejson,
+        routes::tiles::tile,
         routes::live::stream_route,
         routes::edit::create_station,
         routes::edit::update_station,
@@ -61,6 +63,7 @@ use crate::state::AppState;
         (name = "edit", description = "Writes (bearer token): stations and scenarios (planner), occupancy (the station's operator), history"),
         (name = "export", description = "GeoJSON downloads"),
         (name = "ogc", description = "OGC API - Features for city GIS"),
+        (name = "tiles", description = "Mapbox Vector Tiles and TileJSON of every layer"),
         (name = "service", description = "Health, metrics, configuration"),
     )
 )]

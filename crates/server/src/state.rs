@@ -104,6 +104,8 @@ pub struct Snapshot {
     /// The dataset.
     pub data: Arc<Dataset>,
     cache: [OnceLock<Arc<Vec<Feature>>>; Collection::ALL.len()],
+    /// What the vector tiles of each collection are found through.
+    tile_sources: [OnceLock<crate::tiles::SharedSource>; Collection::ALL.len()],
 }
 
 impl Snapshot {
@@ -112,7 +114,17 @@ impl Snapshot {
         Self {
             data,
             cache: Default::default(),
+            tile_sources: Default::default(),
         }
+    }
+
+    /// The cached tile source of a collection, built with `build` on first use.
+    pub fn tile_source(
+        &self,
+        c: Collection,
+        build: impl FnOnce() -> crate::tiles::TileSource,
+    ) -> crate::tiles::SharedSource {
+        Arc::clone(self.tile_sources[c as usize].get_or_init(|| Arc::new(build())))
     }
 
     /// The cached WGS 84 features of a collection, built with `build` on first use.
@@ -143,12 +155,25 @@ impl Snapshot {
         }
     }
 
-    /// The next version: `data`, with the collections `keep` accepts still cached.
-    fn next(&self, data: Dataset, keep: impl Fn(Collection) -> bool) -> Self {
+    /// The next version: `data`, with the collections `keep` accepts still
+    /// cached, and the tile sources (positions and extents only) of those
+    /// `keep_sources` accepts.
+    fn next(
+        &self,
+        data: Dataset,
+        keep: impl Fn(Collection) -> bool,
+        keep_sources: impl Fn(Collection) -> bool,
+    ) -> Self {
         let next = Self::new(Arc::new(data));
         for c in Collection::ALL {
             if let Some(v) = self.cache[c as usize].get().filter(|_| keep(c)) {
                 let _ = next.cache[c as usize].set(Arc::clone(v));
+            }
+            if let Some(v) = self.tile_sources[c as usize]
+                .get()
+                .filter(|_| keep_sources(c))
+            {
+                let _ = next.tile_sources[c as usize].set(Arc::clone(v));
             }
         }
         next
@@ -343,15 +368,16 @@ impl AppState {
             match change {
                 StationChange::Occupancy { id, occupancy } => {
                     data.set_occupancy(&id, occupancy);
-                    old.next(data, |c| !c.shows_occupancy())
+                    // A report moves nothing: every tile source stays.
+                    old.next(data, |c| !c.shows_occupancy(), |_| true)
                 }
                 StationChange::Upsert(s) => {
                     data.upsert_station(*s);
-                    old.next(data, |c| !c.reads_stations())
+                    old.next(data, |c| !c.reads_stations(), |c| !c.reads_stations())
                 }
                 StationChange::Remove(id) => {
                     data.remove_station(&id);
-                    old.next(data, |c| !c.reads_stations())
+                    old.next(data, |c| !c.reads_stations(), |c| !c.reads_stations())
                 }
             }
         });

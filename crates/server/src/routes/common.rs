@@ -1,10 +1,10 @@
 //! HTTP glue shared by the route modules (so that route modules never import each
-//! other): GeoJSON answers, the blocking pool, planning parameters read from a
+//! other): GeoJSON answers, the base URL of links, the blocking pool, planning parameters read from a
 //! body, candidate sites given in a body.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use geojson::Feature;
 use serde::Deserialize;
@@ -95,6 +95,28 @@ impl<S: Send + Sync> FromRequestParts<S> for CrsParam {
         let crs = Params::from_query(parts.uri.query())?.crs()?;
         Ok(Self { crs })
     }
+}
+
+/// The base URL for links: the configured public URL, else `http://` + Host.
+pub(crate) fn base_url(st: &AppState, headers: &HeaderMap) -> String {
+    if let Some(u) = &st.config().public_url {
+        return u.trim_end_matches('/').to_string();
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-.:[]_".contains(c))
+        })
+        .unwrap_or("localhost");
+    let proto = headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+        .filter(|p| *p == "https")
+        .unwrap_or("http");
+    format!("{proto}://{host}")
 }
 
 /// Run CPU-heavy or blocking work off the async threads.

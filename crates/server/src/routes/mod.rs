@@ -11,6 +11,7 @@ pub mod ogc;
 pub mod plan;
 pub mod service;
 pub mod stations;
+pub mod tiles;
 
 use crate::auth::Route;
 
@@ -65,5 +66,8 @@ pub fn all() -> Vec<Route> {
         Route::get("/ogc/collections/{cid}/schema", Public, ogc::schema),
         Route::get("/ogc/collections/{cid}/items", Public, ogc::items),
         Route::get("/ogc/collections/{cid}/items/{fid}", Public, ogc::item),
+        // Vector tiles.
+        Route::get("/tiles/{layers}", Public, tiles::tilejson),
+        Route::get("/tiles/{layers}/{z}/{x}/{y}", Public, tiles::tile),
     ]
 }

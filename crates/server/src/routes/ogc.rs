@@ -15,7 +15,7 @@ use yizhan_core::crs::Crs;
 use crate::error::ApiError;
 use crate::extract::{Params, PathParam};
 use crate::layers::{self, Collection};
-use crate::routes::common::{GeoJson, GEO_JSON};
+use crate::routes::common::{base_url, GeoJson, GEO_JSON};
 use crate::state::AppState;
 
 /// The storage CRS (WGS 84 longitude, latitude).
@@ -37,28 +37,6 @@ const OAS_TYPE: &str = "application/vnd.oai.openapi+json;version=3.0";
 const RESERVED: [&str; 8] = [
     "limit", "offset", "bbox", "bbox-crs", "crs", "f", "datetime", "cutoff_m",
 ];
-
-/// The base URL for links: the configured public URL, else `http://` + Host.
-fn base_url(st: &AppState, headers: &HeaderMap) -> String {
-    if let Some(u) = &st.config().public_url {
-        return u.trim_end_matches('/').to_string();
-    }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            !h.is_empty()
-                && h.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-.:[]_".contains(c))
-        })
-        .unwrap_or("localhost");
-    let proto = headers
-        .get("x-forwarded-proto")
-        .and_then(|h| h.to_str().ok())
-        .filter(|p| *p == "https")
-        .unwrap_or("http");
-    format!("{proto}://{host}")
-}
 
 fn link(href: String, rel: &str, ty: &str, title: &str) -> Value {
     json!({ "href": href, "rel": rel, "type": ty, "title": title })
