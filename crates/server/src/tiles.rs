@@ -89,7 +89,12 @@ pub fn spec(c: Collection) -> TileSpec {
             count_field: "candidates",
             weight_field: "capacity",
         }),
-        Collection::Cells | Collection::Gaps | Collection::Boundary => area,
+        // Lines (roads) take the same path as areas: clipped, simplified, by extent.
+        Collection::Cells
+        | Collection::Gaps
+        | Collection::Boundary
+        | Collection::Roads
+        | Collection::Water => area,
     }
 }
 
