@@ -367,6 +367,35 @@ fn core(country: &Path, city: &Path, export: &Path, quick: bool) -> Result<()> {
     Ok(())
 }
 
+/// The site problem of hotspots (weighted by workers, ids `D0`, `D1`, …) and station
+/// sites, with the pairs within `radius_m`.
+fn points_problem(
+    demand: &[&yizhan_core::Hotspot],
+    sites: &[&yizhan_core::Station],
+    radius_m: f64,
+) -> Result<Problem, yizhan_plan::PlanError> {
+    Problem::from_points(
+        demand
+            .iter()
+            .enumerate()
+            .map(|(i, h)| DemandPoint {
+                id: format!("D{i}"),
+                weight: f64::from(h.workers),
+            })
+            .collect(),
+        &demand.iter().map(|h| h.location).collect::<Vec<_>>(),
+        sites
+            .iter()
+            .map(|s| SiteInfo {
+                id: s.id.clone(),
+                capacity: None,
+            })
+            .collect(),
+        &sites.iter().map(|s| s.location).collect::<Vec<_>>(),
+        Some(radius_m),
+    )
+}
+
 fn mclp(city: &Path, export: &Path) -> Result<()> {
     const RADIUS: f64 = 800.0;
     let ds = Dataset::load_dir(city).with_context(|| city.display().to_string())?;
@@ -394,28 +423,7 @@ fn mclp(city: &Path, export: &Path) -> Result<()> {
         &export.join("mclp_sites.f64"),
         sites.iter().map(|s| vec![s.location.lon, s.location.lat]),
     )?;
-    let build = || {
-        Problem::from_points(
-            demand
-                .iter()
-                .enumerate()
-                .map(|(i, h)| DemandPoint {
-                    id: format!("D{i}"),
-                    weight: f64::from(h.workers),
-                })
-                .collect(),
-            &demand.iter().map(|h| h.location).collect::<Vec<_>>(),
-            sites
-                .iter()
-                .map(|s| SiteInfo {
-                    id: s.id.clone(),
-                    capacity: None,
-                })
-                .collect(),
-            &sites.iter().map(|s| s.location).collect::<Vec<_>>(),
-            Some(RADIUS),
-        )
-    };
+    let build = || points_problem(&demand, &sites, RADIUS);
     let t = Instant::now();
     let prob = build()?;
     let build_s = t.elapsed().as_secs_f64();
@@ -606,26 +614,7 @@ fn lscp(city: &Path, export: &Path) -> Result<()> {
         &export.join("lscp_sites.f64"),
         sites.iter().map(|s| vec![s.location.lon, s.location.lat]),
     )?;
-    let prob = Problem::from_points(
-        demand
-            .iter()
-            .enumerate()
-            .map(|(i, h)| DemandPoint {
-                id: format!("D{i}"),
-                weight: f64::from(h.workers),
-            })
-            .collect(),
-        &demand.iter().map(|h| h.location).collect::<Vec<_>>(),
-        sites
-            .iter()
-            .map(|s| SiteInfo {
-                id: s.id.clone(),
-                capacity: None,
-            })
-            .collect(),
-        &sites.iter().map(|s| s.location).collect::<Vec<_>>(),
-        Some(RADIUS),
-    )?;
+    let prob = points_problem(&demand, &sites, RADIUS)?;
     let mut params = SiteParams::new(Model::Lscp);
     params.radius_m = Some(RADIUS);
     params.exact = true;

@@ -127,14 +127,9 @@ fn read_point(p: &mut Problems, f: &Feature, crs: Crs) -> Option<LonLat> {
     }
 }
 
-fn ring(coords: &[geojson::Position], crs: Crs) -> Result<LineString<f64>, String> {
-    if coords.len() < 4 {
-        return Err(format!(
-            "a ring needs at least 4 positions, found {}",
-            coords.len()
-        ));
-    }
-    let pts = coords
+/// Positions in `crs` as WGS 84 coordinates, or what is wrong with the first bad one.
+fn positions(coords: &[geojson::Position], crs: Crs) -> Result<Vec<Coord<f64>>, String> {
+    coords
         .iter()
         .map(|c| {
             if c.len() < 2 {
@@ -148,7 +143,17 @@ fn ring(coords: &[geojson::Position], crs: Crs) -> Result<LineString<f64>, Strin
                 })
                 .map_err(|e| e.to_string())
         })
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect()
+}
+
+fn ring(coords: &[geojson::Position], crs: Crs) -> Result<LineString<f64>, String> {
+    if coords.len() < 4 {
+        return Err(format!(
+            "a ring needs at least 4 positions, found {}",
+            coords.len()
+        ));
+    }
+    let pts = positions(coords, crs)?;
     if pts.first() != pts.last() {
         return Err("ring is not closed (first and last positions differ)".into());
     }
@@ -424,21 +429,7 @@ fn read_line(p: &mut Problems, f: &Feature, crs: Crs) -> Option<LineString<f64>>
         );
         return None;
     }
-    let pts = coords
-        .iter()
-        .map(|c| {
-            if c.len() < 2 {
-                return Err("a position needs two numbers".to_string());
-            }
-            LonLat::new(c[0], c[1])
-                .map(|ll| crs.to_wgs84(ll))
-                .map(|ll| Coord {
-                    x: ll.lon,
-                    y: ll.lat,
-                })
-                .map_err(|e| e.to_string())
-        })
-        .collect::<Result<Vec<_>, _>>();
+    let pts = positions(coords, crs);
     pts.map(LineString::new)
         .map_err(|e| p.push("geometry", e))
         .ok()
