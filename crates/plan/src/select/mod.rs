@@ -66,6 +66,7 @@
 mod bnb;
 mod branch;
 mod cover;
+mod cover_bound;
 mod decompose;
 mod exact;
 mod knapsack;
@@ -75,6 +76,7 @@ mod mclp;
 mod params;
 mod pcenter;
 mod pmedian;
+mod reduce;
 mod search;
 mod setup;
 mod shaker;
