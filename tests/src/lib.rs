@@ -229,6 +229,8 @@ pub struct Answer {
     pub content_type: String,
     /// `Content-Disposition`, if any.
     pub disposition: Option<String>,
+    /// `Retry-After`, if any.
+    pub retry_after: Option<String>,
     /// Body text.
     pub body: String,
 }
@@ -258,6 +260,7 @@ fn answer(res: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Answer 
     };
     let content_type = header("content-type").unwrap_or_default();
     let disposition = header("content-disposition");
+    let retry_after = header("retry-after");
     let status = res.status().as_u16();
     let body = res
         .body_mut()
@@ -269,6 +272,7 @@ fn answer(res: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Answer 
         status,
         content_type,
         disposition,
+        retry_after,
         body,
     }
 }

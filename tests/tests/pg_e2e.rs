@@ -259,3 +259,190 @@ fn two_replicas_on_one_database_see_each_others_writes() {
     assert_eq!(ids.iter().filter(|i| *i == "REPLICA-1").count(), 1);
     assert_eq!(ids.len(), sample.len() + 1);
 }
+
+/// The `occupied` value of each station in the database.
+fn occupied_in_db(cluster: &Cluster, db: &str, ids: &[String]) -> Vec<Option<i64>> {
+    let mut pg = cluster.admin(db);
+    ids.iter()
+        .map(|id| {
+            pg.query_one("SELECT occupied FROM stations WHERE id = $1", &[id])
+                .unwrap()
+                .get(0)
+        })
+        .collect()
+}
+
+/// One client: reports rising occupancy values for `station` to `server` until
+/// `stop`, one at a time; returns the last value acknowledged (200) and how many
+/// writes were acknowledged and refused.
+fn report_until(
+    server: &Server,
+    token: &str,
+    station: &str,
+    stop: &std::sync::atomic::AtomicBool,
+) -> (Option<i64>, usize, usize) {
+    let path = format!("/api/v1/stations/{station}/occupancy");
+    let (mut last, mut acked, mut refused) = (None, 0, 0);
+    let mut v = 0i64;
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        v += 1;
+        let body = format!(r#"{{"occupied":{}}}"#, v % 7 + 1);
+        let call = yizhan_tests::Call {
+            method: "PUT",
+            path: &path,
+            token: Some(token),
+            body: Some(&body),
+        };
+        match server.try_send(call) {
+            Ok(a) if a.status == 200 => {
+                last = Some(v % 7 + 1);
+                acked += 1;
+            }
+            Ok(a) => {
+                // Refused, never half-done: a problem with a retry hint.
+                assert!(
+                    a.status == 503 || a.status == 504,
+                    "write answered {}: {}",
+                    a.status,
+                    a.body
+                );
+                refused += 1;
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            Err(_) => {
+                // The server is gone (killed): nothing was acknowledged.
+                refused += 1;
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+        }
+    }
+    (last, acked, refused)
+}
+
+/// Two replicas under writes from two clients: one replica is SIGKILLed, then the
+/// database itself is restarted under load. Every acknowledged write is in the
+/// database afterwards, the surviving replica says it is not ready (503 with
+/// Retry-After on `/readyz`, `ready: false` on `/healthz`) while the database is
+/// down and keeps answering reads, and recovers by itself once it is back: ready
+/// again, accepting writes, serving what the database holds.
+#[test]
+fn replicas_keep_every_acknowledged_write_through_a_kill_and_a_database_restart() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let Some(cluster) = Cluster::start() else {
+        return;
+    };
+    let db = cluster.create_database("restart");
+    let url = cluster.url(&db);
+    let data = sample_data();
+    let sample = features_of(&data.join("stations.geojson"));
+    let ids: Vec<String> = sample.iter().take(2).map(feature_id).collect();
+    ok(&["--data", data.to_str().unwrap(), "import", "--store", &url]);
+    let tokens: Vec<String> = ids
+        .iter()
+        .map(|id| token(&url, &format!("operator:{id}")))
+        .collect();
+    let a = Server::start(&data, &["--store", &url]);
+    let b = Server::start(&data, &["--store", &url]);
+    let limit = std::time::Duration::from_secs(40);
+    assert_eq!(b.get("/readyz").status, 200, "{}", b.get("/readyz").body);
+    let h = b.get("/healthz").json();
+    assert_eq!(h["ready"], true, "{h}");
+    assert_eq!(h["replica"], true, "{h}");
+    assert!(h["store_pool"]["max"].as_u64().unwrap() >= 1, "{h}");
+
+    // 1. Clients write to A and to B; A is killed mid-stream.
+    let stop = AtomicBool::new(false);
+    let (on_a, on_b) = std::thread::scope(|sc| {
+        let ta = sc.spawn(|| report_until(&a, &tokens[0], &ids[0], &stop));
+        let tb = sc.spawn(|| report_until(&b, &tokens[1], &ids[1], &stop));
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        let pid = a.pid();
+        Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(1000));
+        stop.store(true, Ordering::Relaxed);
+        (ta.join().unwrap(), tb.join().unwrap())
+    });
+    a.kill();
+    assert!(
+        on_a.1 > 0 && on_b.1 > 0,
+        "writes acknowledged: {on_a:?} {on_b:?}"
+    );
+    // Each client's writes are one at a time, so the database holds the last
+    // acknowledged value, or the one write in flight when A died.
+    let got = occupied_in_db(&cluster, &db, &ids);
+    assert_eq!(got[1], on_b.0, "B's last acknowledged write");
+    let acked_a = on_a.0.unwrap();
+    assert!(
+        got[0] == Some(acked_a) || got[0] == Some(acked_a % 7 + 1),
+        "A's last acknowledged write {acked_a} is lost: the database has {:?}",
+        got[0]
+    );
+    let station_b = format!("/api/v1/stations/{}", ids[1]);
+    assert_eq!(
+        b.get(&station_b).json()["properties"]["occupancy"]["occupied"],
+        serde_json::json!(got[1])
+    );
+
+    // 2. The database restarts while a client writes to B.
+    let stop = AtomicBool::new(false);
+    let (during, down_seen) = std::thread::scope(|sc| {
+        let t = sc.spawn(|| report_until(&b, &tokens[1], &ids[1], &stop));
+        std::thread::sleep(std::time::Duration::from_millis(800));
+        cluster.stop();
+        // Not ready while the database is gone, reads still answered.
+        let down = eventually(limit, || {
+            let r = b.get("/readyz");
+            r.status == 503
+                && r.content_type == "application/problem+json"
+                && r.retry_after.is_some()
+        });
+        let h = b.get("/healthz").json();
+        assert_eq!(h["ready"], false, "{h}");
+        assert!(h["snapshot_age_s"].as_f64().unwrap() > 0.0, "{h}");
+        let near = b.get("/api/v1/stations/nearest?lat=24.72&lon=118.48&k=1");
+        assert_eq!(near.status, 200, "reads during the outage: {}", near.body);
+        cluster.start_again();
+        // Ready again by itself, and writes are acknowledged again.
+        assert!(
+            eventually(limit, || b.get("/readyz").status == 200),
+            "B never became ready again: {}",
+            b.get("/healthz").body
+        );
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        stop.store(true, Ordering::Relaxed);
+        (t.join().unwrap(), down)
+    });
+    assert!(down_seen, "B never said it was not ready");
+    assert!(
+        during.2 > 0,
+        "some writes were refused during the outage: {during:?}"
+    );
+    assert!(during.1 > 0, "some writes were acknowledged: {during:?}");
+    let got = occupied_in_db(&cluster, &db, &ids);
+    assert_eq!(
+        got[1], during.0,
+        "the last acknowledged write is in the database"
+    );
+    assert!(
+        eventually(limit, || {
+            b.get(&station_b).json()["properties"]["occupancy"]["occupied"]
+                == serde_json::json!(got[1])
+        }),
+        "B serves what the database holds"
+    );
+    // A new replica started now loads the same state.
+    let c = Server::start(&data, &["--store", &url]);
+    assert_eq!(
+        c.get(&station_b).json()["properties"]["occupancy"]["occupied"],
+        serde_json::json!(got[1])
+    );
+    let m = c.get("/metrics").body;
+    assert!(m.contains("yizhan_ready 1"), "{m}");
+    assert!(
+        m.contains("yizhan_store_pool_connections{state=\"max\"}"),
+        "{m}"
+    );
+}

@@ -14,7 +14,12 @@ use std::time::Instant;
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
-use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+use prometheus::{
+    Gauge, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
+};
+
+use crate::state::Readiness;
 
 /// Upper bounds of the latency histogram buckets, in seconds.
 pub const BUCKETS_S: [f64; 12] = [
@@ -31,6 +36,10 @@ pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
     duration: HistogramVec,
+    ready: IntGauge,
+    snapshot_age: Gauge,
+    last_seq: IntGauge,
+    pool: IntGaugeVec,
 }
 
 impl Default for Metrics {
@@ -59,21 +68,62 @@ impl Metrics {
         );
         // The names, labels and buckets are constants that prometheus accepts
         // (the tests register them), so neither constructor fails.
-        let (Ok(requests), Ok(duration)) = (requests, duration) else {
+        let ready = IntGauge::new(
+            "yizhan_ready",
+            "1 when the server is ready for traffic (see /readyz), else 0.",
+        );
+        let snapshot_age = Gauge::new(
+            "yizhan_replication_snapshot_age_seconds",
+            "Seconds since a replica's snapshot was last known current (its replication lag's upper bound; 0 when not a replica).",
+        );
+        let last_seq = IntGauge::new(
+            "yizhan_replication_last_seq",
+            "The last store history record a replica applied (0 when not a replica).",
+        );
+        let pool = IntGaugeVec::new(
+            Opts::new(
+                "yizhan_store_pool_connections",
+                "The PostGIS store's connection pool: open, idle and max connections.",
+            ),
+            &["state"],
+        );
+        let (Ok(requests), Ok(duration), Ok(ready), Ok(snapshot_age), Ok(last_seq), Ok(pool)) =
+            (requests, duration, ready, snapshot_age, last_seq, pool)
+        else {
             unreachable!("the metric descriptions are valid constants")
         };
         let registry = Registry::new();
         for c in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(duration.clone()),
+            Box::new(ready.clone()),
+            Box::new(snapshot_age.clone()),
+            Box::new(last_seq.clone()),
+            Box::new(pool.clone()),
         ] {
-            // Two distinct names in a new registry: registration cannot conflict.
+            // Distinct names in a new registry: registration cannot conflict.
             let _ = registry.register(c);
         }
         Self {
             registry,
             requests,
             duration,
+            ready,
+            snapshot_age,
+            last_seq,
+            pool,
+        }
+    }
+
+    /// Set the readiness and replication gauges (before rendering).
+    pub fn observe(&self, r: &Readiness) {
+        self.ready.set(i64::from(r.ready));
+        self.snapshot_age.set(r.snapshot_age_s.unwrap_or(0.0));
+        self.last_seq.set(r.last_seq.unwrap_or(0));
+        if let Some(p) = r.pool {
+            for (state, v) in [("open", p.connections), ("idle", p.idle), ("max", p.max)] {
+                self.pool.with_label_values(&[state]).set(i64::from(v));
+            }
         }
     }
 

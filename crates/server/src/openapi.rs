@@ -25,6 +25,7 @@ use crate::state::AppState;
     ),
     paths(
         routes::service::healthz,
+        routes::service::readyz,
         routes::service::metrics,
         routes::service::config,
         routes::service::openapi,

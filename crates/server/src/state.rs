@@ -3,7 +3,7 @@
 //! document the router was built with.
 
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::http::Method;
@@ -180,6 +180,33 @@ impl Snapshot {
     }
 }
 
+/// The longest a replica's last successful catch-up may be ago for it to count as
+/// ready (the follower catches up at least every second).
+pub const READY_LAG: Duration = Duration::from_secs(5);
+
+/// A replica's last contact with the store.
+#[derive(Debug)]
+struct SyncState {
+    at: Instant,
+    failing: bool,
+}
+
+/// What `/readyz` and `/healthz` say about readiness and replication.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Readiness {
+    /// Ready for traffic (see [`AppState::readiness`]).
+    pub ready: bool,
+    /// The snapshot follows a store that other servers write (PostGIS).
+    pub replica: bool,
+    /// Seconds since the snapshot was last known current (replicas only): the
+    /// replication lag's upper bound.
+    pub snapshot_age_s: Option<f64>,
+    /// The last history record applied (replicas only).
+    pub last_seq: Option<i64>,
+    /// The store's connection pool (PostGIS only).
+    pub pool: Option<yizhan_store::PoolStatus>,
+}
+
 #[derive(Debug)]
 struct Inner {
     snapshot: RwLock<Arc<Snapshot>>,
@@ -198,6 +225,11 @@ struct Inner {
     shutdown: tokio::sync::watch::Sender<bool>,
     /// The street networks (walk, e-bike), when the dataset has roads.
     networks: RwLock<Option<Arc<yizhan_net::Networks>>>,
+    /// The store's connection pool, read without the store's lock (PostGIS).
+    pool: Option<yizhan_store::PoolMonitor>,
+    /// A replica's sync: when it last caught up with the store, and whether the
+    /// last attempt failed.
+    sync: Mutex<SyncState>,
 }
 
 /// What a write did to the stations, to patch the served dataset.
@@ -277,6 +309,7 @@ impl AppState {
     ) -> Self {
         let (events, _) = tokio::sync::broadcast::channel(EVENT_BUFFER);
         let (shutdown, _) = tokio::sync::watch::channel(false);
+        let pool = store.as_ref().and_then(Store::pool_monitor);
         Self {
             inner: Arc::new(Inner {
                 snapshot: RwLock::new(Arc::new(Snapshot::new(Arc::new(data)))),
@@ -290,7 +323,39 @@ impl AppState {
                 events,
                 shutdown,
                 networks: RwLock::new(None),
+                pool,
+                sync: Mutex::new(SyncState {
+                    at: Instant::now(),
+                    failing: false,
+                }),
             }),
+        }
+    }
+
+    /// Record the outcome of a catch-up with the store.
+    fn synced(&self, ok: bool) {
+        let mut g = held(self.inner.sync.lock());
+        if ok {
+            g.at = Instant::now();
+        }
+        g.failing = !ok;
+    }
+
+    /// Whether this server is ready for traffic: up with its snapshot and, for a
+    /// replica, in touch with the store (its last catch-up succeeded and is at most
+    /// [`READY_LAG`] old). A server without a replicated store is always ready.
+    pub fn readiness(&self) -> Readiness {
+        let (age, failing) = {
+            let g = held(self.inner.sync.lock());
+            (g.at.elapsed(), g.failing)
+        };
+        let replica = self.is_replica();
+        Readiness {
+            ready: !replica || (!failing && age <= READY_LAG),
+            replica,
+            snapshot_age_s: replica.then_some(age.as_secs_f64()),
+            last_seq: self.inner.follower.as_ref().map(|f| held(f.lock()).last()),
+            pool: self.inner.pool.as_ref().map(|p| p.status()),
         }
     }
 
@@ -301,7 +366,27 @@ impl AppState {
 
     /// Run `f` on the store, blocking (call from `spawn_blocking`). Writes are
     /// serialised by the store's lock.
+    ///
+    /// A replica that knows its database is unreachable (its last catch-up failed)
+    /// answers at once with 503 and `Retry-After` instead of queueing behind the
+    /// follower's reconnection attempts; the follower clears this when it reaches the
+    /// database again.
     pub fn with_store_blocking<T>(
+        &self,
+        f: impl FnOnce(&mut Store) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        if self.is_replica() && held(self.inner.sync.lock()).failing {
+            return Err(ApiError::Busy {
+                reason: "the store's database cannot be reached",
+                retry_after_s: crate::error::STORE_RETRY_AFTER_S,
+            });
+        }
+        self.with_store_locked(f)
+    }
+
+    /// [`AppState::with_store_blocking`] without the fast refusal (the follower's
+    /// own attempts to reach the database).
+    fn with_store_locked<T>(
         &self,
         f: impl FnOnce(&mut Store) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
@@ -330,7 +415,9 @@ impl AppState {
                 // Committed already: if reading it back fails, the follower
                 // thread applies it later; the write is still acknowledged.
                 Some(follower) => {
-                    if let Err(e) = held(follower.lock()).catch_up(self, store) {
+                    let caught = held(follower.lock()).catch_up(self, store);
+                    self.synced(caught.is_ok());
+                    if let Err(e) = caught {
                         tracing::warn!(error = %e, "a committed write is not served yet");
                     }
                 }
@@ -351,7 +438,9 @@ impl AppState {
         let Some(follower) = &self.inner.follower else {
             return Ok(0);
         };
-        self.with_store_blocking(|store| held(follower.lock()).catch_up(self, store))
+        let out = self.with_store_locked(|store| held(follower.lock()).catch_up(self, store));
+        self.synced(out.is_ok());
+        out
     }
 
     /// Patch the served dataset with a change (already committed to the store, if

@@ -374,6 +374,13 @@ async fn service_routes() {
     let h = get(&app, "/healthz").await;
     assert_eq!(h.status, 200);
     assert_eq!(h.json()["stations"], 6);
+    // A server without a replicated store is ready, and says it is no replica.
+    assert_eq!(h.json()["ready"], true);
+    assert_eq!(h.json()["replica"], false);
+    assert!(h.json()["snapshot_age_s"].is_null());
+    let r = get(&app, "/readyz").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["status"], "ready");
     let c = get(&app, "/api/v1/config").await.json();
     assert_eq!(c["basemap"], "https://tiles.invalid/style.json");
     assert_eq!(c["dataset"], "test");
@@ -388,6 +395,8 @@ async fn service_routes() {
         r#"yizhan_http_requests_total{method="GET",route="/api/v1/stations/nearest",status="4xx"} 1"#,
         r#"route="/api/v1/stations/{id}""#,
         r#"yizhan_http_request_duration_seconds_bucket{method="GET",route="/healthz",le="+Inf"} 1"#,
+        "yizhan_ready 1",
+        "yizhan_replication_snapshot_age_seconds 0",
     ] {
         assert!(m.body.contains(line), "{line} missing from:\n{}", m.body);
     }

@@ -75,6 +75,44 @@ enum Backend {
     Postgres(Box<PgStore>),
 }
 
+/// A handle on a PostGIS store's connection pool: reads how many connections are
+/// open and idle without taking the store (cheap to clone, shares the pool).
+#[derive(Clone)]
+pub struct PoolMonitor {
+    pool: pg::Pool,
+}
+
+impl std::fmt::Debug for PoolMonitor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PoolMonitor")
+            .field("status", &self.status())
+            .finish()
+    }
+}
+
+/// A connection pool's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct PoolStatus {
+    /// Connections open (in use or idle).
+    pub connections: u32,
+    /// Connections open and idle.
+    pub idle: u32,
+    /// Connections the pool opens at most.
+    pub max: u32,
+}
+
+impl PoolMonitor {
+    /// The pool's state now.
+    pub fn status(&self) -> PoolStatus {
+        let st = self.pool.state();
+        PoolStatus {
+            connections: st.connections,
+            idle: st.idle_connections,
+            max: self.pool.max_size(),
+        }
+    }
+}
+
 /// Which backend a [`Store`] runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -134,6 +172,14 @@ impl Store {
 
     fn of(backend: Backend) -> Self {
         Store { backend }
+    }
+
+    /// The connection pool's monitor (PostGIS; a GeoPackage has no pool).
+    pub fn pool_monitor(&self) -> Option<PoolMonitor> {
+        match &self.backend {
+            Backend::Gpkg(_) => None,
+            Backend::Postgres(pg) => Some(pg.pool_monitor()),
+        }
     }
 
     /// Which backend this store runs on.

@@ -122,33 +122,13 @@ impl Cluster {
             ],
         );
         // A port picked free may be taken before the server binds it: try a few.
-        let log = c.dir.path().join("log");
         for attempt in 0..3 {
             c.port = free_port();
-            let opts = format!(
-                "-c listen_addresses=127.0.0.1 -p {} -k {} -c max_connections=50",
-                c.port,
-                c.dir.path().display()
-            );
-            let ok = c.try_run(
-                "pg_ctl",
-                &[
-                    "-D".as_ref(),
-                    c.data.as_os_str(),
-                    "-o".as_ref(),
-                    opts.as_ref(),
-                    "-l".as_ref(),
-                    log.as_os_str(),
-                    "-w".as_ref(),
-                    "-t".as_ref(),
-                    "60".as_ref(),
-                    "start".as_ref(),
-                ],
-            );
+            let ok = c.pg_ctl_start();
             if ok.is_ok() {
                 break;
             }
-            let tail = std::fs::read_to_string(&log).unwrap_or_default();
+            let tail = std::fs::read_to_string(c.dir.path().join("log")).unwrap_or_default();
             assert!(attempt < 2, "pg_ctl start failed: {ok:?}\n{tail}");
         }
         c.admin("postgres")
@@ -233,6 +213,41 @@ impl Cluster {
     fn run(&self, tool: &str, args: &[&std::ffi::OsStr]) {
         if let Err(e) = self.try_run(tool, args) {
             panic!("{e}");
+        }
+    }
+
+    /// `pg_ctl start` on this cluster's folder and port, waiting until it accepts
+    /// connections.
+    fn pg_ctl_start(&self) -> Result<(), String> {
+        let log = self.dir.path().join("log");
+        let opts = format!(
+            "-c listen_addresses=127.0.0.1 -p {} -k {} -c max_connections=50",
+            self.port,
+            self.dir.path().display()
+        );
+        self.try_run(
+            "pg_ctl",
+            &[
+                "-D".as_ref(),
+                self.data.as_os_str(),
+                "-o".as_ref(),
+                opts.as_ref(),
+                "-l".as_ref(),
+                log.as_os_str(),
+                "-w".as_ref(),
+                "-t".as_ref(),
+                "60".as_ref(),
+                "start".as_ref(),
+            ],
+        )
+    }
+
+    /// Start the cluster again after [`Cluster::stop`], on the same port with the
+    /// same data (a database restart, as clients see it).
+    pub fn start_again(&self) {
+        if let Err(e) = self.pg_ctl_start() {
+            let tail = std::fs::read_to_string(self.dir.path().join("log")).unwrap_or_default();
+            panic!("restarting the cluster: {e}\n{tail}");
         }
     }
 

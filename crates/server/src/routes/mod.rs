@@ -25,6 +25,7 @@ pub fn all() -> Vec<Route> {
     use crate::auth::Access::{Planner, Public, StationOperator};
     vec![
         Route::get("/healthz", Public, service::healthz),
+        Route::get("/readyz", Public, service::readyz),
         Route::get("/metrics", Public, service::metrics),
         Route::get("/api/v1/config", Public, service::config),
         Route::get("/api/v1/openapi.json", Public, service::openapi),

@@ -16,8 +16,14 @@ use crate::state::AppState;
     responses((status = 200, description = "The server is up", body = Object)))]
 pub async fn healthz(State(st): State<AppState>) -> Json<serde_json::Value> {
     let snap = st.snapshot();
+    let r = st.readiness();
     Json(json!({
         "status": "ok",
+        "ready": r.ready,
+        "replica": r.replica,
+        "snapshot_age_s": r.snapshot_age_s,
+        "last_seq": r.last_seq,
+        "store_pool": r.pool,
         "dataset": st.config().dataset_name,
         "stations": snap.data.stations.len(),
         "hotspots": snap.data.hotspots.len(),
@@ -26,10 +32,31 @@ pub async fn healthz(State(st): State<AppState>) -> Json<serde_json::Value> {
     }))
 }
 
+/// Readiness for a load balancer: 200 when this server can take traffic, 503
+/// problem+json with `Retry-After` when not (a replica that has lost its store: it
+/// still answers reads from its last snapshot, see `/healthz`).
+#[utoipa::path(get, path = "/readyz", tag = "service",
+    responses((status = 200, description = "Ready", body = Object),
+        (status = 503, description = "Not ready (the store is unreachable)", content_type = "application/problem+json")))]
+pub async fn readyz(State(st): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    let r = st.readiness();
+    if r.ready {
+        return Ok(Json(
+            json!({ "status": "ready", "snapshot_age_s": r.snapshot_age_s }),
+        ));
+    }
+    tracing::debug!(snapshot_age_s = ?r.snapshot_age_s, "not ready");
+    Err(ApiError::Busy {
+        reason: "not ready: the store cannot be reached (reads still answer from the last snapshot; see /healthz)",
+        retry_after_s: crate::error::STORE_RETRY_AFTER_S,
+    })
+}
+
 /// Request counts and latency histograms per route (Prometheus text format).
 #[utoipa::path(get, path = "/metrics", tag = "service",
     responses((status = 200, description = "Prometheus text exposition format", content_type = "text/plain")))]
 pub async fn metrics(State(st): State<AppState>) -> Response {
+    st.metrics().observe(&st.readiness());
     (
         [(
             header::CONTENT_TYPE,

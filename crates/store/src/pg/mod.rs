@@ -32,7 +32,7 @@ const POOL_TIMEOUT: Duration = Duration::from_secs(5);
 pub(crate) const CHANGES_CHANNEL: &str = "yizhan_changes";
 
 /// The pool's connections.
-type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+pub(crate) type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
 /// One connection taken from the pool.
 type Conn = r2d2::PooledConnection<PostgresConnectionManager<NoTls>>;
 
@@ -73,6 +73,13 @@ impl PgStore {
         let store = PgStore { pool, config, name };
         store.migrate()?;
         Ok(store)
+    }
+
+    /// A handle on the pool that reads its state without the store.
+    pub(crate) fn pool_monitor(&self) -> crate::PoolMonitor {
+        crate::PoolMonitor {
+            pool: self.pool.clone(),
+        }
     }
 
     /// A listener on its own connection (not the pool's).
