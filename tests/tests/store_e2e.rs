@@ -200,6 +200,50 @@ fn writes_over_http_land_in_a_store_that_gdal_opens() {
         for l in ["stations", "hotspots", "cells", "candidates", "boundary"] {
             assert!(layers.contains(l), "{l} missing:\n{layers}");
         }
+        // Every layer has the GeoPackage R-tree (gpkg_rtree_index), and the
+        // server's writes kept it current: a bounding-box read through it (GDAL
+        // uses the index for -spat) finds what a scan of the API's list finds.
+        for l in ["stations", "hotspots", "cells", "candidates", "boundary"] {
+            let sql = format!("SELECT HasSpatialIndex('{l}', 'geom')");
+            let out = stdout_of(
+                Command::new("ogrinfo")
+                    .arg("-ro")
+                    .arg(&store)
+                    .args(["-sql", &sql]),
+            );
+            assert!(
+                out.contains("HasSpatialIndex (Integer) = 1"),
+                "{l} has no R-tree:\n{out}"
+            );
+        }
+        let pts: Vec<(f64, f64)> = fc["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                let c = &f["geometry"]["coordinates"];
+                (c[0].as_f64().unwrap(), c[1].as_f64().unwrap())
+            })
+            .collect();
+        let mut partial = false;
+        for (x0, y0, x1, y1) in [
+            (118.475, 24.71, 118.49, 24.73),
+            (118.40, 24.60, 118.60, 24.80),
+            (118.55, 24.60, 118.60, 24.65),
+        ] {
+            let want = pts
+                .iter()
+                .filter(|(x, y)| (x0..=x1).contains(x) && (y0..=y1).contains(y))
+                .count();
+            let spat = [x0, y0, x1, y1].map(|v| v.to_string());
+            let mut args = vec!["-ro", "-so", "-spat"];
+            args.extend(spat.iter().map(String::as_str));
+            args.extend([store.to_str().unwrap(), "stations"]);
+            let (n, text) = ogrinfo_count(&args);
+            assert_eq!(n, want, "stations in {spat:?}:\n{text}");
+            partial |= want > 0 && want < pts.len();
+        }
+        assert!(partial, "one box holds some stations but not all");
     }
     assert!(s.terminate(), "graceful shutdown");
     if gdal {

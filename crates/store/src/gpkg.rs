@@ -222,6 +222,36 @@ pub(crate) fn wkb_of(blob: &[u8]) -> Result<&[u8], BlobError> {
         .ok_or_else(|| BlobError("truncated".into()))
 }
 
+/// The envelope `[min_x, max_x, min_y, max_y]` of a geometry blob, `None` when it is
+/// empty: from the header when the blob carries one (the flags' empty bit, then the
+/// envelope's first four numbers), else from its decoded vertices (a point, which
+/// GeoPackage writers store without an envelope). The SQL functions that the R-tree
+/// triggers call ([`crate::rtree`]) are this.
+pub(crate) fn blob_envelope(blob: &[u8]) -> Result<Option<[f64; 4]>, BlobError> {
+    if blob.len() < 8 || &blob[0..2] != b"GP" {
+        return Err(BlobError("missing GP magic".into()));
+    }
+    let flags = blob[3];
+    if flags & 0b1_0000 != 0 {
+        return Ok(None);
+    }
+    if (flags >> 1) & 0b111 != 0 {
+        let mut r = Reader {
+            buf: &blob[8..],
+            pos: 0,
+            le: flags & 1 == 1,
+        };
+        let e = [r.f64()?, r.f64()?, r.f64()?, r.f64()?];
+        return Ok(e.iter().all(|v| v.is_finite()).then_some(e));
+    }
+    Ok(envelope_of(
+        decode(blob)?
+            .exterior_coords()
+            .into_iter()
+            .filter(|c| c.x.is_finite() && c.y.is_finite()),
+    ))
+}
+
 /// Decode a GeoPackage geometry blob.
 pub fn decode(blob: &[u8]) -> Result<Geom, BlobError> {
     decode_wkb(wkb_of(blob)?)

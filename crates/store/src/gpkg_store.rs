@@ -33,6 +33,8 @@ impl GpkgStore {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // The functions the R-tree triggers call, before any write or migration.
+        crate::rtree::register_functions(&conn)?;
         let app_id: i64 = conn.pragma_query_value(None, "application_id", |r| r.get(0))?;
         let has_tables: bool = conn.query_row(
             "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table'",

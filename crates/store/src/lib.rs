@@ -29,6 +29,7 @@ mod layers;
 mod location;
 mod pg;
 mod rows;
+pub mod rtree;
 mod scenarios;
 pub mod schema;
 mod stations;

@@ -38,9 +38,9 @@ pub use read::{
 };
 pub use write::{
     boundary_feature, candidate_feature, cell_feature, hotspot_feature, mark_crs,
-    multipolygon_geometry, road_feature, station_feature, station_properties, to_string,
-    to_string_lines, to_string_lines_in, Collection, FeatureLines, PointFeature, CRS_MEMBER,
-    CRS_PROPERTY,
+    multipolygon_geometry, polygon_geometry, road_feature, station_feature, station_properties,
+    to_string, to_string_lines, to_string_lines_in, Collection, FeatureLines, PointFeature,
+    CRS_MEMBER, CRS_PROPERTY,
 };
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 use std::io::Write;
 
 use geo::orient::{Direction, Orient};
-use geo_types::{Coord, MultiPolygon};
+use geo_types::{Coord, MultiPolygon, Polygon};
 use geojson::{Feature, FeatureCollection, Geometry, GeometryValue, JsonObject, JsonValue};
 use serde::Serialize;
 
@@ -41,13 +41,21 @@ fn map_coords_crs(mp: &MultiPolygon<f64>, crs: Crs) -> MultiPolygon<f64> {
     })
 }
 
-/// Geometry for polygons: exterior rings counter-clockwise, holes clockwise (RFC 7946 §3.1.6).
+/// A MultiPolygon geometry, even of one part (the boundary: the type the GeoPackage
+/// store declares, so a GIS layer has one geometry type); exterior rings
+/// counter-clockwise, holes clockwise (RFC 7946 §3.1.6).
 pub fn multipolygon_geometry(mp: &MultiPolygon<f64>, crs: Crs) -> Geometry {
-    let oriented = map_coords_crs(mp, crs).orient(Direction::Default);
-    if oriented.0.len() == 1 {
-        Geometry::new(GeometryValue::from(&oriented.0[0]))
-    } else {
-        Geometry::new(GeometryValue::from(&oriented))
+    Geometry::new(GeometryValue::from(
+        &map_coords_crs(mp, crs).orient(Direction::Default),
+    ))
+}
+
+/// A Polygon geometry (a grid cell), oriented as [`multipolygon_geometry`].
+pub fn polygon_geometry(p: &Polygon<f64>, crs: Crs) -> Geometry {
+    let mp = map_coords_crs(&MultiPolygon::new(vec![p.clone()]), crs).orient(Direction::Default);
+    match mp.0.first() {
+        Some(p) => Geometry::new(GeometryValue::from(p)),
+        None => Geometry::new(GeometryValue::from(&mp)),
     }
 }
 
@@ -104,11 +112,7 @@ pub fn cell_feature(c: &GridCell, crs: Crs, extra: JsonObject) -> Feature {
         props.insert("demand".into(), d.into());
     }
     props.extend(extra);
-    feature(
-        &c.id,
-        multipolygon_geometry(&MultiPolygon::new(vec![c.polygon.clone()]), crs),
-        props,
-    )
+    feature(&c.id, polygon_geometry(&c.polygon, crs), props)
 }
 
 /// A candidate site as a GeoJSON Feature.

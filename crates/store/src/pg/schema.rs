@@ -19,7 +19,8 @@ CREATE TABLE IF NOT EXISTS yizhan_meta (key text PRIMARY KEY, value text NOT NUL
 "#;
 
 /// Migrations, in order: entry `i` brings the schema from version `i` to `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[r#"
+pub(crate) const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE stations (
   fid bigserial PRIMARY KEY,
   geom geometry(Point, 4326) NOT NULL,
@@ -104,4 +105,8 @@ CREATE TABLE yizhan_tokens (
   created_at text NOT NULL,
   revoked_at text
 );
-"#];
+"#,
+    // 1 → 2: the GeoPackage gained its R-tree index; PostGIS has had its GiST
+    // indexes since version 1, so nothing changes here but the version.
+    "SELECT 1;",
+];
