@@ -561,7 +561,10 @@ async fn ogc_landing_conformance_collections() {
     let bbox = st["extent"]["spatial"]["bbox"][0].as_array().unwrap();
     assert_eq!(bbox[0].as_f64().unwrap(), 118.46);
     assert_eq!(bbox[3].as_f64().unwrap(), 24.74);
-    get(&app, "/ogc?f=html").await.problem(400, "f");
+    get(&app, "/ogc?f=xml").await.problem(400, "f");
+    get(&app, "/ogc/collections/stations/queryables?f=html")
+        .await
+        .problem(400, "f");
     get(&app, "/ogc/collections/railways")
         .await
         .problem(404, "railways");
@@ -1302,4 +1305,106 @@ async fn nearest_by_walk_ranks_by_travel_time_with_routes() {
     )
     .await;
     assert!(straight["features"][0]["properties"].get("by").is_none());
+}
+
+/// The HTML encoding of the OGC API: asked by `f=html` or a browser's `Accept`,
+/// the same features as the JSON page, links between the pages, escaped text.
+#[tokio::test]
+async fn ogc_html_pages() {
+    let app = app();
+    let html = |a: &Answer| {
+        assert_eq!(a.status, 200, "{}: {}", a.request, a.body);
+        assert!(a.content_type.starts_with("text/html"), "{}", a.request);
+        assert_eq!(a.headers.get(header::VARY).unwrap(), "accept");
+        a.body.clone()
+    };
+    let landing = html(&get(&app, "/ogc?f=html").await);
+    assert!(landing.contains("/ogc/collections?f=html"), "{landing}");
+    let browser = Request::get("/ogc")
+        .header(header::ACCEPT, "text/html,application/xhtml+xml,*/*;q=0.8")
+        .body(Body::empty())
+        .unwrap();
+    html(&send(&app, browser).await);
+    let gdal = Request::get("/ogc")
+        .header(header::ACCEPT, "application/json")
+        .body(Body::empty())
+        .unwrap();
+    let j = send(&app, gdal).await.ok_json();
+    let alt = j["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["type"] == "text/html")
+        .expect("an HTML alternate");
+    assert_eq!(alt["rel"], "alternate");
+    let conf = get_json(&app, "/ogc/conformance").await;
+    assert!(conf["conformsTo"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c.as_str().unwrap().ends_with("/conf/html")));
+    let cs = html(&get(&app, "/ogc/collections?f=html").await);
+    for n in ["stations", "hotspots", "cells", "gaps", "boundary"] {
+        assert!(
+            cs.contains(&format!("/ogc/collections/{n}/items?f=html")),
+            "{n}"
+        );
+    }
+    html(&get(&app, "/ogc/collections/cells?f=html").await);
+    html(&get(&app, "/ogc/conformance?f=html").await);
+
+    // A page of items holds exactly the JSON page's features, in order.
+    for (c, q) in [
+        ("stations", "limit=7&offset=3"),
+        ("hotspots", "limit=20&worker_type=delivery"),
+        ("cells", "limit=5"),
+        ("candidates", ""),
+    ] {
+        let j = get_json(&app, &format!("/ogc/collections/{c}/items?{q}")).await;
+        let ids: Vec<String> = j["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap().to_string())
+            .collect();
+        assert!(!ids.is_empty(), "{c}");
+        let h = html(&get(&app, &format!("/ogc/collections/{c}/items?{q}&f=html")).await);
+        let rows: Vec<&str> = h
+            .split("<tr><td><a href=\"")
+            .skip(1)
+            .map(|r| r.split('>').nth(1).unwrap().split('<').next().unwrap())
+            .collect();
+        assert_eq!(rows, ids, "{c} {q}");
+        assert!(
+            h.matches("<a href=\"").count() >= 2 * ids.len(),
+            "{c}: map and table links"
+        );
+        assert!(h.contains("<svg class=\"map\""), "{c}: a map");
+        let next = j["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["rel"] == "next");
+        assert_eq!(h.contains("rel=\"next\""), next, "{c}: next link");
+        if next {
+            assert!(h.contains("offset=") && h.contains("&amp;f=html"), "{c}");
+        }
+    }
+    // One item: its properties, escaped.
+    let s = get_json(&app, "/ogc/collections/stations/items?limit=1").await;
+    let f = &s["features"][0];
+    let id = f["id"].as_str().unwrap();
+    let h = html(
+        &get(
+            &app,
+            &format!("/ogc/collections/stations/items/{id}?f=html"),
+        )
+        .await,
+    );
+    let name = f["properties"]["name"].as_str().unwrap();
+    assert!(h.contains(&routes::ogc_html_escape(name)), "{name}");
+    assert!(h.contains("<th>capacity</th>"));
+    get(&app, "/ogc/collections/stations/items/nope?f=html")
+        .await
+        .problem(404, "nope");
 }

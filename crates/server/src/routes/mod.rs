@@ -8,6 +8,7 @@ pub mod edit;
 pub mod export;
 pub mod live;
 pub mod ogc;
+mod ogc_html;
 pub mod plan;
 pub mod service;
 pub mod stations;
@@ -16,6 +17,8 @@ pub mod tiles;
 use crate::auth::Route;
 
 pub use common::{GeoJson, GEO_JSON};
+#[cfg(test)]
+pub(crate) use ogc_html::esc as ogc_html_escape;
 pub use service::{config, healthz, metrics, no_route, openapi, wrong_method};
 
 /// Every API route with its method, required access and cost: the single list

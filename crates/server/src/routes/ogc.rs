@@ -5,7 +5,7 @@
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue};
-use axum::response::{IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
 use geojson::Feature;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
@@ -16,6 +16,7 @@ use crate::error::ApiError;
 use crate::extract::{Params, PathParam};
 use crate::layers::{self, Collection};
 use crate::routes::common::{base_url, GeoJson, GEO_JSON};
+use crate::routes::ogc_html::{self, ItemsPage};
 use crate::state::AppState;
 
 /// The storage CRS (WGS 84 longitude, latitude).
@@ -25,9 +26,10 @@ pub const DEFAULT_LIMIT: u64 = 10;
 /// The largest page; larger `limit`s are served as this (as the standard requires).
 pub const MAX_LIMIT: u64 = 10_000;
 /// Conformance classes implemented.
-pub const CONFORMANCE: [&str; 4] = [
+pub const CONFORMANCE: [&str; 5] = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
 ];
@@ -42,15 +44,39 @@ fn link(href: String, rel: &str, ty: &str, title: &str) -> Value {
     json!({ "href": href, "rel": rel, "type": ty, "title": title })
 }
 
-/// Accept `f=json` / `f=geojson` (or nothing); refuse other formats by name.
-fn check_format(p: &Params) -> Result<(), ApiError> {
+const HTML_TYPE: &str = "text/html";
+
+/// The encoding asked for: `f=json` / `f=geojson` or `f=html` by name; without
+/// `f`, HTML when the `Accept` header names `text/html` (a browser), else JSON.
+/// Other formats are refused by name.
+fn wants_html(p: &Params, accept: Option<&str>) -> Result<bool, ApiError> {
     match p.get("f") {
-        None | Some("json" | "geojson" | "application/json" | "application/geo+json") => Ok(()),
+        Some("json" | "geojson" | "application/json" | "application/geo+json") => Ok(false),
+        Some("html" | "text/html") => Ok(true),
+        None => Ok(accept.is_some_and(|a| a.split(',').any(|t| t.trim().starts_with(HTML_TYPE)))),
         Some(other) => Err(ApiError::param(
             "f",
-            format!("format {other:?} is not offered (use json)"),
+            format!("format {other:?} is not offered (use json or html)"),
         )),
     }
+}
+
+/// An HTML page, which varies with `Accept` as its JSON twin does.
+fn html_page(text: String) -> Response {
+    (
+        [(header::VARY, HeaderValue::from_static("accept"))],
+        Html(text),
+    )
+        .into_response()
+}
+
+/// A JSON document of a negotiated resource.
+fn json_doc(v: Value) -> Response {
+    (
+        [(header::VARY, HeaderValue::from_static("accept"))],
+        Json(v),
+    )
+        .into_response()
 }
 
 /// An OGC request's query parameters, with the format (`f`) checked, and the base
@@ -61,6 +87,22 @@ pub struct OgcQuery {
     pub base: String,
     /// The query parameters.
     pub p: Params,
+    /// Whether the HTML encoding was asked for ([`wants_html`]).
+    pub html: bool,
+}
+
+impl OgcQuery {
+    /// For a resource with a JSON encoding only: `f=html` is a 400; a browser's
+    /// `Accept` alone gets the JSON.
+    fn json_only(&self) -> Result<(), ApiError> {
+        match self.p.get("f") {
+            Some("html" | "text/html") => Err(ApiError::param(
+                "f",
+                "this resource is JSON only (use json)",
+            )),
+            _ => Ok(()),
+        }
+    }
 }
 
 impl FromRequestParts<AppState> for OgcQuery {
@@ -68,10 +110,15 @@ impl FromRequestParts<AppState> for OgcQuery {
 
     async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, ApiError> {
         let p = Params::from_query(parts.uri.query())?;
-        check_format(&p)?;
+        let accept = parts
+            .headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok());
+        let html = wants_html(&p, accept)?;
         Ok(Self {
             base: base_url(st, &parts.headers),
             p,
+            html,
         })
     }
 }
@@ -137,22 +184,28 @@ fn check_datetime(p: &Params) -> Result<(), ApiError> {
 
 /// Landing page.
 #[utoipa::path(get, path = "/ogc", tag = "ogc",
-    params(("f" = Option<String>, Query, description = "json")),
+    params(("f" = Option<String>, Query, description = "json or html (without it: html when Accept names text/html)")),
     responses((status = 200, description = "Landing page with service-desc, conformance and data links", body = Object)))]
-pub async fn landing(State(st): State<AppState>, q: OgcQuery) -> Result<Json<Value>, ApiError> {
-    let b = q.base;
-    Ok(Json(json!({
+pub async fn landing(State(st): State<AppState>, q: OgcQuery) -> Result<Response, ApiError> {
+    let b = &q.base;
+    let doc = json!({
         "title": format!("yizhan: {}", st.config().dataset_name),
         "description": "Rest stations for outdoor workers, worker hotspots, grid cells and coverage gaps (OGC API - Features).",
         "links": [
             link(format!("{b}/ogc"), "self", "application/json", "This document"),
+            link(format!("{b}/ogc?f=html"), "alternate", HTML_TYPE, "This document as HTML"),
             link(format!("{b}/ogc/api"), "service-desc", OAS_TYPE, "The API definition"),
             link(format!("{b}/ogc/conformance"), "conformance", "application/json", "Conformance classes"),
             link(format!("{b}/ogc/conformance"), "http://www.opengis.net/def/rel/ogc/1.0/conformance", "application/json", "Conformance classes"),
             link(format!("{b}/ogc/collections"), "data", "application/json", "Collections"),
             link(format!("{b}/ogc/collections"), "http://www.opengis.net/def/rel/ogc/1.0/data", "application/json", "Collections"),
         ],
-    })))
+    });
+    Ok(if q.html {
+        html_page(ogc_html::landing(b, &doc))
+    } else {
+        json_doc(doc)
+    })
 }
 
 /// The definition of the OGC API (its paths relative to `/ogc`), as the OGC
@@ -170,8 +223,13 @@ pub async fn api(State(st): State<AppState>) -> Response {
 /// Conformance classes.
 #[utoipa::path(get, path = "/ogc/conformance", tag = "ogc",
     responses((status = 200, description = "Conformance classes", body = Object)))]
-pub async fn conformance(_q: OgcQuery) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({ "conformsTo": CONFORMANCE })))
+pub async fn conformance(q: OgcQuery) -> Result<Response, ApiError> {
+    let doc = json!({ "conformsTo": CONFORMANCE });
+    Ok(if q.html {
+        html_page(ogc_html::conformance(&q.base, &doc))
+    } else {
+        json_doc(doc)
+    })
 }
 
 fn collection_doc(st: &AppState, b: &str, c: Collection) -> Result<Value, ApiError> {
@@ -189,6 +247,7 @@ fn collection_doc(st: &AppState, b: &str, c: Collection) -> Result<Value, ApiErr
         "storageCrs": CRS84,
         "links": [
             link(format!("{b}/ogc/collections/{id}"), "self", "application/json", c.title()),
+            link(format!("{b}/ogc/collections/{id}?f=html"), "alternate", HTML_TYPE, "As HTML"),
             link(format!("{b}/ogc/collections/{id}/items"), "items", GEO_JSON, "Features"),
             link(format!("{b}/api/v1/export/{id}.geojson"), "enclosure", GEO_JSON, "Download all"),
             link(format!("{b}/ogc/collections/{id}/queryables"), "http://www.opengis.net/def/rel/ogc/1.0/queryables", SCHEMA_JSON, "Queryable properties"),
@@ -200,16 +259,24 @@ fn collection_doc(st: &AppState, b: &str, c: Collection) -> Result<Value, ApiErr
 /// The collections.
 #[utoipa::path(get, path = "/ogc/collections", tag = "ogc",
     responses((status = 200, description = "Collections with extents", body = Object)))]
-pub async fn collections(State(st): State<AppState>, q: OgcQuery) -> Result<Json<Value>, ApiError> {
-    let b = q.base;
+pub async fn collections(State(st): State<AppState>, q: OgcQuery) -> Result<Response, ApiError> {
+    let b = &q.base;
     let list = Collection::ALL
         .into_iter()
-        .map(|c| collection_doc(&st, &b, c))
+        .map(|c| collection_doc(&st, b, c))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Json(json!({
-        "links": [link(format!("{b}/ogc/collections"), "self", "application/json", "Collections")],
+    let doc = json!({
+        "links": [
+            link(format!("{b}/ogc/collections"), "self", "application/json", "Collections"),
+            link(format!("{b}/ogc/collections?f=html"), "alternate", HTML_TYPE, "Collections as HTML"),
+        ],
         "collections": list,
-    })))
+    });
+    Ok(if q.html {
+        html_page(ogc_html::collections(b, &doc))
+    } else {
+        json_doc(doc)
+    })
 }
 
 /// One collection.
@@ -220,9 +287,14 @@ pub async fn collection(
     State(st): State<AppState>,
     PathParam(cid): PathParam<String>,
     q: OgcQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let c: Collection = cid.parse()?;
-    Ok(Json(collection_doc(&st, &q.base, c)?))
+    let doc = collection_doc(&st, &q.base, c)?;
+    Ok(if q.html {
+        html_page(ogc_html::collection(&q.base, &doc))
+    } else {
+        json_doc(doc)
+    })
 }
 
 /// Every property name of the features, sorted.
@@ -308,6 +380,7 @@ pub async fn queryables(
     PathParam(cid): PathParam<String>,
     q: OgcQuery,
 ) -> Result<Response, ApiError> {
+    q.json_only()?;
     let c: Collection = cid.parse()?;
     schema_doc(&st, &q.base, c, "queryables", false)
 }
@@ -320,6 +393,7 @@ pub async fn schema(
     PathParam(cid): PathParam<String>,
     q: OgcQuery,
 ) -> Result<Response, ApiError> {
+    q.json_only()?;
     let c: Collection = cid.parse()?;
     schema_doc(&st, &q.base, c, "schema", true)
 }
@@ -359,7 +433,7 @@ const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~');
 
 /// Percent-encode a query component or path segment.
-fn encode(s: &str) -> String {
+pub(crate) fn encode(s: &str) -> String {
     utf8_percent_encode(s, UNRESERVED).to_string()
 }
 
@@ -373,14 +447,14 @@ fn encode(s: &str) -> String {
         ("crs" = Option<String>, Query, description = "CRS of the answer's coordinates: one of the collection's `crs` (CRS84, or urn:x-yizhan:def:crs:GCJ-02), said back in Content-Crs; others are a 400"),
         ("datetime" = Option<String>, Query, description = "RFC 3339 instant or interval; the layers have no time, so a valid one filters nothing, an invalid one is a 400"),
         ("cutoff_m" = Option<f64>, Query, description = "gaps only: walking cutoff in metres"),
-        ("f" = Option<String>, Query, description = "json"),
+        ("f" = Option<String>, Query, description = "json or html (without it: html when Accept names text/html)"),
     ),
     responses(
         (status = 200, description = "GeoJSON FeatureCollection with numberMatched, numberReturned and next/prev links", content_type = "application/geo+json", body = Object)))]
 pub async fn items(
     State(st): State<AppState>,
     PathParam(cid): PathParam<String>,
-    OgcQuery { base: b, p }: OgcQuery,
+    OgcQuery { base: b, p, html }: OgcQuery,
 ) -> Result<Response, ApiError> {
     let c: Collection = cid.parse()?;
     let crs = ogc_crs(&p, "crs")?;
@@ -468,7 +542,7 @@ pub async fn items(
 
     let kept: String =
         p.0.iter()
-            .filter(|(k, _)| k != "limit" && k != "offset")
+            .filter(|(k, _)| k != "limit" && k != "offset" && k != "f")
             .map(|(k, v)| format!("&{}={}", encode(k), encode(v)))
             .collect();
     let page_url = |off: usize| {
@@ -492,21 +566,31 @@ pub async fn items(
             c.title(),
         ),
     ];
-    if offset + number_returned < number_matched {
-        links.push(link(
-            page_url(offset + limit),
-            "next",
-            GEO_JSON,
-            "Next page",
-        ));
+    links.push(link(
+        ogc_html::html_href(&page_url(offset)),
+        "alternate",
+        HTML_TYPE,
+        "This page as HTML",
+    ));
+    let next = (offset + number_returned < number_matched).then(|| page_url(offset + limit));
+    let prev = (offset > 0).then(|| page_url(offset.saturating_sub(limit)));
+    if let Some(u) = &next {
+        links.push(link(u.clone(), "next", GEO_JSON, "Next page"));
     }
-    if offset > 0 {
-        links.push(link(
-            page_url(offset.saturating_sub(limit)),
-            "prev",
-            GEO_JSON,
-            "Previous page",
-        ));
+    if let Some(u) = &prev {
+        links.push(link(u.clone(), "prev", GEO_JSON, "Previous page"));
+    }
+    if html {
+        let page_doc = ItemsPage {
+            base: &b,
+            collection: c.as_str(),
+            title: c.title(),
+            matched: number_matched,
+            offset,
+            next,
+            prev,
+        };
+        return Ok(html_page(ogc_html::items(&page_doc, &page)));
     }
     let mut members = Map::new();
     members.insert("numberMatched".into(), json!(number_matched));
@@ -556,7 +640,7 @@ fn reproject(f: &Feature, crs: Crs) -> Feature {
 pub async fn item(
     State(st): State<AppState>,
     PathParam((cid, fid)): PathParam<(String, String)>,
-    OgcQuery { base: b, p }: OgcQuery,
+    OgcQuery { base: b, p, html }: OgcQuery,
 ) -> Result<Response, ApiError> {
     let c: Collection = cid.parse()?;
     let crs = ogc_crs(&p, "crs")?;
@@ -576,6 +660,9 @@ pub async fn item(
         reproject(f, crs)
     };
     let id = c.as_str();
+    if html {
+        return Ok(html_page(ogc_html::item(&b, id, c.title(), &f)));
+    }
     let mut fm = Map::new();
     fm.insert(
         "links".into(),
@@ -585,6 +672,12 @@ pub async fn item(
                 "self",
                 GEO_JSON,
                 "This feature"
+            ),
+            link(
+                format!("{b}/ogc/collections/{id}/items/{}?f=html", encode(&fid)),
+                "alternate",
+                HTML_TYPE,
+                "This feature as HTML"
             ),
             link(
                 format!("{b}/ogc/collections/{id}"),
