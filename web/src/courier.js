@@ -101,7 +101,15 @@ export function setupCourier(app) {
     }
   }
 
+  // The last error's message, said again when the language changes.
+  let errorAgain = null;
+  function sayError(fn) {
+    errorAgain = fn;
+    setStatus(fn(), true);
+  }
+
   function setStatus(text, error = false) {
+    if (!error) errorAgain = null;
     status.textContent = text;
     status.classList.toggle('error', error);
   }
@@ -148,7 +156,7 @@ export function setupCourier(app) {
       results = [];
       chosen = null;
       render();
-      setStatus(t('request_failed', { msg: e.message }), true);
+      sayError(() => t('request_failed', { msg: e.message }));
     }
     document.body.dataset.courier = 'ready';
   }
@@ -303,7 +311,7 @@ export function setupCourier(app) {
 
   function locate() {
     if (!navigator.geolocation) {
-      setStatus(t('no_geolocation', { msg: t('geo_unsupported') }), true);
+      sayError(() => t('no_geolocation', { msg: t('geo_unsupported') }));
       return;
     }
     setStatus(t('locating'));
@@ -314,7 +322,7 @@ export function setupCourier(app) {
         search(p);
       },
       // The browser's own message is in its language: say it in ours by the error code.
-      (err) => setStatus(t('no_geolocation', { msg: t(GEO_ERRORS[err.code] ?? 'geo_unavailable') }), true),
+      (err) => sayError(() => t('no_geolocation', { msg: t(GEO_ERRORS[err.code] ?? 'geo_unavailable') })),
       { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 },
     );
   }
@@ -326,7 +334,8 @@ export function setupCourier(app) {
     renderChips();
     renderTravel();
     render();
-    if (here && !status.classList.contains('error')) showStatus();
+    if (errorAgain) setStatus(errorAgain(), true);
+    else if (here) showStatus();
   });
 
   return {

@@ -220,9 +220,9 @@ const STRINGS = {
     km: '{n} km',
     // courier (#18)
     navigate: 'Navigate',
-    nav_amap: 'Amap (高德)',
-    nav_baidu: 'Baidu Maps (百度)',
-    nav_tencent: 'Tencent Maps (腾讯)',
+    nav_amap: 'Amap',
+    nav_baidu: 'Baidu Maps',
+    nav_tencent: 'Tencent Maps',
     nav_geo: 'Other map app',
     travel_mode: 'Travel by',
     by_walk: 'Walk',

@@ -431,7 +431,7 @@ each('language: no untranslated string anywhere on the page', async (win, lng) =
   const zoomIn = await page.locator('.maplibregl-ctrl-zoom-in').getAttribute('title');
   assert.equal(zoomIn, lng === 'zh' ? '放大' : 'Zoom in');
   const scale = (await page.locator('.maplibregl-ctrl-scale').textContent()).trim();
-  assert.match(scale, lng === 'zh' ? /^\d+ (米|公里)$/ : /^\d+ (m|km)$/, `scale bar "${scale}"`);
+  assert.match(scale, lng === 'zh' ? /^\d+\s*(米|公里)$/ : /^\d+\s*(m|km)$/, `scale bar "${scale}"`);
   const geo = await page.locator('#courier-status').textContent();
   assert.ok(!geo.includes('User denied'), `the browser's English message is not shown: ${geo}`);
   // Switching language at run time translates everything too.
