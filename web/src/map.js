@@ -4,7 +4,7 @@ import * as maplibregl from 'maplibre-gl';
 import 'maplibre-gl/dist/maplibre-gl.css';
 // MapLibre's worker is a file of its own: let the bundler emit it and tell MapLibre where.
 import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
-import { t } from './i18n.js';
+import { t, onLangChange } from './i18n.js';
 import { getJson, pick } from './api.js';
 
 maplibregl.setWorkerUrl(workerUrl);
@@ -74,6 +74,41 @@ async function basemapParts(url) {
   throw new Error('not a tile URL, TileJSON or style');
 }
 
+// courier (#18): MapLibre's own strings (zoom buttons, scale bar units, the canvas's
+// label) from the page's tables, in the current language.
+const MAP_UI = {
+  'Map.Title': 'map_region',
+  'NavigationControl.ZoomIn': 'zoom_in',
+  'NavigationControl.ZoomOut': 'zoom_out',
+  'ScaleControl.Meters': 'scale_m',
+  'ScaleControl.Kilometers': 'scale_km',
+  'AttributionControl.ToggleAttribution': 'toggle_attribution',
+  'Marker.Title': 'map_marker',
+  'Popup.Close': 'close',
+};
+
+function mapLocale() {
+  return Object.fromEntries(Object.entries(MAP_UI).map(([k, v]) => [k, t(v)]));
+}
+
+/** Say MapLibre's controls again in the current language. */
+function localizeMap(map) {
+  // `_locale` is where MapLibre reads its strings on each update (the scale bar's units);
+  // it has no public setter after construction.
+  if (map._locale) Object.assign(map._locale, mapLocale());
+  const label = (sel, key) => {
+    for (const el of map.getContainer().querySelectorAll(sel)) {
+      el.title = t(key);
+      el.setAttribute('aria-label', t(key));
+    }
+  };
+  label('.maplibregl-ctrl-zoom-in', 'zoom_in');
+  label('.maplibregl-ctrl-zoom-out', 'zoom_out');
+  label('.maplibregl-ctrl-attrib-button', 'toggle_attribution');
+  map.getCanvas().setAttribute('aria-label', t('map_region'));
+  map.fire('move'); // the scale bar redraws its label
+}
+
 export function showNotice(text) {
   const el = document.getElementById('notice');
   el.textContent = text;
@@ -117,9 +152,12 @@ export async function createMap(container, cfg) {
     attributionControl: url ? { compact: true } : false,
     preserveDrawingBuffer: true, // screenshots in tests
     fadeDuration: 0,
+    locale: mapLocale(),
   });
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
+  localizeMap(map);
+  onLangChange(() => localizeMap(map));
 
   const host = url ? safeHost(url) : '';
   const tileFailure = (msg) => {
@@ -227,6 +265,20 @@ export function addDataLayers(map) {
     paint: {
       'circle-radius': 10, 'circle-color': COLORS.chosen, 'circle-opacity': 0.85,
       'circle-stroke-color': '#fff', 'circle-stroke-width': 3,
+    },
+  });
+  // courier (#18): the chosen station, drawn above every other layer (the courier view
+  // moves it back to the top whenever it draws a choice).
+  map.addLayer({
+    id: 'stations-chosen',
+    type: 'circle',
+    source: 'stations',
+    filter: ['==', ['get', 'id'], '__none__'],
+    paint: {
+      'circle-radius': 11,
+      'circle-color': ['match', ['get', 'kind'], 'childcare_class', COLORS.childcare, COLORS.station],
+      'circle-stroke-color': COLORS.selected,
+      'circle-stroke-width': 4,
     },
   });
   stationPaint(map, 'courier');

@@ -226,6 +226,7 @@ export function setupPlanner(app) {
   async function select() {
     const btn = document.getElementById('select-run');
     btn.disabled = true;
+    selectShown = null;
     selectStatus.classList.remove('error');
     selectStatus.textContent = t('selecting');
     document.body.dataset.select = 'loading';
@@ -268,9 +269,9 @@ export function setupPlanner(app) {
       app.chosen = chosenFc;
       map.getSource('chosen').setData(chosenFc);
       const share = +pick(resp, ['covered_share', 'solution.covered_share', 'summary.covered_share', 'coverage_after'], NaN);
-      selectStatus.textContent =
-        t('selected_n', { n: features.length }) +
-        (Number.isFinite(share) ? ` ${t('coverage_label')}: ${((share > 1 ? share / 100 : share) * 100).toFixed(1)}%` : '');
+      // Kept so that a language switch says it again in the new language (#18).
+      selectShown = { n: features.length, share };
+      showSelected();
       app.lastSelect = resp;
     } catch (e) {
       selectStatus.classList.add('error');
@@ -278,6 +279,15 @@ export function setupPlanner(app) {
     }
     btn.disabled = false;
     document.body.dataset.select = 'ready';
+  }
+
+  let selectShown = null;
+  function showSelected() {
+    if (!selectShown) return;
+    const { n, share } = selectShown;
+    selectStatus.textContent =
+      t('selected_n', { n }) +
+      (Number.isFinite(share) ? ` ${t('coverage_label')}: ${((share > 1 ? share / 100 : share) * 100).toFixed(1)}%` : '');
   }
 
   // ---- exports
@@ -337,6 +347,7 @@ export function setupPlanner(app) {
     table.innerHTML = '';
     chosenFc = EMPTY;
     map.getSource('chosen').setData(EMPTY);
+    selectShown = null;
     selectStatus.textContent = '';
   });
   document.getElementById('select-run').addEventListener('click', select);
@@ -348,6 +359,7 @@ export function setupPlanner(app) {
     renderLegend();
     if (coverage) applyCoverage(coverage);
     if (compareRows.length) renderTable();
+    if (selectShown && !selectStatus.classList.contains('error')) showSelected();
   });
 
   let loaded = false;

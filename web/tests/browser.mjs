@@ -135,12 +135,16 @@ test('courier: map reaches idle with the station layer drawn (phone, Chinese)', 
 test('courier: tapping a point lists the same nearest stations as the API', async () => {
   const { ctx, page, errors, foreign } = await open({ ...PHONE, locale: 'zh-CN' });
   await idle(page);
-  // Tap a point between stations, then wait for the list.
+  // Tap a point between stations, then wait for the list (ranked by the page's travel
+  // mode: walking on the streets by default when the server has them, #18).
+  await page.waitForFunction(() => document.body.dataset.network, null, { timeout: 10_000 });
+  const by = await page.evaluate(() => window.yizhan.courier.by);
+  const byQ = by === 'straight' ? '' : `&by=${by}`;
   const [lon, lat] = await tapMap(page, 0.42, 0.55);
   await page.waitForFunction(() => document.body.dataset.courier === 'ready', null, { timeout: 20_000 });
   const listed = await page.locator('#results li').evaluateAll((lis) => lis.map((li) => li.dataset.id));
   assert.ok(listed.length > 0 && listed.length <= 5, `1..5 stations listed, got ${listed.length}`);
-  const api = await apiJson(`/api/v1/stations/nearest?lat=${lat.toFixed(6)}&lon=${lon.toFixed(6)}&k=5&kind=rest_station`);
+  const api = await apiJson(`/api/v1/stations/nearest?lat=${lat.toFixed(6)}&lon=${lon.toFixed(6)}&k=5&kind=rest_station${byQ}`);
   const expected = api.features.map(featureId);
   assert.deepEqual(listed, expected, 'page lists the API answer, nearest first');
   // The nearest is highlighted on the map, with a line to it.
@@ -160,7 +164,7 @@ test('courier: tapping a point lists the same nearest stations as the API', asyn
   await page.locator('.chip[data-amenity="charging"]').click();
   await page.waitForFunction(() => document.body.dataset.courier === 'ready', null, { timeout: 20_000 });
   const filtered = await page.locator('#results li').evaluateAll((lis) => lis.map((li) => li.dataset.id));
-  const apiF = await apiJson(`/api/v1/stations/nearest?lat=${lat.toFixed(6)}&lon=${lon.toFixed(6)}&k=5&kind=rest_station&amenity=charging`);
+  const apiF = await apiJson(`/api/v1/stations/nearest?lat=${lat.toFixed(6)}&lon=${lon.toFixed(6)}&k=5&kind=rest_station&amenity=charging${byQ}`);
   assert.deepEqual(filtered, apiF.features.map(featureId), 'the charging filter matches the API');
   await page.locator('.chip[data-amenity="charging"]').click();
   await page.waitForFunction(() => document.body.dataset.courier === 'ready', null, { timeout: 20_000 });
@@ -181,11 +185,17 @@ test('courier: "use my location" finds the station the phone stands at', async (
     permissions: ['geolocation'],
     geolocation: { latitude: lat, longitude: lon, accuracy: 10 },
   });
+  await page.waitForFunction(() => document.body.dataset.network, null, { timeout: 10_000 });
+  const by = await page.evaluate(() => window.yizhan.courier.by);
   await page.locator('#locate').click();
   await page.waitForFunction(() => document.body.dataset.courier === 'ready', null, { timeout: 20_000 });
   const first = page.locator('#results li').first();
   assert.equal(await first.getAttribute('data-id'), featureId(target), 'the station at the phone is listed first');
-  assert.match(await first.textContent(), /\b0 m\b/, 'at 0 m');
+  // 0 m in a straight line; along the streets (the default with a street network, #18)
+  // the network metres the API gives, from the phone's snap to the station's.
+  const api = await apiJson(`/api/v1/stations/nearest?lat=${lat.toFixed(6)}&lon=${lon.toFixed(6)}&k=5&kind=rest_station${by === 'straight' ? '' : `&by=${by}`}`);
+  const d = Math.round(api.features[0].properties.network_m ?? 0);
+  assert.match(await first.textContent(), new RegExp(`\\b${d} m\\b`), `at ${d} m`);
   assert.deepEqual(errors, [], 'no errors in the page');
   await ctx.close();
 });

@@ -120,6 +120,48 @@ fn parse_methods(s: &str) -> Result<MethodList, String> {
     yizhan_server::parse_methods(s).map(MethodList)
 }
 
+/// Apply the dataset folder's sample occupancy reports
+/// ([`yizhan_core::occupancy::SAMPLE_REPORTS_FILE`], times relative to now), if
+/// it has them, so that the sample town shows free seats on any day.
+fn apply_sample_reports(dir: &std::path::Path, data: &mut yizhan_core::Dataset) -> Result<()> {
+    use yizhan_core::occupancy::{read_sample_reports, SAMPLE_REPORTS_FILE};
+    let path = dir.join(SAMPLE_REPORTS_FILE);
+    if !path.is_file() {
+        return Ok(());
+    }
+    let mut reports: std::collections::HashMap<String, yizhan_core::model::Occupancy> =
+        read_sample_reports(&path, chrono::Utc::now())?
+            .into_iter()
+            .collect();
+    let total = reports.len();
+    // Into the station records themselves: the store imports those.
+    let stations: Vec<_> = data
+        .stations
+        .items()
+        .iter()
+        .map(|s| {
+            let mut s = s.clone();
+            if let Some(o) = reports.remove(&s.id) {
+                s.occupancy = Some(o);
+            }
+            s
+        })
+        .collect();
+    data.set_stations(stations);
+    for id in reports.keys() {
+        eprintln!(
+            "yizhan: {}: no station {id:?}, report ignored",
+            path.display()
+        );
+    }
+    let applied = total - reports.len();
+    eprintln!(
+        "yizhan: {applied} synthetic occupancy reports from {} (made minutes before now)",
+        path.display()
+    );
+    Ok(())
+}
+
 /// Run `yizhan serve`.
 pub fn run(ctx: &Ctx, a: ServeArgs) -> Result<ExitCode> {
     let _ = tracing_subscriber::fmt()
@@ -137,7 +179,8 @@ pub fn run(ctx: &Ctx, a: ServeArgs) -> Result<ExitCode> {
     let (store, name, files) = match &a.store {
         Some(at) => (open_store(at)?, at.name(), None),
         None => {
-            let data = ctx.load()?;
+            let mut data = ctx.load()?;
+            apply_sample_reports(&ctx.data, &mut data)?;
             let mut store = Store::open_in_memory().context("cannot make an in-memory store")?;
             store
                 .import(&data, &mut |_, _| {})

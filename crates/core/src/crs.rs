@@ -5,6 +5,10 @@
 //! Anhai). The forward transform is the widely published formula; the inverse is
 //! solved by fixed-point iteration to better than 1 cm. Outside mainland China's
 //! rough bounding box GCJ-02 equals WGS 84, as in every reference implementation.
+//!
+//! Baidu maps take BD-09, a second published transform on top of GCJ-02
+//! ([`gcj02_to_bd09`], [`bd09_to_gcj02`]): only for the navigation links
+//! ([`crate::navigate`]), never as a CRS of the API.
 
 use std::fmt;
 use std::str::FromStr;
@@ -171,6 +175,55 @@ pub fn gcj02_to_wgs84(g: LonLat) -> LonLat {
     w
 }
 
+/// The constant of Baidu's BD-09 transform, `x_pi = π · 3000 / 180`.
+const X_PI: f64 = std::f64::consts::PI * 3000.0 / 180.0;
+
+/// GCJ-02 → BD-09, Baidu's published transform (as in coordtransform and
+/// eviltransform): with `x = lon`, `y = lat`,
+/// `z = √(x² + y²) + 0.00002·sin(y·x_pi)`, `θ = atan2(y, x) + 0.000003·cos(x·x_pi)`,
+/// BD-09 = `(z·cos θ + 0.0065, z·sin θ + 0.006)`. Applied everywhere (Baidu shifts
+/// outside China too).
+///
+/// # Examples
+///
+/// ```
+/// use yizhan_core::{crs::gcj02_to_bd09, LonLat};
+/// // Beijing railway station: GCJ-02 (116.42703, 39.90245) is BD-09 (116.43351, 39.90851).
+/// let b = gcj02_to_bd09(LonLat::new(116.42703, 39.90245).unwrap());
+/// assert!((b.lon - 116.43351).abs() < 2e-5 && (b.lat - 39.90851).abs() < 2e-5);
+/// ```
+pub fn gcj02_to_bd09(g: LonLat) -> LonLat {
+    let (x, y) = (g.lon, g.lat);
+    let z = (x * x + y * y).sqrt() + 0.00002 * (y * X_PI).sin();
+    let theta = y.atan2(x) + 0.000003 * (x * X_PI).cos();
+    LonLat {
+        lon: z * theta.cos() + 0.0065,
+        lat: z * theta.sin() + 0.006,
+    }
+}
+
+/// BD-09 → GCJ-02, the published approximate inverse of [`gcj02_to_bd09`]
+/// (its round trip is within a few centimetres).
+pub fn bd09_to_gcj02(b: LonLat) -> LonLat {
+    let (x, y) = (b.lon - 0.0065, b.lat - 0.006);
+    let z = (x * x + y * y).sqrt() - 0.00002 * (y * X_PI).sin();
+    let theta = y.atan2(x) - 0.000003 * (x * X_PI).cos();
+    LonLat {
+        lon: z * theta.cos(),
+        lat: z * theta.sin(),
+    }
+}
+
+/// WGS 84 → BD-09 (through GCJ-02).
+pub fn wgs84_to_bd09(p: LonLat) -> LonLat {
+    gcj02_to_bd09(wgs84_to_gcj02(p))
+}
+
+/// BD-09 → WGS 84 (through GCJ-02).
+pub fn bd09_to_wgs84(b: LonLat) -> LonLat {
+    gcj02_to_wgs84(bd09_to_gcj02(b))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,5 +274,43 @@ mod tests {
         assert_eq!(gcj02_to_wgs84(p), p);
         assert_eq!("GCJ02".parse::<Crs>().unwrap(), Crs::Gcj02);
         assert!("bd09".parse::<Crs>().is_err());
+    }
+
+    #[test]
+    fn bd09_published_pairs() {
+        // coordtransform (wandergis, and its Rust port coordtransform-rs) test values.
+        let b = gcj02_to_bd09(ll(116.404, 39.915));
+        assert!((b.lon - 116.410_369_493_710_29).abs() < 1e-9, "{b:?}");
+        assert!((b.lat - 39.921_336_993_510_21).abs() < 1e-9, "{b:?}");
+        let g = bd09_to_gcj02(ll(116.404, 39.915));
+        assert!((g.lon - 116.397_627_291_193_15).abs() < 1e-9, "{g:?}");
+        assert!((g.lat - 39.908_656_739_576_31).abs() < 1e-9, "{g:?}");
+        // Beijing railway station, GCJ-02 (116.42703, 39.90245) = BD-09 (116.43351, 39.90851)
+        // (the R package's documented example), to the 5 decimals published.
+        let b = gcj02_to_bd09(ll(116.42703, 39.90245));
+        assert!(haversine_m(b, ll(116.43351, 39.90851)) < 2.0, "{b:?}");
+    }
+
+    #[test]
+    fn bd09_round_trip_and_shift() {
+        for (lon, lat) in [
+            (118.4716, 24.7196),
+            (116.39, 39.9),
+            (121.5, 31.2),
+            (87.6, 43.8),
+        ] {
+            let w = ll(lon, lat);
+            let b = wgs84_to_bd09(w);
+            // BD-09 lies some 1 km from WGS 84 around Anhai and Beijing (GCJ-02's
+            // ~500 m plus Baidu's ~700 m).
+            let shift = haversine_m(w, b);
+            assert!((300.0..2_000.0).contains(&shift), "{w:?}: shift {shift}");
+            assert!(haversine_m(w, bd09_to_wgs84(b)) < 0.1, "{w:?}");
+            let g = wgs84_to_gcj02(w);
+            assert!(
+                haversine_m(g, bd09_to_gcj02(gcj02_to_bd09(g))) < 0.1,
+                "{g:?}"
+            );
+        }
     }
 }

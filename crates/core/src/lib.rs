@@ -35,6 +35,7 @@ pub mod hours;
 pub mod index;
 pub mod io;
 pub mod model;
+pub mod navigate;
 pub mod occupancy;
 pub mod synth;
 pub mod tiles;

@@ -75,6 +75,80 @@ impl Freshness {
     }
 }
 
+/// The file of a dataset folder with sample occupancy reports whose times are
+/// relative to when the dataset is served ([`read_sample_reports`]).
+pub const SAMPLE_REPORTS_FILE: &str = "occupancy_sample.csv";
+
+/// A sample occupancy file that cannot be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SampleReportsError {
+    /// The file cannot be read or is not the expected CSV.
+    #[error("{path}: {source}")]
+    Csv {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        source: csv::Error,
+    },
+    /// A row's age is negative or not finite.
+    #[error("{path}: row {row}: minutes_ago must be a non-negative number, got {value}")]
+    BadAge {
+        /// The file.
+        path: String,
+        /// The 1-based data row.
+        row: usize,
+        /// The value found.
+        value: f64,
+    },
+}
+
+/// One row of a sample occupancy file.
+#[derive(Debug, serde::Deserialize)]
+struct SampleRow {
+    station_id: String,
+    occupied: u32,
+    minutes_ago: f64,
+}
+
+/// Read sample occupancy reports (CSV `station_id,occupied,minutes_ago`) as
+/// reports made `minutes_ago` before `now`, so that a sample dataset has current
+/// reports on whatever day it is served. For sample data only: real reports
+/// carry their own time (`occupancy_reported_at`, or `PUT .../occupancy`).
+pub fn read_sample_reports(
+    path: &std::path::Path,
+    now: DateTime<Utc>,
+) -> Result<Vec<(String, Occupancy)>, SampleReportsError> {
+    let shown = || path.display().to_string();
+    let mut r = csv::Reader::from_path(path).map_err(|source| SampleReportsError::Csv {
+        path: shown(),
+        source,
+    })?;
+    let mut out = Vec::new();
+    for (i, row) in r.deserialize::<SampleRow>().enumerate() {
+        let row = row.map_err(|source| SampleReportsError::Csv {
+            path: shown(),
+            source,
+        })?;
+        if !(row.minutes_ago.is_finite() && row.minutes_ago >= 0.0) {
+            return Err(SampleReportsError::BadAge {
+                path: shown(),
+                row: i + 1,
+                value: row.minutes_ago,
+            });
+        }
+        let age = chrono::TimeDelta::seconds((row.minutes_ago * 60.0).round() as i64);
+        out.push((
+            row.station_id,
+            Occupancy {
+                occupied: row.occupied,
+                reported_at: now - age,
+            },
+        ));
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,5 +177,26 @@ mod tests {
         assert_eq!(f.free_of(10, report(3 * 3600)), None);
         assert_eq!(f.free_of(10, None), None);
         assert_eq!(f.current(report(3 * 3600)), None);
+    }
+
+    #[test]
+    fn sample_reports_are_relative_to_now() {
+        let dir = std::env::temp_dir().join(format!("yizhan-occ-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join(SAMPLE_REPORTS_FILE);
+        std::fs::write(&p, "station_id,occupied,minutes_ago\nA,3,12\nB,0,0.5\n").unwrap();
+        let now = DateTime::from_timestamp(1_796_126_400, 0).unwrap();
+        let got = read_sample_reports(&p, now).unwrap();
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].0, "A");
+        assert_eq!(got[0].1.occupied, 3);
+        assert_eq!(got[0].1.reported_at, now - TimeDelta::minutes(12));
+        assert_eq!(got[1].1.reported_at, now - TimeDelta::seconds(30));
+        std::fs::write(&p, "station_id,occupied,minutes_ago\nA,3,-1\n").unwrap();
+        let e = read_sample_reports(&p, now).unwrap_err().to_string();
+        assert!(e.contains("row 1") && e.contains("minutes_ago"), "{e}");
+        std::fs::write(&p, "station_id,occupied,minutes_ago\nA,many,1\n").unwrap();
+        assert!(read_sample_reports(&p, now).is_err());
+        std::fs::remove_dir_all(&dir).ok();
     }
 }

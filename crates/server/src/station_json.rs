@@ -231,6 +231,8 @@ fn write_station(
     key(buf, "name");
     put_str(buf, &s.name);
     opt_str(buf, "name_zh", s.name_zh.as_deref());
+    key(buf, "navigate");
+    put(buf, &crate::routes::stations::navigate_links(s));
     let open = s.opening_hours.is_open_at(at);
     if !open {
         if let Some(t) = s.opening_hours.next_open(at) {

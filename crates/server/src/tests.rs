@@ -262,6 +262,49 @@ async fn nearest_stations_nearest_first_with_fields() {
 }
 
 #[tokio::test]
+async fn nearest_stations_carry_navigation_links_in_each_apps_datum() {
+    use yizhan_core::crs::{bd09_to_wgs84, gcj02_to_wgs84};
+    let app = app();
+    let fc = get_json(&app, "/api/v1/stations/nearest?lat=24.72&lon=118.47&k=2").await;
+    for f in fc["features"].as_array().unwrap() {
+        let c = &f["geometry"]["coordinates"];
+        let at = LonLat::new(c[0].as_f64().unwrap(), c[1].as_f64().unwrap()).unwrap();
+        let nav = &f["properties"]["navigate"];
+        let query = |key: &str, url: &str| -> String {
+            let q = url.split_once('?').unwrap().1;
+            q.split('&')
+                .find_map(|kv| kv.strip_prefix(&format!("{key}=")))
+                .unwrap_or_else(|| panic!("{key} in {url}"))
+                .to_string()
+        };
+        let nums = |s: &str| -> Vec<f64> { s.split(',').filter_map(|x| x.parse().ok()).collect() };
+        let amap = nav["amap"].as_str().unwrap();
+        let v = nums(&query("to", amap));
+        let back = gcj02_to_wgs84(LonLat::new(v[0], v[1]).unwrap());
+        assert!(back.distance_m(at) < 0.5, "amap {amap}");
+        let tencent = nav["tencent"].as_str().unwrap();
+        let v = nums(&query("tocoord", tencent));
+        let back = gcj02_to_wgs84(LonLat::new(v[1], v[0]).unwrap());
+        assert!(back.distance_m(at) < 0.5, "tencent {tencent}");
+        let baidu = nav["baidu"].as_str().unwrap();
+        let v = nums(&query("location", baidu));
+        let back = bd09_to_wgs84(LonLat::new(v[1], v[0]).unwrap());
+        assert!(back.distance_m(at) < 0.5, "baidu {baidu}");
+        assert!(nav["geo"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("geo:{:.6},{:.6}?", at.lat, at.lon)));
+    }
+    // In GCJ-02 output the links are the same (they carry their own datum).
+    let g = get_json(&app, "/api/v1/stations/S1?crs=gcj02").await;
+    assert_eq!(g["id"], "S1");
+    assert_eq!(
+        g["properties"]["navigate"],
+        fc["features"][0]["properties"]["navigate"]
+    );
+}
+
+#[tokio::test]
 async fn nearest_filters() {
     let app = app();
     let near = "/api/v1/stations/nearest?lat=24.72&lon=118.47";

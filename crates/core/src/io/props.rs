@@ -128,7 +128,7 @@ fn owned(v: Option<Cow<'_, str>>) -> Option<String> {
 /// `opening_hours` (default `24/7`), `grid_unit`, `operator`, `address`, and
 /// optionally `occupied` with `occupancy_reported_at` (RFC 3339); `id` is the
 /// feature's id when the Feature has none. The courier answers add `distance_m`,
-/// `free_seats`, `next_open`, `occupancy` and `open_now`, which readers ignore.
+/// `free_seats`, `navigate`, `next_open`, `occupancy` and `open_now`, which readers ignore.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct StationProps<'a> {
     /// Street address.
@@ -161,6 +161,10 @@ pub struct StationProps<'a> {
     /// Chinese name.
     #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
     pub name_zh: Option<Text<'a>>,
+    /// Courier answers: links that open the station in navigation apps
+    /// ([`crate::navigate`]).
+    #[serde(skip_deserializing, skip_serializing_if = "Option::is_none")]
+    pub navigate: Option<crate::navigate::Links>,
     /// Courier answers, when closed: when it opens next (local time, minutes).
     #[serde(skip_deserializing, skip_serializing_if = "Option::is_none")]
     pub next_open: Option<String>,

@@ -32,7 +32,8 @@ pub use yizhan_core::occupancy::Freshness;
 
 /// The properties a courier reads of a station: its [`StationProps`] with the
 /// distance (on the WGS 84 ellipsoid, to 1 mm), whether it is open at `at`, free seats (`null` when no
-/// current report), the occupancy report, and when it opens next if closed.
+/// current report), the occupancy report, when it opens next if closed, and the
+/// links that open it in navigation apps.
 pub fn courier_props<'a>(
     s: &'a Station,
     distance_m: Option<f64>,
@@ -43,6 +44,7 @@ pub fn courier_props<'a>(
     StationProps {
         distance_m: distance_m.map(yizhan_core::geodesy::reported_m),
         free_seats: Some(fresh.free_seats(s)),
+        navigate: Some(navigate_links(s)),
         next_open: if open {
             None
         } else {
@@ -63,6 +65,20 @@ pub fn courier_props<'a>(
         open_now: Some(open),
         ..StationProps::of(s)
     }
+}
+
+/// The navigation links of a station (walking; [`nearest`] with `by=ebike` gives
+/// riding links), named as the Chinese apps show it (`name_zh`, else `name`).
+pub fn navigate_links(s: &Station) -> yizhan_core::navigate::Links {
+    navigate_links_for(s, yizhan_core::navigate::Travel::Walk)
+}
+
+/// [`navigate_links`] for one way of travel.
+pub fn navigate_links_for(
+    s: &Station,
+    travel: yizhan_core::navigate::Travel,
+) -> yizhan_core::navigate::Links {
+    yizhan_core::navigate::links(s.location, s.name_zh.as_deref().unwrap_or(&s.name), travel)
 }
 
 /// A station as the courier routes answer it, serialised straight from
@@ -180,7 +196,7 @@ fn nearest_by_network(
         serde_json::from_str(&text).map_err(|e| ApiError::internal("nearest by network", e))?;
     let round = |x: f64| (x * 10.0).round() / 10.0;
     if let Some(features) = fc.get_mut("features").and_then(|f| f.as_array_mut()) {
-        for (f, h) in features.iter_mut().zip(&hits) {
+        for ((f, h), s) in features.iter_mut().zip(&hits).zip(&current) {
             let Some(props) = f.get_mut("properties").and_then(|p| p.as_object_mut()) else {
                 continue;
             };
@@ -192,6 +208,14 @@ fn nearest_by_network(
                 .map(|p| [p.lon, p.lat])
                 .collect();
             props.insert("by".into(), mode.as_str().into());
+            if mode == Mode::Ebike {
+                if let Ok(links) = serde_json::to_value(navigate_links_for(
+                    s.as_ref(),
+                    yizhan_core::navigate::Travel::Ride,
+                )) {
+                    props.insert("navigate".into(), links);
+                }
+            }
             props.insert("travel_time_s".into(), round(h.route.time_s).into());
             props.insert("network_m".into(), round(h.route.metres).into());
             props.insert(
