@@ -141,11 +141,10 @@ mod tests {
         let l = links(to, "兴胜社区工会爱心驿站 (01)", Travel::Walk);
         // Amap: lon,lat,name in GCJ-02, which is ~500 m from WGS 84 here.
         let (lon, lat) = pair(
-            &param(&l.amap, "to")
+            param(&l.amap, "to")
                 .rsplit_once(',')
                 .expect("lon,lat,name")
-                .0
-                .to_string(),
+                .0,
         );
         assert!(haversine_m(gcj02_to_wgs84(ll(lon, lat)), to) < 0.2);
         assert!(haversine_m(ll(lon, lat), to) > 300.0);
