@@ -8,11 +8,12 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 use yizhan_core::io;
 use yizhan_core::{Candidate, Dataset, StationFilter, StationKind};
+use yizhan_net::Networks;
 use yizhan_plan::coverage::{CoverageParams, Cutoff, Decay, TravelMode};
-use yizhan_plan::workflow::{self, Analysis, CandidateSource, GapsReport};
+use yizhan_plan::workflow::{self, CandidateSource, GapsReport};
 use yizhan_plan::{
-    assign, select, ExactSolver, MatrixCsv, Model, PlanError, Problem, SiteInfo, SiteParams,
-    WeightsCsv,
+    assign, select, By, DistanceUsed, ExactSolver, MatrixCsv, Model, NetworkCosts, PlanError,
+    Problem, SiteInfo, SiteParams, WeightsCsv,
 };
 
 use crate::common::{emit, Ctx, Table};
@@ -48,6 +49,11 @@ pub struct CutoffArgs {
     /// Speed in km/h overriding the mode's.
     #[arg(long)]
     speed_kmh: Option<f64>,
+    /// Measure along the streets of the dataset's road graph (roads.graph or
+    /// roads.geojson) for --mode: --minutes is then network travel time and
+    /// --cutoff-m network metres [default: straight lines].
+    #[arg(long)]
+    network: bool,
     /// Also report a distance-decay accessibility: linear, power or exponential.
     #[arg(long)]
     decay: Option<String>,
@@ -103,11 +109,56 @@ impl CutoffArgs {
         })
     }
 
-    fn analyse(&self, ds: &Dataset) -> Result<(CoverageParams, Analysis)> {
-        let params = self.params()?;
-        let a = workflow::analyse(ds, &params, self.filter()?)?;
-        Ok((params, a))
+    /// The road graphs when `--network` is given.
+    fn networks(&self, ctx: &Ctx) -> Result<Option<Networks>> {
+        self.network.then(|| load_networks(ctx)).transpose()
     }
+
+    /// The network cutoff on the graphs of `nets` (straight lines without them).
+    fn costs<'a>(&self, nets: &'a Option<Networks>) -> Result<Option<NetworkCosts<'a>>> {
+        let Some(n) = nets else { return Ok(None) };
+        Ok(NetworkCosts::of(
+            n,
+            by_of(self.mode),
+            &self.params()?.cutoff,
+        )?)
+    }
+}
+
+/// The profile of a travel mode.
+fn by_of(m: TravelMode) -> By {
+    match m {
+        TravelMode::Ebike => By::Ebike,
+        _ => By::Walk,
+    }
+}
+
+/// The dataset's road graphs, or one clear error when it has none.
+fn load_networks(ctx: &Ctx) -> Result<Networks> {
+    match Networks::for_dataset_dir(&ctx.data)? {
+        Some((n, _)) => Ok(n),
+        None => bail!(
+            "--network: dataset {} has no road graph (roads.graph or roads.geojson): run `yizhan roads import --pbf FILE.osm.pbf` first",
+            ctx.data.display()
+        ),
+    }
+}
+
+/// How a headline says the distance was measured.
+fn measured(d: DistanceUsed) -> String {
+    if d.network {
+        format!(" (along the streets, {})", d.by)
+    } else {
+        " (straight line)".into()
+    }
+}
+
+/// `v` with the `distance` member.
+fn with_distance(mut v: serde_json::Value, d: DistanceUsed) -> serde_json::Value {
+    if let Some(o) = v.as_object_mut() {
+        o.insert("distance".into(), json!(d));
+    }
+    v
 }
 
 /// Arguments of `yizhan coverage`.
@@ -251,6 +302,17 @@ pub struct SiteArgs {
     /// Use every grid-cell centroid as a candidate (geometry mode).
     #[arg(long)]
     cells: bool,
+    /// Costs along the streets of the dataset's road graph for --mode (geometry
+    /// mode): travel seconds within --minutes, or network metres within --radius-m,
+    /// which is then the service radius.
+    #[arg(long, conflicts_with = "matrix")]
+    network: bool,
+    /// With --network: walk or ebike.
+    #[arg(long, default_value = "walk")]
+    mode: TravelMode,
+    /// With --network: the cutoff as travel time in minutes (costs in seconds).
+    #[arg(long, requires = "network")]
+    minutes: Option<f64>,
     #[command(flatten)]
     matrix: MatrixArgs,
 }
@@ -283,7 +345,10 @@ fn flag_error(e: PlanError) -> anyhow::Error {
 
 fn run_coverage(ctx: &Ctx, a: CoverageArgs) -> Result<()> {
     let ds = ctx.load()?;
-    let (_, an) = a.cutoff.analyse(&ds)?;
+    let nets = a.cutoff.networks(ctx)?;
+    let costs = a.cutoff.costs(&nets)?;
+    let params = a.cutoff.params()?;
+    let an = workflow::analyse_on(&ds, &params, a.cutoff.filter()?, costs.as_ref())?;
     let r = &an.report;
     let mut t = Table::new(&[
         "station", "name", "seats", "hotspots", "workers", "load", "use", "over",
@@ -306,8 +371,9 @@ fn run_coverage(ctx: &Ctx, a: CoverageArgs) -> Result<()> {
     let fmt = ctx.format();
     if fmt == crate::common::Format::Table {
         println!(
-            "coverage within {:.0} m: {:.1}% of {} workers ({} of {} hotspots){}; {} overloaded station(s)",
-            r.cutoff_m,
+            "coverage within {}{}: {:.1}% of {} workers ({} of {} hotspots){}; {} overloaded station(s)",
+            cutoff_text(&params, costs.as_ref()),
+            measured(an.distance),
             r.covered_share * 100.0,
             r.total_demand,
             r.hotspots_covered,
@@ -336,7 +402,20 @@ fn run_coverage(ctx: &Ctx, a: CoverageArgs) -> Result<()> {
             Ok(io::station_feature(s, ctx.crs, extra))
         })
         .collect::<Result<Vec<_>>>()?;
-    emit(fmt, &serde_json::to_value(r)?, Some(features), &t)
+    emit(
+        fmt,
+        &with_distance(serde_json::to_value(r)?, an.distance),
+        Some(features),
+        &t,
+    )
+}
+
+/// The cutoff as a headline says it.
+fn cutoff_text(p: &CoverageParams, costs: Option<&NetworkCosts<'_>>) -> String {
+    match (p.cutoff, costs) {
+        (Cutoff::Minutes { minutes, .. }, Some(_)) => format!("{minutes} min"),
+        (_, _) => format!("{:.0} m", p.cutoff.metres().unwrap_or(f64::NAN)),
+    }
 }
 
 fn run_gaps(ctx: &Ctx, a: GapsArgs) -> Result<()> {
@@ -344,8 +423,16 @@ fn run_gaps(ctx: &Ctx, a: GapsArgs) -> Result<()> {
     if ds.cells.is_empty() {
         bail!("dataset {} has no cells.geojson", ctx.data.display());
     }
-    let (_, an) = a.cutoff.analyse(&ds)?;
-    let mut g = GapsReport::of(&ds, &an);
+    let nets = a.cutoff.networks(ctx)?;
+    let costs = a.cutoff.costs(&nets)?;
+    let params = a.cutoff.params()?;
+    let an = workflow::analyse_on(&ds, &params, a.cutoff.filter()?, costs.as_ref())?;
+    let mut g = GapsReport::of_on(&ds, &an, costs.as_ref());
+    let within = format!(
+        "{}{}",
+        cutoff_text(&params, costs.as_ref()),
+        measured(g.distance)
+    );
     if let Some(out) = &a.out {
         std::fs::write(
             out,
@@ -384,16 +471,14 @@ fn run_gaps(ctx: &Ctx, a: GapsArgs) -> Result<()> {
     if fmt == crate::common::Format::Table {
         if g.all_units_covered {
             println!(
-                "every grid unit ({}) has a station within {:.0} m",
+                "every grid unit ({}) has a station within {within}",
                 g.units.len(),
-                g.cutoff_m
             );
         } else {
             println!(
-                "{} of {} grid units have no station within {:.0} m: {}",
+                "{} of {} grid units have no station within {within}: {}",
                 g.uncovered_units.len(),
                 g.units.len(),
-                g.cutoff_m,
                 g.uncovered_units
                     .iter()
                     .map(|u| u.unit_name.clone().unwrap_or(u.grid_unit.clone()))
@@ -502,7 +587,18 @@ fn run_compare(ctx: &Ctx, a: CompareArgs) -> Result<()> {
     let ds = ctx.load()?;
     let cands = load_candidates(ctx, &ds, a.candidates.as_ref(), a.cells)?;
     let params = a.cutoff.params()?;
-    let top = workflow::compare(&ds, &cands, &params, a.cutoff.filter()?, Some(a.top))?.candidates;
+    let nets = a.cutoff.networks(ctx)?;
+    let costs = a.cutoff.costs(&nets)?;
+    let cmp = workflow::compare_on(
+        &ds,
+        &cands,
+        &params,
+        a.cutoff.filter()?,
+        Some(a.top),
+        costs.as_ref(),
+    )?;
+    let distance = cmp.distance;
+    let top = cmp.candidates;
     let mut t = Table::new(&[
         "rank",
         "candidate",
@@ -541,6 +637,9 @@ fn run_compare(ctx: &Ctx, a: CompareArgs) -> Result<()> {
             f
         })
         .collect();
+    if ctx.format() == crate::common::Format::Table {
+        println!("candidates{}", measured(distance));
+    }
     emit(
         ctx.format(),
         &serde_json::to_value(&top)?,
@@ -572,15 +671,42 @@ fn run_site(ctx: &Ctx, a: SiteArgs) -> Result<()> {
         None => {
             let ds = ctx.load()?;
             let cands = load_candidates(ctx, &ds, a.candidates.as_ref(), a.cells)?;
-            if params.radius_m.is_none() && matches!(a.model, Model::Mclp | Model::Lscp) {
+            let nets = a.network.then(|| load_networks(ctx)).transpose()?;
+            let cutoff = match (a.minutes, a.radius_m) {
+                (Some(minutes), _) => Some(Cutoff::Minutes {
+                    minutes,
+                    mode: a.mode,
+                    speed_kmh: None,
+                }),
+                (None, Some(metres)) => Some(Cutoff::Metres { metres }),
+                (None, None) => None,
+            };
+            let costs = match (&nets, cutoff) {
+                (Some(n), Some(c)) => NetworkCosts::of(n, by_of(a.mode), &c)?,
+                (Some(_), None) => {
+                    bail!("--network needs --minutes or --radius-m, the network cutoff")
+                }
+                (None, _) => None,
+            };
+            if params.radius_m.is_none()
+                && costs.is_none()
+                && matches!(a.model, Model::Mclp | Model::Lscp)
+            {
                 bail!("--model {} needs --radius-m", a.model);
             }
-            workflow::town_problem(&ds, &cands, a.keep_existing, &mut params).map_err(
-                |e| match e {
+            if let Some(c) = &costs {
+                eprintln!(
+                    "costs along the streets ({}), in {} within {}",
+                    c.by(),
+                    c.metric.unit(),
+                    c.cutoff
+                );
+            }
+            workflow::town_problem_on(&ds, &cands, a.keep_existing, &mut params, costs.as_ref())
+                .map_err(|e| match e {
                     PlanError::TooManyPairs { .. } => anyhow::anyhow!("{e} (--radius-m)"),
                     e => e.into(),
-                },
-            )?
+                })?
         }
     };
     let sol = select::solve(&prob, &params)?;

@@ -10,6 +10,8 @@
 //!   `fast_paths` contraction hierarchy;
 //! - [`route`]: snapping to the nearest edge, routes, the k nearest items by travel
 //!   time (exact), everything within a travel time (bounded Dijkstra);
+//! - [`matrix`]: demand × sites cost matrices within a cutoff for planning (one
+//!   bounded Dijkstra per site, on all cores);
 //! - [`file`]: both profiles' graphs and their versioned binary file `roads.graph`;
 //! - [`osm`]: OpenStreetMap PBF extracts to the roads layer (`osmpbf`).
 //!
@@ -39,6 +41,7 @@
 pub mod error;
 pub mod file;
 pub mod graph;
+pub mod matrix;
 pub mod osm;
 pub mod profile;
 pub mod route;
@@ -46,6 +49,7 @@ pub mod route;
 pub use error::NetError;
 pub use file::{Networks, GRAPH_FILE};
 pub use graph::{BuildReport, Edge, Network};
+pub use matrix::{CostMatrix, Metric, PairCost};
 pub use osm::read_pbf_roads;
 pub use profile::{Mode, Profile};
 pub use route::{NetHit, Route, Snap, SNAP_LIMIT_M};

@@ -9,6 +9,7 @@
 //! * [`assign`]: capacitated assignment by min-cost flow;
 //! * [`coverage`]: coverage with cutoffs or distance decay, station load, gaps, grid units,
 //!   candidate comparison;
+//! * [`network`]: the same analyses on the street network (walk, e-bike);
 //! * [`workflow`]: the planner's analyses from a dataset to a typed answer, with the
 //!   defaults the server and the CLI share.
 //!
@@ -21,6 +22,7 @@ pub mod assign;
 pub mod coverage;
 pub mod error;
 pub mod milp;
+pub mod network;
 pub mod problem;
 pub mod select;
 pub mod workflow;
@@ -32,5 +34,6 @@ extern crate self as yizhan_plan;
 
 pub use error::PlanError;
 pub use milp::ExactSolver;
+pub use network::{By, DistanceUsed, NetworkCosts};
 pub use problem::{DemandPoint, MatrixCsv, Problem, SiteInfo, TownSites, WeightsCsv};
 pub use select::{solve, Model, SiteParams, SiteSolution};

@@ -1451,3 +1451,94 @@ async fn ogc_html_pages() {
         .await
         .problem(404, "nope");
 }
+
+#[tokio::test]
+async fn planning_by_network_says_which_distance_it_used() {
+    let plain = app();
+    for uri in [
+        "/api/v1/coverage?by=walk",
+        "/api/v1/gaps?by=ebike&minutes=3",
+    ] {
+        get(&plain, uri).await.problem(409, "street network");
+    }
+    post(&plain, "/api/v1/plan/compare", r#"{"by":"walk"}"#)
+        .await
+        .problem(409, "street network");
+    post(
+        &plain,
+        "/api/v1/plan/select",
+        r#"{"model":"mclp","p":1,"cutoff_m":500,"by":"ebike"}"#,
+    )
+    .await
+    .problem(409, "street network");
+    let straight = get_json(&plain, "/api/v1/coverage").await;
+    assert_eq!(
+        straight["distance"],
+        serde_json::json!({"by": "straight", "network": false})
+    );
+
+    let roads = grid_roads();
+    let data = small_dataset().with_roads(roads.clone());
+    let nets = yizhan_net::Networks::build(&roads).unwrap();
+    let st = AppState::new(data.clone(), ServerConfig::default());
+    st.set_networks(Some(yizhan_net::Networks::build(&roads).unwrap()));
+    let app = router(st);
+    get(&app, "/api/v1/coverage?by=bus")
+        .await
+        .problem(400, "by");
+    let got = get_json(&app, "/api/v1/coverage?by=walk&minutes=4").await;
+    assert_eq!(
+        got["distance"],
+        serde_json::json!({"by": "walk", "network": true})
+    );
+    // the same as the workflow on the same graph
+    let cut = yizhan_plan::coverage::Cutoff::Minutes {
+        minutes: 4.0,
+        mode: Default::default(),
+        speed_kmh: None,
+    };
+    let costs = yizhan_plan::NetworkCosts::of(&nets, yizhan_plan::By::Walk, &cut)
+        .unwrap()
+        .unwrap();
+    let params = yizhan_plan::coverage::CoverageParams {
+        cutoff: cut,
+        decay: None,
+        peak_share: yizhan_plan::workflow::DEFAULT_PEAK_SHARE,
+    };
+    let want = yizhan_plan::workflow::coverage_on(&data, &params, Default::default(), Some(&costs))
+        .unwrap();
+    assert_eq!(
+        got["covered_demand"],
+        serde_json::json!(want.covered_demand)
+    );
+    let line = get_json(&app, "/api/v1/coverage?minutes=4").await;
+    assert_eq!(line["distance"]["network"], false);
+    let gaps = get_json(&app, "/api/v1/gaps?by=ebike&cutoff_m=400").await;
+    assert_eq!(gaps["type"], "FeatureCollection");
+    assert_eq!(
+        gaps["distance"],
+        serde_json::json!({"by": "ebike", "network": true})
+    );
+    let cmp = post_json(
+        &app,
+        "/api/v1/plan/compare",
+        r#"{"by":"ebike","minutes":2}"#,
+    )
+    .await;
+    assert_eq!(cmp["distance"]["by"], "ebike");
+    let sel = post_json(
+        &app,
+        "/api/v1/plan/select",
+        r#"{"model":"mclp","p":1,"minutes":5,"by":"walk"}"#,
+    )
+    .await;
+    assert_eq!(sel["distance"]["by"], "walk");
+    assert_eq!(sel["cost_unit"], "seconds");
+    post(
+        &app,
+        "/api/v1/plan/select",
+        r#"{"model":"mclp","p":1,"minutes":5}"#,
+    )
+    .await
+    .problem(400, "minutes");
+}

@@ -9,6 +9,7 @@ use yizhan_core::{Candidate, Dataset, GridCell, LonLat};
 
 use super::load::{CoverageReport, Nearest};
 use super::units::UnitCoverage;
+use crate::network::NetworkCosts;
 
 /// What a candidate site would bring.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -59,6 +60,69 @@ pub fn compare(
     peak_share: f64,
 ) -> Vec<CandidateScore> {
     let c = report.cutoff_m;
+    let reach = |k: usize| -> Reach {
+        let at = candidates[k].location;
+        let hot = ds
+            .hotspots
+            .within_radius(at, c, |_| true)
+            .into_iter()
+            .map(|h| (h.index, h.distance_m))
+            .collect();
+        let cells = ds
+            .cells
+            .within_radius(at, c, |_| true)
+            .into_iter()
+            .map(|h| h.index)
+            .collect();
+        (hot, cells)
+    };
+    compare_with(ds, candidates, report, near, units, peak_share, &reach)
+}
+
+/// [`compare`] on the street network of `costs`: a candidate serves the hotspots
+/// from which it lies within the network cutoff, and takes a covered hotspot when it
+/// is fewer network metres away than the hotspot's station; it covers a grid unit
+/// when some cell centroid of the unit reaches it within the cutoff. `report` and
+/// `near` come from [`coverage_network`](super::coverage_network) with `costs`.
+pub fn compare_network(
+    ds: &Dataset,
+    candidates: &[Candidate],
+    report: &CoverageReport,
+    near: &[Nearest],
+    units: &[UnitCoverage],
+    peak_share: f64,
+    costs: &NetworkCosts<'_>,
+) -> Vec<CandidateScore> {
+    let at: Vec<LonLat> = candidates.iter().map(|c| c.location).collect();
+    let hot_at: Vec<LonLat> = ds.hotspots.items().iter().map(|h| h.location).collect();
+    let cell_at: Vec<LonLat> = ds.cells.items().iter().map(|c| c.centroid).collect();
+    let mut by_cand: Vec<Reach> = vec![(Vec::new(), Vec::new()); candidates.len()];
+    for (i, row) in costs.matrix(&hot_at, &at).rows.iter().enumerate() {
+        for (j, x) in row {
+            by_cand[*j as usize].0.push((i, x.metres));
+        }
+    }
+    for (i, row) in costs.matrix(&cell_at, &at).rows.iter().enumerate() {
+        for (j, _) in row {
+            by_cand[*j as usize].1.push(i);
+        }
+    }
+    let reach = |k: usize| by_cand[k].clone();
+    compare_with(ds, candidates, report, near, units, peak_share, &reach)
+}
+
+/// What a candidate reaches within the cutoff: (hotspot index, metres) and cell indices.
+type Reach = (Vec<(usize, f64)>, Vec<usize>);
+
+fn compare_with(
+    ds: &Dataset,
+    candidates: &[Candidate],
+    report: &CoverageReport,
+    near: &[Nearest],
+    units: &[UnitCoverage],
+    peak_share: f64,
+    reach: &(dyn Fn(usize) -> Reach + Sync),
+) -> Vec<CandidateScore> {
     let uncovered_units: HashSet<&str> = units
         .iter()
         .filter(|u| !u.covered)
@@ -67,28 +131,30 @@ pub fn compare(
     let hot = ds.hotspots.items();
     let mut out: Vec<CandidateScore> = candidates
         .par_iter()
-        .map(|cand| {
+        .enumerate()
+        .map(|(k, cand)| {
+            let (hot_in, cells_in) = reach(k);
             let mut newly = 0.0;
             let mut newly_n = 0;
             let mut served = 0.0;
             let mut saved = 0.0;
             let mut saved_w = 0.0;
             let mut moved: HashMap<usize, f64> = HashMap::new();
-            for h in ds.hotspots.within_radius(cand.location, c, |_| true) {
-                let w = hot[h.index].workers as f64;
-                let nr = near[h.index];
+            for (index, dist) in hot_in {
+                let w = hot[index].workers as f64;
+                let nr = near[index];
                 if !nr.covered {
                     newly += w;
                     newly_n += 1;
                     served += w;
                     if let Some(d) = nr.distance_m {
-                        saved += w * (d - h.distance_m);
+                        saved += w * (d - dist);
                         saved_w += w;
                     }
                 } else if let (Some(s), Some(d)) = (nr.station, nr.distance_m) {
-                    if h.distance_m < d {
+                    if dist < d {
                         served += w;
-                        saved += w * (d - h.distance_m);
+                        saved += w * (d - dist);
                         saved_w += w;
                         *moved.entry(s).or_default() += w * peak_share;
                     }
@@ -104,10 +170,9 @@ pub fn compare(
             let mut new_units: Vec<String> = if uncovered_units.is_empty() {
                 Vec::new()
             } else {
-                ds.cells
-                    .within_radius(cand.location, c, |_| true)
+                cells_in
                     .iter()
-                    .filter_map(|h| h.item.grid_unit.as_deref())
+                    .filter_map(|&i| ds.cells.items()[i].grid_unit.as_deref())
                     .filter(|u| uncovered_units.contains(u))
                     .map(str::to_string)
                     .collect()

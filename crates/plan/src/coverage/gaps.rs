@@ -4,9 +4,10 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use yizhan_core::{Dataset, Station};
+use yizhan_core::{Dataset, LonLat, Station};
 
 use super::load::{CoverageReport, Nearest};
+use crate::network::NetworkCosts;
 
 /// Weights of the three parts of the gap score.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -60,6 +61,11 @@ pub struct CellGap {
     pub rank: usize,
 }
 
+/// What a cell's centroid reaches: the nearest open station's metres (None: none,
+/// or in network mode none within the cutoff) and the open stations within the
+/// cutoff with their cost as a share of the cutoff (0–1).
+type CellAccess = (Option<f64>, Vec<(usize, f64)>);
+
 /// Gap scores of every cell, ranked (worst first). `near` is the hotspots' nearest
 /// stations from [`coverage`](super::coverage()) (same order as `ds.hotspots`).
 pub fn gaps(
@@ -68,6 +74,81 @@ pub fn gaps(
     near: &[Nearest],
     weights: &GapWeights,
     keep: &(dyn Fn(&Station) -> bool + Sync),
+) -> Vec<CellGap> {
+    let c = report.cutoff_m;
+    let any_overloaded = report.stations.iter().any(|l| l.overloaded);
+    let access: Vec<CellAccess> = ds
+        .cells
+        .items()
+        .par_iter()
+        .map(|cell| {
+            let nearest = ds
+                .stations
+                .nearest(cell.centroid, 1, None, keep)
+                .first()
+                .map(|h| h.distance_m);
+            let within = if any_overloaded {
+                ds.stations
+                    .within_radius(cell.centroid, c, keep)
+                    .iter()
+                    .map(|h| (h.index, if c > 0.0 { h.distance_m / c } else { 1.0 }))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            (nearest, within)
+        })
+        .collect();
+    gaps_from(ds, report, near, weights, &access)
+}
+
+/// [`gaps`] on the street network of `costs`: a cell's nearest station is the
+/// cheapest open one within the network cutoff from its centroid (its network metres
+/// in `nearest_station_m`; none beyond the cutoff, which scores as no station), and
+/// the pressure counts the overloaded stations within the network cutoff, weighted by
+/// 1 − cost / cutoff. `report` and `near` come from
+/// [`coverage_network`](super::coverage_network) with the same `costs`.
+pub fn gaps_network(
+    ds: &Dataset,
+    report: &CoverageReport,
+    near: &[Nearest],
+    weights: &GapWeights,
+    keep: &(dyn Fn(&Station) -> bool + Sync),
+    costs: &NetworkCosts<'_>,
+) -> Vec<CellGap> {
+    let st = ds.stations.items();
+    let open: Vec<usize> = (0..st.len()).filter(|&k| keep(&st[k])).collect();
+    let at: Vec<LonLat> = open.iter().map(|&k| st[k].location).collect();
+    let centroids: Vec<LonLat> = ds.cells.items().iter().map(|c| c.centroid).collect();
+    let m = costs.matrix(&centroids, &at);
+    let access: Vec<CellAccess> = m
+        .rows
+        .iter()
+        .map(|r| {
+            let nearest = r.first().map(|x| x.1.metres);
+            let within = r
+                .iter()
+                .map(|(j, x)| {
+                    let share = if costs.cutoff > 0.0 {
+                        x.get(costs.metric) / costs.cutoff
+                    } else {
+                        1.0
+                    };
+                    (open[*j as usize], share)
+                })
+                .collect();
+            (nearest, within)
+        })
+        .collect();
+    gaps_from(ds, report, near, weights, &access)
+}
+
+fn gaps_from(
+    ds: &Dataset,
+    report: &CoverageReport,
+    near: &[Nearest],
+    weights: &GapWeights,
+    access: &[CellAccess],
 ) -> Vec<CellGap> {
     let c = report.cutoff_m;
     let excess: HashMap<usize, f64> = report
@@ -80,7 +161,8 @@ pub fn gaps(
     let cells = ds.cells.items();
     let raw: Vec<(f64, f64, Option<f64>, f64)> = cells
         .par_iter()
-        .map(|cell| {
+        .zip(access)
+        .map(|(cell, (nearest, within))| {
             let inside = ds.hotspots.within_polygon(&cell.polygon, |_| true);
             let demand: f64 = inside.iter().map(|h| h.item.workers as f64).sum();
             let unc: f64 = inside
@@ -88,26 +170,16 @@ pub fn gaps(
                 .filter(|h| !near.get(h.index).is_some_and(|n| n.covered))
                 .map(|h| h.item.workers as f64)
                 .sum();
-            let nearest = ds
-                .stations
-                .nearest(cell.centroid, 1, None, keep)
-                .first()
-                .map(|h| h.distance_m);
             let pressure: f64 = if excess.is_empty() {
                 0.0
             } else {
-                ds.stations
-                    .within_radius(cell.centroid, c, keep)
+                within
                     .iter()
-                    .filter_map(|h| {
-                        excess
-                            .get(&h.index)
-                            .map(|e| e * (1.0 - if c > 0.0 { h.distance_m / c } else { 1.0 }))
-                    })
+                    .filter_map(|(k, share)| excess.get(k).map(|e| e * (1.0 - share)))
                     .sum::<f64>()
                     + 0.0 // an empty f64 sum is -0.0
             };
-            (demand, unc, nearest, pressure)
+            (demand, unc, *nearest, pressure)
         })
         .collect();
     let umax = raw.iter().map(|r| r.1).fold(0.0, f64::max);

@@ -6,6 +6,7 @@ use yizhan_core::{GeoIndex, Hotspot, LonLat, Station};
 
 use super::params::{CoverageParams, Decay};
 use crate::error::{Param, PlanError};
+use crate::network::NetworkCosts;
 
 /// Each hotspot's nearest open station.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -109,13 +110,71 @@ pub fn coverage(
     params: &CoverageParams,
     keep: &(dyn Fn(&Station) -> bool + Sync),
 ) -> Result<(CoverageReport, Vec<Nearest>), PlanError> {
+    let c = check_params(params)?;
+    let pts: Vec<LonLat> = hotspots.iter().map(|h| h.location).collect();
+    let near = nearest_stations(stations, &pts, c, true, keep);
+    Ok((report_of(stations, hotspots, params, c, &near), near))
+}
+
+/// Coverage of `hotspots` by the open stations (`keep`) on the street network of
+/// `costs`: a hotspot is covered when an open station lies within the network cutoff
+/// (travel time or network metres), and its nearest station is the cheapest one by
+/// that measure. `distance_m` is the network metres to it (walks to and from the
+/// streets included); a hotspot with no station within the cutoff has none (the
+/// bounded search does not look farther), so `mean_distance_m` averages the covered
+/// hotspots. The decay, when asked for, is taken on network metres against
+/// [`NetworkCosts::cutoff_m`].
+pub fn coverage_network(
+    stations: &GeoIndex<Station>,
+    hotspots: &[Hotspot],
+    params: &CoverageParams,
+    keep: &(dyn Fn(&Station) -> bool + Sync),
+    costs: &NetworkCosts<'_>,
+) -> Result<(CoverageReport, Vec<Nearest>), PlanError> {
+    check_params(params)?;
+    let c = costs.cutoff_m();
+    let open: Vec<usize> = (0..stations.len())
+        .filter(|&k| keep(&stations.items()[k]))
+        .collect();
+    let at: Vec<LonLat> = open.iter().map(|&k| stations.items()[k].location).collect();
+    let pts: Vec<LonLat> = hotspots.iter().map(|h| h.location).collect();
+    let m = costs.matrix(&pts, &at);
+    let near: Vec<Nearest> = m
+        .rows
+        .iter()
+        .map(|r| match r.first() {
+            Some((j, cost)) => Nearest {
+                station: Some(open[*j as usize]),
+                distance_m: Some(cost.metres),
+                covered: true,
+            },
+            None => Nearest {
+                station: None,
+                distance_m: None,
+                covered: false,
+            },
+        })
+        .collect();
+    Ok((report_of(stations, hotspots, params, c, &near), near))
+}
+
+fn check_params(params: &CoverageParams) -> Result<f64, PlanError> {
     let c = params.cutoff.metres()?;
     Param::PeakShare.positive(params.peak_share, "workers per worker")?;
     if let Some(Decay::Power { beta } | Decay::Exponential { beta }) = params.decay {
         Param::DecayBeta.positive(beta, "(dimensionless)")?;
     }
-    let pts: Vec<LonLat> = hotspots.iter().map(|h| h.location).collect();
-    let near = nearest_stations(stations, &pts, c, true, keep);
+    Ok(c)
+}
+
+/// The report of each hotspot's nearest station at cutoff `c` metres.
+fn report_of(
+    stations: &GeoIndex<Station>,
+    hotspots: &[Hotspot],
+    params: &CoverageParams,
+    c: f64,
+    near: &[Nearest],
+) -> CoverageReport {
     let mut total = 0.0;
     let mut covered = 0.0;
     let mut decayed = 0.0;
@@ -126,7 +185,7 @@ pub fn coverage(
     let ns = stations.len();
     let mut workers = vec![0.0; ns];
     let mut count = vec![0usize; ns];
-    for (h, nr) in hotspots.iter().zip(&near) {
+    for (h, nr) in hotspots.iter().zip(near) {
         let w = h.workers as f64;
         total += w;
         if let Some(d) = nr.distance_m {
@@ -166,24 +225,21 @@ pub fn coverage(
         })
         .collect();
     let share = |x: f64| if total > 0.0 { x / total } else { 0.0 };
-    Ok((
-        CoverageReport {
-            cutoff_m: c,
-            total_demand: total,
-            covered_demand: covered,
-            covered_share: share(covered),
-            decay_share: params.decay.map(|_| share(decayed)),
-            hotspots: hotspots.len(),
-            hotspots_covered: n_cov,
-            mean_distance_m: (wsum > 0.0).then(|| wd / wsum),
-            overloaded: loads
-                .iter()
-                .filter(|l| l.overloaded)
-                .map(|l| l.id.clone())
-                .collect(),
-            stations: loads,
-            uncovered_hotspots: uncovered,
-        },
-        near,
-    ))
+    CoverageReport {
+        cutoff_m: c,
+        total_demand: total,
+        covered_demand: covered,
+        covered_share: share(covered),
+        decay_share: params.decay.map(|_| share(decayed)),
+        hotspots: hotspots.len(),
+        hotspots_covered: n_cov,
+        mean_distance_m: (wsum > 0.0).then(|| wd / wsum),
+        overloaded: loads
+            .iter()
+            .filter(|l| l.overloaded)
+            .map(|l| l.id.clone())
+            .collect(),
+        stations: loads,
+        uncovered_hotspots: uncovered,
+    }
 }

@@ -32,9 +32,11 @@ mod load;
 mod params;
 mod units;
 
-pub use compare::{cell_candidates, compare, CandidateScore};
-pub use gaps::{gaps, CellGap, GapWeights};
-pub use load::{coverage, nearest_stations, CoverageReport, Nearest, StationLoad};
+pub use compare::{cell_candidates, compare, compare_network, CandidateScore};
+pub use gaps::{gaps, gaps_network, CellGap, GapWeights};
+pub use load::{
+    coverage, coverage_network, nearest_stations, CoverageReport, Nearest, StationLoad,
+};
 pub use params::{
     worker_filter, CoverageParams, Cutoff, Decay, TravelMode, DEFAULT_PEAK_SHARE,
     WORKER_STATION_KIND,

@@ -81,4 +81,20 @@ impl TownSites {
             max_m,
         )
     }
+
+    /// The problem on the street network of `costs`: the cost of a pair is its
+    /// network travel time in seconds ([`yizhan_net::Metric::Time`]) or network metres,
+    /// kept only within the network cutoff (points off the network reach nothing).
+    pub fn into_network_problem(
+        self,
+        costs: &crate::network::NetworkCosts<'_>,
+    ) -> Result<Problem, PlanError> {
+        let m = costs.matrix(&self.demand_at, &self.site_at);
+        let trip = m.rows.iter().enumerate().flat_map(|(i, r)| {
+            r.iter()
+                .map(move |(j, c)| (i, *j as usize, c.get(costs.metric)))
+        });
+        let trip: Vec<_> = trip.collect();
+        Problem::from_triplets(self.demand, self.sites, trip)
+    }
 }

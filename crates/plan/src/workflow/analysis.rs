@@ -5,6 +5,7 @@ use yizhan_core::{Dataset, Station, StationFilter};
 
 use crate::coverage::{self as cov, CoverageParams, CoverageReport, Nearest};
 use crate::error::PlanError;
+use crate::network::{By, DistanceUsed, NetworkCosts};
 
 /// A coverage analysis: its report, each hotspot's nearest open station, and the
 /// station filter it counted (the worker default applied).
@@ -16,6 +17,8 @@ pub struct Analysis {
     pub report: CoverageReport,
     /// Each hotspot's nearest open station (same order as the dataset's hotspots).
     pub near: Vec<Nearest>,
+    /// Which distance it used.
+    pub distance: DistanceUsed,
 }
 
 impl Analysis {
@@ -32,14 +35,35 @@ pub fn analyse(
     params: &CoverageParams,
     filter: StationFilter,
 ) -> Result<Analysis, PlanError> {
+    analyse_on(data, params, filter, None)
+}
+
+/// [`analyse`] on the street network of `net` (straight lines when `None`; see
+/// [`cov::coverage_network`]).
+pub fn analyse_on(
+    data: &Dataset,
+    params: &CoverageParams,
+    filter: StationFilter,
+    net: Option<&NetworkCosts<'_>>,
+) -> Result<Analysis, PlanError> {
     let filter = cov::worker_filter(filter);
     let keep = |s: &Station| filter.accepts(s);
-    let (report, near) = cov::coverage(&data.stations, data.hotspots.items(), params, &keep)?;
+    let hs = data.hotspots.items();
+    let (report, near) = match net {
+        None => cov::coverage(&data.stations, hs, params, &keep)?,
+        Some(n) => cov::coverage_network(&data.stations, hs, params, &keep, n)?,
+    };
     Ok(Analysis {
         filter,
         report,
         near,
+        distance: used(net),
     })
+}
+
+/// What an analysis on `net` says it used.
+pub(crate) fn used(net: Option<&NetworkCosts<'_>>) -> DistanceUsed {
+    net.map_or(By::Straight, |n| n.by()).used()
 }
 
 /// The coverage report alone (see [`analyse`]).
@@ -49,4 +73,14 @@ pub fn coverage(
     filter: StationFilter,
 ) -> Result<CoverageReport, PlanError> {
     analyse(data, params, filter).map(|a| a.report)
+}
+
+/// The coverage report alone, on the street network of `net` (see [`analyse_on`]).
+pub fn coverage_on(
+    data: &Dataset,
+    params: &CoverageParams,
+    filter: StationFilter,
+    net: Option<&NetworkCosts<'_>>,
+) -> Result<CoverageReport, PlanError> {
+    analyse_on(data, params, filter, net).map(|a| a.report)
 }

@@ -5,10 +5,11 @@ use serde_json::{json, Value};
 use yizhan_core::crs::Crs;
 use yizhan_core::{Candidate, Dataset, StationFilter};
 
-use super::analysis::analyse;
+use super::analysis::analyse_on;
 use super::gaps::GapsReport;
 use crate::coverage::{self as cov, CandidateScore, CoverageParams};
 use crate::error::PlanError;
+use crate::network::{DistanceUsed, NetworkCosts};
 
 /// A ranked comparison of candidate sites.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -19,6 +20,8 @@ pub struct Comparison {
     pub covered_share_now: f64,
     /// The candidates, best first (at most `top` when asked).
     pub candidates: Vec<CandidateScore>,
+    /// Which distance it used.
+    pub distance: DistanceUsed,
 }
 
 /// Score `cands` against the stations that pass `filter` (kind defaulting to rest
@@ -30,16 +33,26 @@ pub fn compare(
     filter: StationFilter,
     top: Option<usize>,
 ) -> Result<Comparison, PlanError> {
-    let a = analyse(data, params, filter)?;
-    let gaps = GapsReport::of(data, &a);
-    let mut scores = cov::compare(
-        data,
-        cands,
-        &a.report,
-        &a.near,
-        &gaps.units,
-        params.peak_share,
-    );
+    compare_on(data, cands, params, filter, top, None)
+}
+
+/// [`compare()`] on the street network of `net` (straight lines when `None`; see
+/// [`cov::compare_network`]).
+pub fn compare_on(
+    data: &Dataset,
+    cands: &[Candidate],
+    params: &CoverageParams,
+    filter: StationFilter,
+    top: Option<usize>,
+    net: Option<&NetworkCosts<'_>>,
+) -> Result<Comparison, PlanError> {
+    let a = analyse_on(data, params, filter, net)?;
+    let gaps = GapsReport::of_on(data, &a, net);
+    let (r, n, u, s) = (&a.report, &a.near, &gaps.units, params.peak_share);
+    let mut scores = match net {
+        None => cov::compare(data, cands, r, n, u, s),
+        Some(costs) => cov::compare_network(data, cands, r, n, u, s, costs),
+    };
     if let Some(t) = top {
         scores.truncate(t);
     }
@@ -47,6 +60,7 @@ pub fn compare(
         cutoff_m: a.report.cutoff_m,
         covered_share_now: a.report.covered_share,
         candidates: scores,
+        distance: a.distance,
     })
 }
 
@@ -72,6 +86,7 @@ impl Comparison {
             "cutoff_m": self.cutoff_m,
             "covered_share_now": self.covered_share_now,
             "candidates": rows,
+            "distance": self.distance,
         })
     }
 }

@@ -7,10 +7,11 @@ use serde::Serialize;
 use yizhan_core::crs::Crs;
 use yizhan_core::{Dataset, GridCell, StationFilter};
 
-use super::analysis::{analyse, Analysis};
+use super::analysis::{analyse_on, used, Analysis};
 use super::defaults::{DEFAULT_PEAK_SHARE, NEAREST_STEPS_PER_M};
 use crate::coverage::{self as cov, CellGap, CoverageParams, GapWeights, UnitCoverage};
 use crate::error::PlanError;
+use crate::network::{DistanceUsed, NetworkCosts};
 
 /// The gaps of a town at one cutoff.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -27,6 +28,8 @@ pub struct GapsReport {
     pub uncovered_units: Vec<UnitCoverage>,
     /// Whether every unit has a station within the cutoff.
     pub all_units_covered: bool,
+    /// Which distance it used.
+    pub distance: DistanceUsed,
 }
 
 /// The properties a cell carries in the gap layer (next to the cell's own).
@@ -80,15 +83,46 @@ pub fn gaps(
     params: &CoverageParams,
     filter: StationFilter,
 ) -> Result<GapsReport, PlanError> {
-    Ok(GapsReport::of(data, &analyse(data, params, filter)?))
+    gaps_on(data, params, filter, None)
+}
+
+/// [`gaps()`] on the street network of `net` (straight lines when `None`).
+pub fn gaps_on(
+    data: &Dataset,
+    params: &CoverageParams,
+    filter: StationFilter,
+    net: Option<&NetworkCosts<'_>>,
+) -> Result<GapsReport, PlanError> {
+    Ok(GapsReport::of_on(
+        data,
+        &analyse_on(data, params, filter, net)?,
+        net,
+    ))
 }
 
 impl GapsReport {
     /// The gaps of an analysis already run.
     pub fn of(data: &Dataset, a: &Analysis) -> Self {
+        Self::of_on(data, a, None)
+    }
+
+    /// The gaps of an analysis already run on the street network of `net` (the same
+    /// as the analysis'). On a network a cell's `nearest_station_m` is set only when a
+    /// station lies within the network cutoff, and that is what covers its unit.
+    pub fn of_on(data: &Dataset, a: &Analysis, net: Option<&NetworkCosts<'_>>) -> Self {
         let keep = |s: &yizhan_core::Station| a.counts(s);
-        let cells = cov::gaps(data, &a.report, &a.near, &GapWeights::default(), &keep);
-        let units = cov::unit_coverage(&cells, a.report.cutoff_m);
+        let w = GapWeights::default();
+        let (cells, unit_cutoff) = match net {
+            None => (
+                cov::gaps(data, &a.report, &a.near, &w, &keep),
+                a.report.cutoff_m,
+            ),
+            Some(n) => (
+                cov::gaps_network(data, &a.report, &a.near, &w, &keep, n),
+                f64::INFINITY,
+            ),
+        };
+        let units = cov::unit_coverage(&cells, unit_cutoff);
         let uncovered_units: Vec<UnitCoverage> =
             units.iter().filter(|u| !u.covered).cloned().collect();
         GapsReport {
@@ -97,6 +131,7 @@ impl GapsReport {
             cells,
             units,
             uncovered_units,
+            distance: used(net),
         }
     }
 

@@ -31,13 +31,13 @@ mod defaults;
 mod gaps;
 mod site;
 
-pub use analysis::{analyse, coverage, Analysis};
+pub use analysis::{analyse, analyse_on, coverage, coverage_on, Analysis};
 pub use assign::{seats_wanted, town_assignment, TownAssignment};
 pub use candidates::{candidate_sites, CandidateSource};
-pub use compare::{compare, Comparison};
+pub use compare::{compare, compare_on, Comparison};
 pub use defaults::{
     check_coverage_params, check_cutoff_m, check_peak_share, coverage_params, DEFAULT_CUTOFF_M,
     DEFAULT_PEAK_SHARE, MAX_CUTOFF_M, MAX_DENSE_PAIRS, NEAREST_STEPS_PER_M,
 };
-pub use gaps::{gap_layer, gaps, GapProperties, GapsReport};
-pub use site::town_problem;
+pub use gaps::{gap_layer, gaps, gaps_on, GapProperties, GapsReport};
+pub use site::{town_problem, town_problem_on};

@@ -4,6 +4,7 @@ use yizhan_core::{Candidate, Dataset};
 
 use super::defaults::MAX_DENSE_PAIRS;
 use crate::error::PlanError;
+use crate::network::NetworkCosts;
 use crate::problem::{Problem, TownSites};
 use crate::select::{Model, SiteParams};
 
@@ -31,4 +32,25 @@ pub fn town_problem(
     };
     params.fixed.extend(town.fixed.iter().cloned());
     town.into_problem(max_m)
+}
+
+/// [`town_problem`] on the street network of `net`: every model's costs are the
+/// network's (travel seconds for a minutes cutoff, network metres for a metres
+/// cutoff), kept within the network cutoff, which is also the service radius of MCLP
+/// and LSCP (`params.radius_m` is set to it, in the same unit). Straight lines when
+/// `net` is `None`.
+pub fn town_problem_on(
+    data: &Dataset,
+    cands: &[Candidate],
+    keep_existing: bool,
+    params: &mut SiteParams,
+    net: Option<&NetworkCosts<'_>>,
+) -> Result<Problem, PlanError> {
+    let Some(costs) = net else {
+        return town_problem(data, cands, keep_existing, params);
+    };
+    let town = TownSites::new(data, cands, keep_existing);
+    params.radius_m = Some(costs.cutoff);
+    params.fixed.extend(town.fixed.iter().cloned());
+    town.into_network_problem(costs)
 }

@@ -8,9 +8,10 @@ use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use yizhan_plan::coverage::CoverageParams;
+use yizhan_net::Networks;
+use yizhan_plan::coverage::{CoverageParams, Cutoff, TravelMode};
 use yizhan_plan::workflow;
-use yizhan_plan::{select, Model, SiteParams};
+use yizhan_plan::{select, By, DistanceUsed, Model, NetworkCosts, SiteParams};
 
 use crate::error::ApiError;
 use crate::extract::{JsonBody, Params};
@@ -29,7 +30,49 @@ pub const MAX_TIME_LIMIT_S: f64 = 30.0;
 fn coverage_params(p: &Params, default_cutoff: f64) -> Result<CoverageParams, ApiError> {
     let cutoff = p.parse::<f64>("cutoff_m")?.unwrap_or(default_cutoff);
     let share = p.parse::<f64>("peak_share")?;
-    workflow::coverage_params(Some(cutoff), share).map_err(ApiError::from_plan_query)
+    let params =
+        workflow::coverage_params(Some(cutoff), share).map_err(ApiError::from_plan_query)?;
+    with_minutes(params, p.parse("minutes")?, p.parse("mode")?)
+}
+
+/// `params` with a travel-time cutoff of `minutes` (at `mode`, default walk) when
+/// given.
+fn with_minutes(
+    params: CoverageParams,
+    minutes: Option<f64>,
+    mode: Option<TravelMode>,
+) -> Result<CoverageParams, ApiError> {
+    let Some(minutes) = minutes else {
+        return Ok(params);
+    };
+    let params = CoverageParams {
+        cutoff: Cutoff::Minutes {
+            minutes,
+            mode: mode.unwrap_or_default(),
+            speed_kmh: None,
+        },
+        ..params
+    };
+    workflow::check_coverage_params(&params).map_err(ApiError::from_plan_query)?;
+    Ok(params)
+}
+
+/// The road graphs `by` needs: none for straight lines, 409 when none is loaded.
+fn networks_for(st: &AppState, by: By) -> Result<Option<Arc<Networks>>, ApiError> {
+    if by == By::Straight {
+        return Ok(None);
+    }
+    st.networks().map(Some).ok_or_else(|| ApiError::Conflict {
+        reason: format!("by={by} needs a street network and none is loaded: run `yizhan roads import --pbf FILE.osm.pbf` (or add roads.geojson to the dataset) and restart the server, or use by=straight"),
+    })
+}
+
+/// `v` with the top-level `distance` member.
+fn with_distance(mut v: Value, d: DistanceUsed) -> Value {
+    if let Some(o) = v.as_object_mut() {
+        o.insert("distance".into(), json!(d));
+    }
+    v
 }
 
 /// Coverage summary and per-station load.
@@ -37,6 +80,9 @@ fn coverage_params(p: &Params, default_cutoff: f64) -> Result<CoverageParams, Ap
     params(
         ("cutoff_m" = Option<f64>, Query, description = "Walking cutoff in metres (default from the server's config)"),
         ("peak_share" = Option<f64>, Query, description = "Share of workers wanting a seat at once (0..1, default 0.1)"),
+        ("minutes" = Option<f64>, Query, description = "Cutoff as travel time in minutes instead of cutoff_m (at mode's speed, or on the street network with by=walk|ebike)"),
+        ("mode" = Option<String>, Query, description = "walk (default) or ebike: the speed of a straight-line minutes cutoff"),
+        ("by" = Option<String>, Query, description = "straight (default), walk or ebike: measure along the streets of that profile's road graph (409 when none is loaded)"),
         FilterParams,
     ),
     responses(
@@ -47,15 +93,32 @@ pub async fn coverage_route(
 ) -> Result<Json<Value>, ApiError> {
     let params = coverage_params(&p, st.config().default_cutoff_m)?;
     let filter = p.station_filter()?;
+    let by: By = p.parse("by")?.unwrap_or_default();
+    let nets = networks_for(&st, by)?;
     let data = Arc::clone(&st.snapshot().data);
-    let report = blocking(move || Ok(workflow::coverage(&data, &params, filter)?)).await?;
-    Ok(Json(json!(report)))
+    let report = blocking(move || {
+        let costs = match &nets {
+            Some(n) => NetworkCosts::of(n, by, &params.cutoff)?,
+            None => None,
+        };
+        Ok(workflow::coverage_on(
+            &data,
+            &params,
+            filter,
+            costs.as_ref(),
+        )?)
+    })
+    .await?;
+    Ok(Json(with_distance(json!(report), by.used())))
 }
 
 /// Grid cells with gap fields, as GeoJSON.
 #[utoipa::path(get, path = "/api/v1/gaps", tag = "plan",
     params(
         ("cutoff_m" = Option<f64>, Query, description = "Walking cutoff in metres"),
+        ("minutes" = Option<f64>, Query, description = "Cutoff as travel time in minutes instead of cutoff_m (at mode's speed, or on the street network with by=walk|ebike)"),
+        ("mode" = Option<String>, Query, description = "walk (default) or ebike: the speed of a straight-line minutes cutoff"),
+        ("by" = Option<String>, Query, description = "straight (default), walk or ebike: measure along the streets of that profile's road graph (409 when none is loaded)"),
         FilterParams,
         CrsParam,
     ),
@@ -65,10 +128,20 @@ pub async fn gaps_route(State(st): State<AppState>, p: Params) -> Result<GeoJson
     let params = coverage_params(&p, st.config().default_cutoff_m)?;
     let filter = p.station_filter()?;
     let crs = p.crs()?;
+    let by: By = p.parse("by")?.unwrap_or_default();
+    let nets = networks_for(&st, by)?;
     let data = Arc::clone(&st.snapshot().data);
-    let feats =
-        blocking(move || Ok(workflow::gaps(&data, &params, filter)?.features(&data, crs))).await?;
-    Ok(GeoJson::collection(feats))
+    let feats = blocking(move || {
+        let costs = match &nets {
+            Some(n) => NetworkCosts::of(n, by, &params.cutoff)?,
+            None => None,
+        };
+        Ok(workflow::gaps_on(&data, &params, filter, costs.as_ref())?.features(&data, crs))
+    })
+    .await?;
+    let mut members = serde_json::Map::new();
+    members.insert("distance".into(), json!(by.used()));
+    Ok(GeoJson::collection_with(&feats, members))
 }
 
 /// Body of `POST /api/v1/plan/compare`.
@@ -82,6 +155,14 @@ pub struct CompareIn {
     pub cells: bool,
     /// Walking cutoff in metres.
     pub cutoff_m: Option<f64>,
+    /// Cutoff as travel time in minutes instead of cutoff_m.
+    pub minutes: Option<f64>,
+    /// walk (default) or ebike: the speed of a straight-line minutes cutoff.
+    #[schema(value_type = Option<String>)]
+    pub mode: Option<TravelMode>,
+    /// straight (default), walk or ebike: along that profile's streets.
+    #[schema(value_type = Option<String>)]
+    pub by: Option<By>,
     /// Share of workers wanting a seat at once (default 0.1).
     pub peak_share: Option<f64>,
     /// How many rows to return (default all).
@@ -100,10 +181,24 @@ pub async fn compare_route(
     JsonBody(b): JsonBody<CompareIn>,
 ) -> Result<Json<Value>, ApiError> {
     let params = body_params(&st, b.cutoff_m, b.peak_share)?;
+    let params = with_minutes(params, b.minutes, b.mode)?;
+    let by = b.by.unwrap_or_default();
+    let nets = networks_for(&st, by)?;
     let data = Arc::clone(&st.snapshot().data);
     blocking(move || {
         let cands = candidates_in(b.candidates, b.cells, &data, crs)?;
-        let c = workflow::compare(&data, &cands, &params, Default::default(), b.top)?;
+        let costs = match &nets {
+            Some(n) => NetworkCosts::of(n, by, &params.cutoff)?,
+            None => None,
+        };
+        let c = workflow::compare_on(
+            &data,
+            &cands,
+            &params,
+            Default::default(),
+            b.top,
+            costs.as_ref(),
+        )?;
         Ok(Json(c.to_json_in(crs)))
     })
     .await
@@ -118,8 +213,16 @@ pub struct SelectIn {
     pub model: Model,
     /// Number of new sites (mclp, pmedian, pcenter).
     pub p: Option<usize>,
-    /// Service radius in metres (needed by mclp and lscp).
+    /// Service radius in metres (needed by mclp and lscp); with by=walk|ebike,
+    /// network metres.
     pub cutoff_m: Option<f64>,
+    /// With by=walk|ebike: the service radius as network travel time in minutes
+    /// instead (costs are then seconds).
+    pub minutes: Option<f64>,
+    /// straight (default), walk or ebike: costs along that profile's streets,
+    /// within cutoff_m or minutes (one of them needed).
+    #[schema(value_type = Option<String>)]
+    pub by: Option<By>,
     /// Prove optimality with the integer program (time-limited).
     #[serde(default)]
     pub exact: bool,
@@ -173,16 +276,55 @@ pub async fn select_route(
     } else {
         params.time_limit_s = params.time_limit_s.min(MAX_TIME_LIMIT_S);
     }
-    if matches!(b.model, Model::Mclp | Model::Lscp) && b.cutoff_m.is_none() {
+    let by = b.by.unwrap_or_default();
+    let net_cutoff = match (b.minutes, b.cutoff_m) {
+        (Some(minutes), _) => Some(Cutoff::Minutes {
+            minutes,
+            mode: TravelMode::default(),
+            speed_kmh: None,
+        }),
+        (None, Some(metres)) => Some(Cutoff::Metres { metres }),
+        (None, None) => None,
+    };
+    if b.minutes.is_some() && by == By::Straight {
         return Err(ApiError::BadBody {
-            path: Some("cutoff_m".into()),
-            reason: format!("model {} needs cutoff_m, the service radius", b.model),
+            path: Some("minutes".into()),
+            reason: "minutes is a network travel time: give by=walk or by=ebike, or cutoff_m"
+                .into(),
         });
     }
+    if let Some(Cutoff::Minutes { minutes, .. }) = net_cutoff {
+        workflow::check_coverage_params(&CoverageParams {
+            cutoff: Cutoff::Minutes {
+                minutes,
+                mode: TravelMode::default(),
+                speed_kmh: None,
+            },
+            decay: None,
+            peak_share: 0.1,
+        })
+        .map_err(ApiError::from)?;
+    }
+    let needs_cutoff = matches!(b.model, Model::Mclp | Model::Lscp) || by != By::Straight;
+    if needs_cutoff && net_cutoff.is_none() {
+        return Err(ApiError::BadBody {
+            path: Some("cutoff_m".into()),
+            reason: format!(
+                "model {} by={by} needs cutoff_m (or minutes on a network), the service radius",
+                b.model
+            ),
+        });
+    }
+    let nets = networks_for(&st, by)?;
     let data = Arc::clone(&st.snapshot().data);
     blocking(move || {
         let cands = candidates_in(b.candidates, b.cells, &data, crs)?;
-        let prob = workflow::town_problem(&data, &cands, b.keep_existing, &mut params)?;
+        let costs = match (&nets, &net_cutoff) {
+            (Some(n), Some(c)) => NetworkCosts::of(n, by, c)?,
+            _ => None,
+        };
+        let prob =
+            workflow::town_problem_on(&data, &cands, b.keep_existing, &mut params, costs.as_ref())?;
         let sol = select::solve(&prob, &params)?;
         let mut where_: serde_json::Map<String, Value> = serde_json::Map::new();
         for c in &cands {
@@ -203,7 +345,8 @@ pub async fn select_route(
             .collect();
         let mut out = json!(sol);
         out["chosen"] = json!(new_sites);
-        Ok(Json(out))
+        out["cost_unit"] = json!(costs.map_or("metres", |c| c.metric.unit()));
+        Ok(Json(with_distance(out, by.used())))
     })
     .await
 }
