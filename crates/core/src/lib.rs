@@ -36,6 +36,7 @@ pub mod index;
 pub mod io;
 pub mod model;
 pub mod occupancy;
+pub mod profile;
 pub mod synth;
 pub mod tiles;
 pub mod time;

@@ -5,7 +5,7 @@
 //! the `yizhan_meta` table, since GeoPackage reserves `user_version`.
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// `PRAGMA application_id` of a GeoPackage ('GPKG').
 pub const GPKG_APPLICATION_ID: i64 = 0x4750_4B47;
@@ -51,7 +51,8 @@ CREATE TABLE IF NOT EXISTS yizhan_meta (key TEXT PRIMARY KEY NOT NULL, value TEX
 "#;
 
 /// Migrations, in order: entry `i` brings the schema from version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[r#"
+pub const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE stations (
   fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
   geom POINT NOT NULL,
@@ -141,4 +142,9 @@ INSERT INTO gpkg_geometry_columns (table_name, column_name, geometry_type_name, 
   ('cells', 'geom', 'POLYGON', 4326, 0, 0),
   ('candidates', 'geom', 'POINT', 4326, 0, 0),
   ('boundary', 'geom', 'MULTIPOLYGON', 4326, 0, 0);
-"#];
+"#,
+    // 2: a hotspot's demand profile by hour (#20), as JSON text.
+    r#"
+ALTER TABLE hotspots ADD COLUMN profile TEXT;
+"#,
+];

@@ -536,6 +536,7 @@ mod tests {
                 workers: rng.random_range(0..1000),
                 worker_type: WorkerType::ALL[i % 5],
                 grid_unit: (i % 2 == 0).then(|| "g".to_string()),
+                profile: None,
             });
         }
         let st = to_string_lines(

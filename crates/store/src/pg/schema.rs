@@ -19,7 +19,8 @@ CREATE TABLE IF NOT EXISTS yizhan_meta (key text PRIMARY KEY, value text NOT NUL
 "#;
 
 /// Migrations, in order: entry `i` brings the schema from version `i` to `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[r#"
+pub(crate) const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE stations (
   fid bigserial PRIMARY KEY,
   geom geometry(Point, 4326) NOT NULL,
@@ -104,4 +105,9 @@ CREATE TABLE yizhan_tokens (
   created_at text NOT NULL,
   revoked_at text
 );
-"#];
+"#,
+    // 2: a hotspot's demand profile by hour (#20).
+    r#"
+ALTER TABLE hotspots ADD COLUMN profile jsonb;
+"#,
+];
