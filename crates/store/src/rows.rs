@@ -213,7 +213,7 @@ pub(crate) fn hotspot_row(r: &rusqlite::Row<'_>) -> Result<Hotspot> {
     let wt: String = r.get(3)?;
     let profile: Option<String> = r.get(5)?;
     let profile = profile
-        .map(|t| serde_json::Value::String(t))
+        .map(serde_json::Value::String)
         .map(|v| profile_of(&id, Some(&v)))
         .transpose()?
         .flatten();
