@@ -37,6 +37,7 @@ pub mod io;
 pub mod model;
 pub mod navigate;
 pub mod occupancy;
+pub mod profile;
 pub mod synth;
 pub mod tiles;
 pub mod time;

@@ -312,6 +312,8 @@ pub struct Hotspot {
     pub worker_type: WorkerType,
     /// Code of the grid unit it lies in, when known.
     pub grid_unit: Option<String>,
+    /// When its workers are there, by hour of day (`None`: not known).
+    pub profile: Option<crate::profile::DemandProfile>,
 }
 
 /// A cell of the town's management grid (网格).

@@ -20,6 +20,7 @@
 
 pub mod assign;
 pub mod coverage;
+pub mod demand;
 pub mod error;
 pub mod milp;
 pub mod network;

@@ -46,6 +46,7 @@ fn hotspot(id: &str, p: LonLat, workers: u32) -> Hotspot {
         workers,
         worker_type: WorkerType::Delivery,
         grid_unit: None,
+        profile: None,
     }
 }
 

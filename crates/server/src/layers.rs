@@ -330,6 +330,7 @@ mod tests {
                 workers: 1,
                 worker_type: WorkerType::Courier,
                 grid_unit: None,
+                profile: None,
             })
             .collect();
         // Candidates at every sixth hotspot: points that two layers share.

@@ -76,6 +76,7 @@ pub fn small_dataset() -> Dataset {
             workers: 10 * (i + 1),
             worker_type: WorkerType::Delivery,
             grid_unit: None,
+            profile: None,
         })
         .collect();
     let cells = (0..4)

@@ -55,6 +55,7 @@ fn dataset(seed: u64) -> Dataset {
             workers: r.random_range(0..40),
             worker_type: WorkerType::Delivery,
             grid_unit: None,
+            profile: None,
         })
         .collect();
     let mut stations = Vec::new();

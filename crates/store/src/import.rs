@@ -10,6 +10,7 @@ use crate::extents::update_extents;
 use crate::gpkg;
 use crate::gpkg_store::GpkgStore;
 use crate::history::record;
+use crate::rows::profile_text;
 use crate::stations::insert_station;
 
 /// Counts of what an import wrote.
@@ -47,14 +48,15 @@ impl GpkgStore {
             tick(&mut done);
         }
         {
-            let mut st = tx.prepare("INSERT INTO hotspots (geom, id, workers, worker_type, grid_unit) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+            let mut st = tx.prepare("INSERT INTO hotspots (geom, id, workers, worker_type, grid_unit, profile) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
             for h in data.hotspots.items() {
                 st.execute(params![
                     gpkg::point_blob(Point::new(h.location.lon, h.location.lat)),
                     h.id,
                     h.workers,
                     h.worker_type.as_str(),
-                    h.grid_unit
+                    h.grid_unit,
+                    profile_text(h)
                 ])?;
                 tick(&mut done);
             }

@@ -18,7 +18,7 @@ impl GpkgStore {
         let stations = self.stations()?;
         let hotspots = read_all(
             &self.conn,
-            "SELECT id, geom, workers, worker_type, grid_unit FROM hotspots ORDER BY fid",
+            "SELECT id, geom, workers, worker_type, grid_unit, profile FROM hotspots ORDER BY fid",
             hotspot_row,
         )?;
         let cells = read_all(

@@ -7,6 +7,7 @@ use yizhan_core::hours::OpeningHours;
 use yizhan_core::model::{
     AmenitySet, Boundary, Candidate, GridCell, Hotspot, Occupancy, Station, StationKind, WorkerType,
 };
+use yizhan_core::profile::DemandProfile;
 use yizhan_core::LonLat;
 
 use crate::error::{Result, StoreError};
@@ -210,13 +211,32 @@ pub(crate) fn hotspot_row(r: &rusqlite::Row<'_>) -> Result<Hotspot> {
     let id: String = r.get(0)?;
     let location = point_of("hotspots", &id, &r.get::<_, Vec<u8>>(1)?)?;
     let wt: String = r.get(3)?;
+    let profile: Option<String> = r.get(5)?;
+    let profile = profile
+        .map(serde_json::Value::String)
+        .map(|v| profile_of(&id, Some(&v)))
+        .transpose()?
+        .flatten();
     Ok(Hotspot {
         location,
         worker_type: worker_type(&id, &wt)?,
         workers: r.get(2)?,
         grid_unit: r.get(4)?,
+        profile,
         id,
     })
+}
+
+/// A hotspot's stored profile (JSON, or its text) read back, or [`StoreError::Corrupt`].
+pub(crate) fn profile_of(id: &str, v: Option<&serde_json::Value>) -> Result<Option<DemandProfile>> {
+    v.filter(|v| !v.is_null())
+        .map(|v| DemandProfile::from_json(v).map_err(|e| corrupt("hotspots", id, e)))
+        .transpose()
+}
+
+/// A hotspot's profile as the GeoPackage stores it (JSON text).
+pub(crate) fn profile_text(h: &Hotspot) -> Option<String> {
+    h.profile.as_ref().map(|p| serde_json::json!(p).to_string())
 }
 
 pub(crate) fn cell_row(r: &rusqlite::Row<'_>) -> Result<GridCell> {

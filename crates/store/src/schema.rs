@@ -5,7 +5,7 @@
 //! the `yizhan_meta` table, since GeoPackage reserves `user_version`.
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// `PRAGMA application_id` of a GeoPackage ('GPKG').
 pub const GPKG_APPLICATION_ID: i64 = 0x4750_4B47;
@@ -145,4 +145,8 @@ INSERT INTO gpkg_geometry_columns (table_name, column_name, geometry_type_name, 
 "#,
     // 1 → 2: the GeoPackage R-tree spatial index on every feature table.
     crate::rtree::MIGRATION,
+    // 2 → 3: a hotspot's demand profile by hour (#20), as JSON text.
+    r#"
+ALTER TABLE hotspots ADD COLUMN profile TEXT;
+"#,
 ];

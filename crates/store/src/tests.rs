@@ -56,6 +56,14 @@ fn dataset() -> Dataset {
         workers: 12,
         worker_type: WorkerType::Delivery,
         grid_unit: None,
+        // A profile that is not uniform, with shares that are not round in binary.
+        profile: Some({
+            let mut p = yizhan_core::profile::DemandProfile::uniform();
+            p.hourly = [0.0; 24];
+            p.hourly[11] = 0.3;
+            p.hourly[12] = 0.7;
+            p
+        }),
     };
     let boundary = Boundary {
         name: "Anhai".into(),

@@ -241,4 +241,36 @@ mod tests {
         assert_eq!(p[AMENITIES], r#"["sauna"]"#);
         assert!(!p.contains_key("has_microwave"));
     }
+
+    #[test]
+    fn a_hotspot_profile_is_one_text_field_that_reads_back() {
+        use crate::model::{Hotspot, WorkerType};
+        use crate::profile::DemandProfile;
+        let mut p = DemandProfile::uniform();
+        p.hourly = [0.0; 24];
+        p.hourly[12] = 1.0;
+        let h = Hotspot {
+            id: "H".into(),
+            location: LonLat::new(118.47, 24.72).unwrap(),
+            workers: 7,
+            worker_type: WorkerType::Delivery,
+            grid_unit: None,
+            profile: Some(p),
+        };
+        let mut feats = vec![super::super::hotspot_feature(&h, Crs::Wgs84)];
+        to_gis(&mut feats);
+        let props = feats[0].properties.as_ref().unwrap();
+        assert!(props["profile"].is_string());
+        let f = fields(&feats);
+        assert!(f
+            .iter()
+            .any(|x| x.name == "profile" && x.ty == FieldType::String));
+        let fc = geojson::FeatureCollection {
+            bbox: None,
+            features: feats,
+            foreign_members: None,
+        };
+        let back = crate::io::read_hotspots(&fc, Crs::Wgs84).unwrap();
+        assert_eq!(back, vec![h]);
+    }
 }

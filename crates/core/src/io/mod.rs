@@ -536,6 +536,13 @@ mod tests {
                 workers: rng.random_range(0..1000),
                 worker_type: WorkerType::ALL[i % 5],
                 grid_unit: (i % 2 == 0).then(|| "g".to_string()),
+                profile: (i % 4 == 1).then(|| {
+                    let mut w = [[0.0; 24]; 3];
+                    for x in w.iter_mut().flatten() {
+                        *x = rng.random_range(0.0..1.0);
+                    }
+                    crate::profile::DemandProfile::from_weights(w[0], w[1], w[2]).unwrap()
+                }),
             });
         }
         let st = to_string_lines(

@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use crate::geodesy::LonLat;
 use crate::hours::OpeningHours;
 use crate::model::{AmenitySet, Candidate, Hotspot, Occupancy, Station, StationKind, WorkerType};
+use crate::profile::DemandProfile;
 
 /// A property as read: its value, or what was wrong with it (one message per problem).
 /// Writers only ever make `Valid` values.
@@ -285,7 +286,9 @@ impl<'a> StationProps<'a> {
 // ------------------------------------------------------------------ hotspots
 
 /// The properties of a hotspot feature: `workers` (required, whole number),
-/// `worker_type` (default `other`), `grid_unit`.
+/// `worker_type` (default `other`), `grid_unit`, and the optional demand `profile`
+/// (`{"hourly": [24], "weekday": [24], "weekend": [24]}`, see
+/// [`DemandProfile`]; its JSON text is read too, as the GIS form writes it).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct HotspotProps<'a> {
     /// Code of the grid unit it lies in.
@@ -294,6 +297,9 @@ pub struct HotspotProps<'a> {
     /// The feature id, repeated as a property.
     #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
     pub id: Option<Text<'a>>,
+    /// The shares of the daily workers by hour of day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<Checked<DemandProfile>>,
     /// Which kind of workers.
     #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
     pub worker_type: Option<Text<'a>>,
@@ -308,6 +314,7 @@ impl<'a> HotspotProps<'a> {
         Self {
             grid_unit: h.grid_unit.as_deref().and_then(text),
             id: text(&h.id),
+            profile: h.profile.clone().map(Checked::Valid),
             worker_type: text(h.worker_type.as_str()),
             workers: valid(h.workers),
         }
@@ -325,12 +332,14 @@ impl<'a> HotspotProps<'a> {
             .parse::<WorkerType>("worker_type", self.worker_type)
             .unwrap_or(WorkerType::Other);
         let grid_unit = owned(p.take("grid_unit", self.grid_unit));
+        let profile = p.take("profile", self.profile);
         Some(Hotspot {
             id,
             location: location?,
             workers: workers?,
             worker_type,
             grid_unit,
+            profile,
         })
     }
 }
@@ -440,6 +449,10 @@ trait Lenient<'de>: Sized {
         while a.next_element::<IgnoredAny>()?.is_some() {}
         Ok(Self::other(ARRAY))
     }
+    fn map<A: MapAccess<'de>>(mut a: A) -> Result<Self, A::Error> {
+        while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Self::other(OBJECT))
+    }
 }
 
 /// The `serde` visitor of a [`Lenient`] value.
@@ -482,9 +495,8 @@ impl<'de, T: Lenient<'de>> Visitor<'de> for LenientVisitor<T> {
     fn visit_seq<A: SeqAccess<'de>>(self, a: A) -> Result<T, A::Error> {
         T::array(a)
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<T, A::Error> {
-        while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(T::other(OBJECT))
+    fn visit_map<A: MapAccess<'de>>(self, a: A) -> Result<T, A::Error> {
+        T::map(a)
     }
 }
 
@@ -595,6 +607,36 @@ impl<'de> Deserialize<'de> for Checked<AmenitySet> {
     }
 }
 
+/// A demand profile: an object of three arrays of 24 shares, or its JSON text.
+impl<'de> Lenient<'de> for Checked<DemandProfile> {
+    fn other(found: &'static str) -> Self {
+        Checked::Invalid(vec![format!(
+            "expected an object of hourly, weekday and weekend shares, found {found}"
+        )])
+    }
+    fn string(v: Cow<'de, str>) -> Self {
+        profile_of(&serde_json::Value::String(v.into_owned()))
+    }
+    fn map<A: MapAccess<'de>>(mut a: A) -> Result<Self, A::Error> {
+        let mut obj = serde_json::Map::new();
+        while let Some((k, v)) = a.next_entry::<String, serde_json::Value>()? {
+            obj.insert(k, v);
+        }
+        Ok(profile_of(&serde_json::Value::Object(obj)))
+    }
+}
+
+fn profile_of(v: &serde_json::Value) -> Checked<DemandProfile> {
+    DemandProfile::from_json(v)
+        .map_or_else(|e| Checked::Invalid(vec![e.to_string()]), Checked::Valid)
+}
+
+impl<'de> Deserialize<'de> for Checked<DemandProfile> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        lenient(d)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -644,8 +686,9 @@ mod tests {
             workers: 1,
             worker_type: WorkerType::Other,
             grid_unit: Some("g".into()),
+            profile: Some(DemandProfile::uniform()),
         };
-        assert_eq!(keys(&HotspotProps::of(&h)).len(), 4);
+        assert_eq!(keys(&HotspotProps::of(&h)).len(), 5);
         let c = Candidate {
             id: "C".into(),
             name: Some("n".into()),

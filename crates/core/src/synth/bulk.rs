@@ -323,6 +323,7 @@ pub fn write_bulk(
             workers,
             worker_type: t,
             grid_unit: None,
+            profile: None,
         };
         w.push(&io::hotspot_feature(&h, Crs::Wgs84))
             .map_err(io_err(hpath.clone()))?;

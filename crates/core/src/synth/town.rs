@@ -401,6 +401,7 @@ impl<'a> Town<'a> {
                     workers: w,
                     worker_type: t,
                     grid_unit: Some(self.units[self.cells[ci].unit].code.clone()),
+                    profile: None,
                 });
             }
         }

@@ -11,7 +11,7 @@ use crate::error::{Result, StoreError};
 use crate::gpkg::{self, Geom};
 use crate::history::HistoryEntry;
 use crate::rows::{
-    boundary_of, cell_of, corrupt, geom_point, geom_polygon, worker_type, StationFields,
+    boundary_of, cell_of, corrupt, geom_point, geom_polygon, profile_of, worker_type, StationFields,
 };
 use crate::scenarios::Scenario;
 
@@ -78,11 +78,13 @@ fn hotspot_row(r: &Row) -> Result<Hotspot> {
     let location = geom_point("hotspots", &id, geom("hotspots", &id, r, 1)?)?;
     let workers: i64 = r.try_get(2)?;
     let wt: String = r.try_get(3)?;
+    let profile: Option<serde_json::Value> = r.try_get(5)?;
     Ok(Hotspot {
         location,
         workers: count("hotspots", &id, workers)?,
         worker_type: worker_type(&id, &wt)?,
         grid_unit: r.try_get(4)?,
+        profile: profile_of(&id, profile.as_ref())?,
         id,
     })
 }
@@ -147,7 +149,7 @@ impl PgStore {
         )?;
         let hotspots = read_all(
             &mut tx,
-            "SELECT id, ST_AsBinary(geom), workers, worker_type, grid_unit FROM hotspots ORDER BY fid",
+            "SELECT id, ST_AsBinary(geom), workers, worker_type, grid_unit, profile FROM hotspots ORDER BY fid",
             hotspot_row,
         )?;
         let cells = read_all(

@@ -109,4 +109,8 @@ CREATE TABLE yizhan_tokens (
     // 1 → 2: the GeoPackage gained its R-tree index; PostGIS has had its GiST
     // indexes since version 1, so nothing changes here but the version.
     "SELECT 1;",
+    // 2 → 3: a hotspot's demand profile by hour (#20).
+    r#"
+ALTER TABLE hotspots ADD COLUMN profile jsonb;
+"#,
 ];

@@ -344,8 +344,8 @@ impl PgStore {
             tick(&mut done);
         }
         let st = tx.prepare(
-            "INSERT INTO hotspots (geom, id, workers, worker_type, grid_unit)
-             VALUES (ST_GeomFromWKB($1, 4326), $2, $3, $4, $5)",
+            "INSERT INTO hotspots (geom, id, workers, worker_type, grid_unit, profile)
+             VALUES (ST_GeomFromWKB($1, 4326), $2, $3, $4, $5, $6)",
         )?;
         for h in data.hotspots.items() {
             let g = point_wkb(h.location.lon, h.location.lat);
@@ -357,6 +357,7 @@ impl PgStore {
                     &i64::from(h.workers),
                     &h.worker_type.as_str(),
                     &h.grid_unit,
+                    &h.profile.as_ref().map(|p| serde_json::json!(p)),
                 ],
             )?;
             tick(&mut done);
