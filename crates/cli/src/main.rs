@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod common;
+mod demand_cmd;
 mod gen_cmd;
 mod plan_cmds;
 mod query;
@@ -48,6 +49,8 @@ enum Command {
     Import(store_cmds::ImportArgs),
     /// Create, list and revoke access tokens of a store.
     Token(store_cmds::TokenArgs),
+    /// Hotspots with hourly demand profiles from GPS traces (aggregates only).
+    Demand(demand_cmd::DemandArgs),
     /// The street network: import an OpenStreetMap extract.
     #[command(subcommand)]
     Roads(roads_cmd::RoadsCommand),
@@ -92,6 +95,7 @@ fn main() -> ExitCode {
         Command::Serve(a) => serve_cmd::run(&cli.ctx, a),
         Command::Import(a) => store_cmds::import(&cli.ctx, a),
         Command::Token(a) => store_cmds::token(&cli.ctx, a),
+        Command::Demand(a) => demand_cmd::run(&cli.ctx, a),
         Command::Roads(c) => roads_cmd::run(&cli.ctx, c),
         Command::Plan(c) => plan_cmds::run(&cli.ctx, c),
     };

@@ -38,6 +38,7 @@ mod grid;
 mod inputs;
 mod maths;
 mod output;
+mod profiles;
 mod rng;
 mod streets;
 mod town;
@@ -47,6 +48,7 @@ pub use inputs::{
     jinjiang_from_cnmaps, parse_units_csv, units_from_villages_csv, TownInputs, Unit, UnitKind,
 };
 pub use output::SynthDataset;
+pub use profiles::typical_profile;
 pub use town::{calibration, town, town_extent, write_town};
 
 use std::path::PathBuf;

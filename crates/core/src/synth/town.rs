@@ -378,6 +378,8 @@ impl<'a> Town<'a> {
         let unit_pos: Vec<LonLat> = self.seeds.iter().map(|&s| self.cells[s].centre).collect();
         let mut hotspots = Vec::new();
         let mut rng = Rng::new(seed, 2);
+        // Profiles from a stream of their own: positions stay as they were.
+        let mut prng = Rng::new(seed, 7);
         for (ti, t) in WorkerType::ALL.into_iter().enumerate() {
             let cdf = Cdf::new(self.cells.iter().map(|c| self.weight(t, c, &unit_pos)));
             let mut remaining = targets[ti];
@@ -401,7 +403,7 @@ impl<'a> Town<'a> {
                     workers: w,
                     worker_type: t,
                     grid_unit: Some(self.units[self.cells[ci].unit].code.clone()),
-                    profile: None,
+                    profile: Some(super::profiles::hotspot_profile(t, &mut prng)),
                 });
             }
         }
