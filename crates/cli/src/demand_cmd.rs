@@ -153,7 +153,9 @@ pub fn run(ctx: &Ctx, a: DemandArgs) -> Result<ExitCode> {
             }
             let value = json!({ "out": path.display().to_string(), "counts": counts });
             let fmt = match ctx.format() {
-                Format::Geojson => bail!("--format geojson: leave out --out to get the hotspots on standard output"),
+                Format::Geojson => bail!(
+                    "--format geojson: leave out --out to get the hotspots on standard output"
+                ),
                 f => f,
             };
             emit(fmt, &value, None, &table)?;

@@ -7,6 +7,7 @@ use anyhow::{bail, Context as _, Result};
 use clap::{Args, Subcommand};
 use serde_json::json;
 use yizhan_core::io;
+use yizhan_core::profile::HourWindow;
 use yizhan_core::{Candidate, Dataset, StationFilter, StationKind};
 use yizhan_net::Networks;
 use yizhan_plan::coverage::{CoverageParams, Cutoff, Decay, TravelMode};
@@ -32,6 +33,46 @@ pub enum PlanCommand {
     Compare(CompareArgs),
     /// Choose sites: MCLP, LSCP, p-median or p-center, heuristic or exact.
     Site(SiteArgs),
+}
+
+/// Which hours of the day to plan for.
+#[derive(Debug, Args)]
+pub struct HoursArgs {
+    /// Plan for one local hour, 0–23 (12 is 12:00–13:00): each hotspot counts its
+    /// workers present then by its demand profile (all of them at its busiest hour;
+    /// hotspots without a profile count all their workers) [default: daily workers].
+    #[arg(long, conflicts_with = "hours")]
+    hour: Option<u8>,
+    /// Plan for a window of local hours, A-B (11-14 is the lunch peak, 11:00–14:00).
+    #[arg(long)]
+    hours: Option<String>,
+}
+
+impl HoursArgs {
+    fn window(&self) -> Result<Option<HourWindow>> {
+        HourWindow::from_params(self.hour, self.hours.as_deref()).map_err(|e| {
+            anyhow::anyhow!(
+                "--{}: {e}",
+                if self.hour.is_some() { "hour" } else { "hours" }
+            )
+        })
+    }
+}
+
+/// Workers as a headline says them: whole when whole, else to a tenth.
+fn workers_text(x: f64) -> String {
+    if (x - x.round()).abs() < 1e-9 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.1}")
+    }
+}
+
+/// " at 11:00–14:00" for a headline, or nothing.
+fn at_hours(h: Option<HourWindow>) -> String {
+    h.map_or(String::new(), |w| {
+        format!(" at {:02}:00–{:02}:00", w.start(), w.end())
+    })
 }
 
 /// The coverage cutoff and how to count demand.
@@ -70,6 +111,8 @@ pub struct CutoffArgs {
     /// outdoor workers].
     #[arg(long)]
     kind: Option<StationKind>,
+    #[command(flatten)]
+    hours: HoursArgs,
 }
 
 impl CutoffArgs {
@@ -95,6 +138,7 @@ impl CutoffArgs {
             cutoff,
             decay,
             peak_share: self.peak_share,
+            hours: self.hours.window()?,
         };
         workflow::check_coverage_params(&params).map_err(flag_error)?;
         Ok(params)
@@ -314,6 +358,8 @@ pub struct SiteArgs {
     #[arg(long, requires = "network")]
     minutes: Option<f64>,
     #[command(flatten)]
+    hours: HoursArgs,
+    #[command(flatten)]
     matrix: MatrixArgs,
 }
 
@@ -371,11 +417,12 @@ fn run_coverage(ctx: &Ctx, a: CoverageArgs) -> Result<()> {
     let fmt = ctx.format();
     if fmt == crate::common::Format::Table {
         println!(
-            "coverage within {}{}: {:.1}% of {} workers ({} of {} hotspots){}; {} overloaded station(s)",
+            "coverage within {}{}{}: {:.1}% of {} workers ({} of {} hotspots){}; {} overloaded station(s)",
             cutoff_text(&params, costs.as_ref()),
             measured(an.distance),
+            at_hours(params.hours),
             r.covered_share * 100.0,
-            r.total_demand,
+            workers_text(r.total_demand),
             r.hotspots_covered,
             r.hotspots,
             r.decay_share
@@ -429,9 +476,10 @@ fn run_gaps(ctx: &Ctx, a: GapsArgs) -> Result<()> {
     let an = workflow::analyse_on(&ds, &params, a.cutoff.filter()?, costs.as_ref())?;
     let mut g = GapsReport::of_on(&ds, &an, costs.as_ref());
     let within = format!(
-        "{}{}",
+        "{}{}{}",
         cutoff_text(&params, costs.as_ref()),
-        measured(g.distance)
+        measured(g.distance),
+        at_hours(params.hours)
     );
     if let Some(out) = &a.out {
         std::fs::write(
@@ -638,7 +686,7 @@ fn run_compare(ctx: &Ctx, a: CompareArgs) -> Result<()> {
         })
         .collect();
     if ctx.format() == crate::common::Format::Table {
-        println!("candidates{}", measured(distance));
+        println!("candidates{}{}", measured(distance), at_hours(params.hours));
     }
     emit(
         ctx.format(),
@@ -666,7 +714,12 @@ fn run_site(ctx: &Ctx, a: SiteArgs) -> Result<()> {
     params.time_limit_s = a.time_limit;
     params.fixed = a.fixed.clone();
     params.excluded = a.exclude.clone();
+    params.hours = a.hours.window()?;
     let prob = match a.matrix.problem()? {
+        Some(p) if params.hours.is_some() => {
+            drop(p);
+            bail!("--hour/--hours weigh the dataset's hotspots by their profiles: not with --matrix (give the weights for that hour in --weights)")
+        }
         Some(p) => p,
         None => {
             let ds = ctx.load()?;

@@ -316,6 +316,21 @@ pub struct Hotspot {
     pub profile: Option<crate::profile::DemandProfile>,
 }
 
+impl Hotspot {
+    /// Its demand weight: the daily workers, or with `hours` the workers there in
+    /// that window by its profile ([`DemandProfile::presence`]); a hotspot without a
+    /// profile counts its workers at every hour.
+    ///
+    /// [`DemandProfile::presence`]: crate::profile::DemandProfile::presence
+    pub fn demand(&self, hours: Option<crate::profile::HourWindow>) -> f64 {
+        let w = f64::from(self.workers);
+        match (hours, &self.profile) {
+            (Some(win), Some(p)) => w * p.presence(win),
+            _ => w,
+        }
+    }
+}
+
 /// A cell of the town's management grid (网格).
 #[derive(Debug, Clone, PartialEq)]
 pub struct GridCell {

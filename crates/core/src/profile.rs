@@ -185,6 +185,20 @@ impl DemandProfile {
         )
     }
 
+    /// How busy a window is against the hotspot's busiest hour, 0–1: the mean share
+    /// of its hours over the largest share of any hour (all days). Planning by hour
+    /// takes a hotspot's daily workers as all there at its busiest hour, and this
+    /// part of them in the window: the uniform profile gives 1 at every hour, as
+    /// planning without hours does.
+    pub fn presence(&self, window: HourWindow) -> f64 {
+        let max = self.hourly.iter().copied().fold(0.0, f64::max);
+        if max <= 0.0 {
+            return 1.0;
+        }
+        let n = f64::from(window.end - window.start);
+        (self.share(window) / n / max).clamp(0.0, 1.0)
+    }
+
     /// The share of the daily workers present in a window (all days).
     pub fn share(&self, window: HourWindow) -> f64 {
         self.hourly[window.start as usize..window.end as usize]
@@ -218,6 +232,7 @@ fn kind(v: &serde_json::Value) -> &'static str {
 }
 
 /// A half-open window of local hours `[start, end)` with `0 ≤ start < end ≤ 24`.
+/// Serialized as `[start, end]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct HourWindow {
     start: u8,
@@ -269,6 +284,23 @@ impl HourWindow {
     }
 }
 
+impl Serialize for HourWindow {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.as_array().serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for HourWindow {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let [a, b] = <[u8; 2]>::deserialize(d)?;
+        Self::new(a, b).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "hours [{a}, {b}] is not a window: need 0 <= start < end <= 24"
+            ))
+        })
+    }
+}
+
 impl fmt::Display for HourWindow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}-{}", self.start, self.end)
@@ -294,6 +326,22 @@ impl FromStr for HourWindow {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn presence_is_against_the_busiest_hour() {
+        let mut w = [1.0; HOURS];
+        w[12] = 4.0;
+        let p = DemandProfile::from_weights(w, w, w).unwrap();
+        let at = |a, b| p.presence(HourWindow::new(a, b).unwrap());
+        assert!((at(12, 13) - 1.0).abs() < 1e-3);
+        assert!((at(3, 4) - 0.25).abs() < 1e-3);
+        assert!((at(12, 14) - 0.625).abs() < 1e-3);
+        let u = DemandProfile::uniform();
+        assert!((u.presence(HourWindow::new(0, 24).unwrap()) - 1.0).abs() < 1e-9);
+        let win: HourWindow = serde_json::from_str("[11, 14]").unwrap();
+        assert_eq!(serde_json::to_string(&win).unwrap(), "[11,14]");
+        assert!(serde_json::from_str::<HourWindow>("[14, 11]").is_err());
+    }
 
     #[test]
     fn windows_parse_and_reject() {

@@ -131,6 +131,7 @@ fn coverage_and_load() {
         },
         decay: Some(Decay::Linear),
         peak_share: 0.5,
+        hours: None,
     };
     let (r, _) = run(&ds, &p, &keep).unwrap();
     assert!((r.cutoff_m - 750.0).abs() < 1e-9);

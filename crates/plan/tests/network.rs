@@ -23,6 +23,7 @@ fn params(cutoff: Cutoff) -> CoverageParams {
         cutoff,
         decay: None,
         peak_share: 0.1,
+        hours: None,
     }
 }
 

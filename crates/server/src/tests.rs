@@ -1505,6 +1505,7 @@ async fn planning_by_network_says_which_distance_it_used() {
         cutoff: cut,
         decay: None,
         peak_share: yizhan_plan::workflow::DEFAULT_PEAK_SHARE,
+        hours: None,
     };
     let want = yizhan_plan::workflow::coverage_on(&data, &params, Default::default(), Some(&costs))
         .unwrap();

@@ -40,7 +40,12 @@ fn shape(t: WorkerType) -> (f64, &'static [Bell], &'static [Bell]) {
         ),
         WorkerType::RideHailing => (
             0.03,
-            &[(8.0, 1.0, 0.7), (13.0, 1.2, 0.5), (18.5, 1.2, 0.8), (22.0, 1.0, 0.4)],
+            &[
+                (8.0, 1.0, 0.7),
+                (13.0, 1.2, 0.5),
+                (18.5, 1.2, 0.8),
+                (22.0, 1.0, 0.4),
+            ],
             &[(11.0, 1.5, 0.5), (19.0, 1.5, 0.8), (22.5, 1.0, 0.6)],
         ),
         WorkerType::Other => (
@@ -80,10 +85,7 @@ pub(super) fn hotspot_profile(t: WorkerType, rng: &mut Rng) -> DemandProfile {
     let n = wd.len().max(we.len());
     let shift: Vec<f64> = (0..n).map(|_| (rng.unit() - 0.5) * 1.5).collect();
     let scale: Vec<f64> = (0..n).map(|_| 0.75 + rng.unit() * 0.5).collect();
-    profile_of(
-        day(base, wd, &shift, &scale),
-        day(base, we, &shift, &scale),
-    )
+    profile_of(day(base, wd, &shift, &scale), day(base, we, &shift, &scale))
 }
 
 /// The all-days profile is five weekdays and two weekend days.

@@ -141,7 +141,7 @@ fn compare_with(
             let mut saved_w = 0.0;
             let mut moved: HashMap<usize, f64> = HashMap::new();
             for (index, dist) in hot_in {
-                let w = hot[index].workers as f64;
+                let w = hot[index].demand(report.hours);
                 let nr = near[index];
                 if !nr.covered {
                     newly += w;

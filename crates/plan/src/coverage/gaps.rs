@@ -164,11 +164,11 @@ fn gaps_from(
         .zip(access)
         .map(|(cell, (nearest, within))| {
             let inside = ds.hotspots.within_polygon(&cell.polygon, |_| true);
-            let demand: f64 = inside.iter().map(|h| h.item.workers as f64).sum();
+            let demand: f64 = inside.iter().map(|h| h.item.demand(report.hours)).sum();
             let unc: f64 = inside
                 .iter()
                 .filter(|h| !near.get(h.index).is_some_and(|n| n.covered))
-                .map(|h| h.item.workers as f64)
+                .map(|h| h.item.demand(report.hours))
                 .sum();
             let pressure: f64 = if excess.is_empty() {
                 0.0

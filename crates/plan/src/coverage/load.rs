@@ -46,6 +46,10 @@ pub struct StationLoad {
 pub struct CoverageReport {
     /// Cutoff in metres.
     pub cutoff_m: f64,
+    /// The local hours planned for (`[start, end)`), when asked: demand is then the
+    /// workers present in them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hours: Option<yizhan_core::profile::HourWindow>,
     /// Total workers.
     pub total_demand: f64,
     /// Workers with an open station within the cutoff.
@@ -186,7 +190,7 @@ fn report_of(
     let mut workers = vec![0.0; ns];
     let mut count = vec![0usize; ns];
     for (h, nr) in hotspots.iter().zip(near) {
-        let w = h.workers as f64;
+        let w = h.demand(params.hours);
         total += w;
         if let Some(d) = nr.distance_m {
             wd += w * d;
@@ -227,6 +231,7 @@ fn report_of(
     let share = |x: f64| if total > 0.0 { x / total } else { 0.0 };
     CoverageReport {
         cutoff_m: c,
+        hours: params.hours,
         total_demand: total,
         covered_demand: covered,
         covered_share: share(covered),

@@ -154,6 +154,10 @@ pub struct CoverageParams {
     /// this); [`DEFAULT_PEAK_SHARE`] when absent from serialized parameters.
     #[serde(default = "default_peak_share")]
     pub peak_share: f64,
+    /// Plan for these local hours: each hotspot weighs its workers present then
+    /// ([`yizhan_core::Hotspot::demand`]); `None`, the daily workers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hours: Option<yizhan_core::profile::HourWindow>,
 }
 
 impl CoverageParams {
@@ -163,6 +167,7 @@ impl CoverageParams {
             cutoff: Cutoff::Metres { metres: m },
             decay: None,
             peak_share: 1.0,
+            hours: None,
         }
     }
 }

@@ -30,6 +30,7 @@ impl TownSites {
         ds: &yizhan_core::Dataset,
         candidates: &[yizhan_core::Candidate],
         keep_existing: bool,
+        hours: Option<yizhan_core::profile::HourWindow>,
     ) -> Self {
         let hs = ds.hotspots.items();
         let mut out = TownSites {
@@ -37,7 +38,7 @@ impl TownSites {
                 .iter()
                 .map(|h| DemandPoint {
                     id: h.id.clone(),
-                    weight: f64::from(h.workers),
+                    weight: h.demand(hours),
                 })
                 .collect(),
             demand_at: hs.iter().map(|h| h.location).collect(),

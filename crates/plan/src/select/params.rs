@@ -94,6 +94,11 @@ pub struct SiteParams {
     /// heuristic answer is returned with `optimal: false`.
     #[serde(default = "default_max_vars")]
     pub max_exact_vars: usize,
+    /// For the town's problem: weigh each hotspot by its workers present in these
+    /// local hours ([`yizhan_core::Hotspot::demand`]), e.g. the lunch peak; `None`,
+    /// the daily workers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hours: Option<yizhan_core::profile::HourWindow>,
 }
 
 impl SiteParams {
@@ -109,6 +114,7 @@ impl SiteParams {
             solver: ExactSolver::default(),
             time_limit_s: default_time_limit(),
             max_exact_vars: default_max_vars(),
+            hours: None,
         }
     }
 }

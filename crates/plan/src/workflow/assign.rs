@@ -37,7 +37,7 @@ pub fn town_assignment(
 ) -> Result<TownAssignment, PlanError> {
     let cutoff_m = check_cutoff_m(cutoff_m)?;
     let share = check_peak_share(peak_share)?;
-    let mut town = TownSites::new(data, &[], true);
+    let mut town = TownSites::new(data, &[], true, None);
     for d in &mut town.demand {
         d.weight = seats_wanted(d.weight, share);
     }

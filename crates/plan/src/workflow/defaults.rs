@@ -73,6 +73,7 @@ pub fn coverage_params(
         },
         decay: None,
         peak_share: peak_share.unwrap_or(DEFAULT_PEAK_SHARE),
+        hours: None,
     };
     check_coverage_params(&p)?;
     Ok(p)

@@ -19,7 +19,7 @@ pub fn town_problem(
     keep_existing: bool,
     params: &mut SiteParams,
 ) -> Result<Problem, PlanError> {
-    let town = TownSites::new(data, cands, keep_existing);
+    let town = TownSites::new(data, cands, keep_existing, params.hours);
     let max_m = match params.model {
         Model::Mclp | Model::Lscp => Some(params.radius_m.ok_or(PlanError::MissingRadius {
             model: params.model.as_str(),
@@ -49,7 +49,7 @@ pub fn town_problem_on(
     let Some(costs) = net else {
         return town_problem(data, cands, keep_existing, params);
     };
-    let town = TownSites::new(data, cands, keep_existing);
+    let town = TownSites::new(data, cands, keep_existing, params.hours);
     params.radius_m = Some(costs.cutoff);
     params.fixed.extend(town.fixed.iter().cloned());
     town.into_network_problem(costs)

@@ -8,6 +8,7 @@ use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use yizhan_core::profile::HourWindow;
 use yizhan_net::Networks;
 use yizhan_plan::coverage::{CoverageParams, Cutoff, TravelMode};
 use yizhan_plan::workflow;
@@ -30,9 +31,25 @@ pub const MAX_TIME_LIMIT_S: f64 = 30.0;
 fn coverage_params(p: &Params, default_cutoff: f64) -> Result<CoverageParams, ApiError> {
     let cutoff = p.parse::<f64>("cutoff_m")?.unwrap_or(default_cutoff);
     let share = p.parse::<f64>("peak_share")?;
-    let params =
+    let mut params =
         workflow::coverage_params(Some(cutoff), share).map_err(ApiError::from_plan_query)?;
+    params.hours = query_hours(p)?;
     with_minutes(params, p.parse("minutes")?, p.parse("mode")?)
+}
+
+/// The hours to plan for from the query: `hour` (0–23) or `hours` (`A-B`).
+fn query_hours(p: &Params) -> Result<Option<HourWindow>, ApiError> {
+    let hour = p.parse::<u8>("hour")?;
+    HourWindow::from_params(hour, p.get("hours"))
+        .map_err(|e| ApiError::param(if hour.is_some() { "hour" } else { "hours" }, e))
+}
+
+/// The hours to plan for from a body's `hour` and `hours`.
+fn body_hours(hour: Option<u8>, hours: Option<&str>) -> Result<Option<HourWindow>, ApiError> {
+    HourWindow::from_params(hour, hours).map_err(|e| ApiError::BadBody {
+        path: Some(if hour.is_some() { "hour" } else { "hours" }.into()),
+        reason: e.to_string(),
+    })
 }
 
 /// `params` with a travel-time cutoff of `minutes` (at `mode`, default walk) when
@@ -80,6 +97,8 @@ fn with_distance(mut v: Value, d: DistanceUsed) -> Value {
     params(
         ("cutoff_m" = Option<f64>, Query, description = "Walking cutoff in metres (default from the server's config)"),
         ("peak_share" = Option<f64>, Query, description = "Share of workers wanting a seat at once (0..1, default 0.1)"),
+        ("hour" = Option<u8>, Query, description = "Plan for one local hour, 0-23: each hotspot counts its workers present then by its demand profile (all at its busiest hour)"),
+        ("hours" = Option<String>, Query, description = "Plan for a window of local hours, A-B (11-14: the lunch peak)"),
         ("minutes" = Option<f64>, Query, description = "Cutoff as travel time in minutes instead of cutoff_m (at mode's speed, or on the street network with by=walk|ebike)"),
         ("mode" = Option<String>, Query, description = "walk (default) or ebike: the speed of a straight-line minutes cutoff"),
         ("by" = Option<String>, Query, description = "straight (default), walk or ebike: measure along the streets of that profile's road graph (409 when none is loaded)"),
@@ -116,6 +135,8 @@ pub async fn coverage_route(
 #[utoipa::path(get, path = "/api/v1/gaps", tag = "plan",
     params(
         ("cutoff_m" = Option<f64>, Query, description = "Walking cutoff in metres"),
+        ("hour" = Option<u8>, Query, description = "Plan for one local hour, 0-23: each hotspot counts its workers present then by its demand profile (all at its busiest hour)"),
+        ("hours" = Option<String>, Query, description = "Plan for a window of local hours, A-B (11-14: the lunch peak)"),
         ("minutes" = Option<f64>, Query, description = "Cutoff as travel time in minutes instead of cutoff_m (at mode's speed, or on the street network with by=walk|ebike)"),
         ("mode" = Option<String>, Query, description = "walk (default) or ebike: the speed of a straight-line minutes cutoff"),
         ("by" = Option<String>, Query, description = "straight (default), walk or ebike: measure along the streets of that profile's road graph (409 when none is loaded)"),
@@ -165,6 +186,10 @@ pub struct CompareIn {
     pub by: Option<By>,
     /// Share of workers wanting a seat at once (default 0.1).
     pub peak_share: Option<f64>,
+    /// Plan for one local hour (0–23) by the hotspots' demand profiles.
+    pub hour: Option<u8>,
+    /// Plan for a window of local hours, "A-B" (e.g. "11-14").
+    pub hours: Option<String>,
     /// How many rows to return (default all).
     pub top: Option<usize>,
 }
@@ -180,7 +205,8 @@ pub async fn compare_route(
     CrsParam { crs }: CrsParam,
     JsonBody(b): JsonBody<CompareIn>,
 ) -> Result<Json<Value>, ApiError> {
-    let params = body_params(&st, b.cutoff_m, b.peak_share)?;
+    let mut params = body_params(&st, b.cutoff_m, b.peak_share)?;
+    params.hours = body_hours(b.hour, b.hours.as_deref())?;
     let params = with_minutes(params, b.minutes, b.mode)?;
     let by = b.by.unwrap_or_default();
     let nets = networks_for(&st, by)?;
@@ -239,6 +265,11 @@ pub struct SelectIn {
     pub excluded: Vec<String>,
     /// Time limit of the exact solver, seconds (at most 30).
     pub time_limit_s: Option<f64>,
+    /// Aim at one local hour (0–23): hotspots weigh their workers present then.
+    pub hour: Option<u8>,
+    /// Aim at a window of local hours, "A-B" ("11-14": the best sites for the lunch
+    /// peak).
+    pub hours: Option<String>,
 }
 
 fn yes() -> bool {
@@ -265,6 +296,7 @@ pub async fn select_route(
     params.radius_m = b.cutoff_m;
     params.exact = b.exact;
     params.excluded = b.excluded.clone();
+    params.hours = body_hours(b.hour, b.hours.as_deref())?;
     if let Some(t) = b.time_limit_s {
         if !(t > 0.0 && t <= MAX_TIME_LIMIT_S) {
             return Err(ApiError::BadBody {
@@ -302,6 +334,7 @@ pub async fn select_route(
             },
             decay: None,
             peak_share: 0.1,
+            hours: None,
         })
         .map_err(ApiError::from)?;
     }
