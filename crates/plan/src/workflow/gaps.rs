@@ -30,6 +30,8 @@ pub struct GapsReport {
     pub all_units_covered: bool,
     /// Which distance it used.
     pub distance: DistanceUsed,
+    /// The local hours planned for, when asked.
+    pub hours: Option<yizhan_core::profile::HourWindow>,
 }
 
 /// The properties a cell carries in the gap layer (next to the cell's own).
@@ -50,11 +52,22 @@ pub struct GapProperties {
     pub score: f64,
     /// Rank by score (1 = worst).
     pub rank: usize,
+    /// The local hours planned for, when asked: the cell's `demand` is then the
+    /// workers present in them (not the cell's daily demand).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hours: Option<yizhan_core::profile::HourWindow>,
+    /// The cell's demand in `hours`.
+    #[serde(skip)]
+    pub hours_demand: f64,
 }
 
 impl GapProperties {
     /// The layer properties of one cell's gap.
-    pub fn new(g: &CellGap, cutoff_m: f64) -> Self {
+    pub fn new(
+        g: &CellGap,
+        cutoff_m: f64,
+        hours: Option<yizhan_core::profile::HourWindow>,
+    ) -> Self {
         let k = NEAREST_STEPS_PER_M;
         GapProperties {
             cutoff_m,
@@ -64,6 +77,8 @@ impl GapProperties {
             pressure: g.pressure,
             score: g.score,
             rank: g.rank,
+            hours,
+            hours_demand: g.demand,
         }
     }
 
@@ -72,7 +87,13 @@ impl GapProperties {
             Ok(serde_json::Value::Object(o)) => o,
             _ => serde_json::Map::new(),
         };
-        yizhan_core::io::cell_feature(cell, crs, extra)
+        let mut f = yizhan_core::io::cell_feature(cell, crs, extra);
+        if self.hours.is_some() {
+            if let Some(p) = f.properties.as_mut() {
+                p.insert("demand".into(), self.hours_demand.into());
+            }
+        }
+        f
     }
 }
 
@@ -127,6 +148,7 @@ impl GapsReport {
             units.iter().filter(|u| !u.covered).cloned().collect();
         GapsReport {
             cutoff_m: a.report.cutoff_m,
+            hours: a.report.hours,
             all_units_covered: uncovered_units.is_empty(),
             cells,
             units,
@@ -145,7 +167,7 @@ impl GapsReport {
             .iter()
             .filter_map(|c| {
                 let g = by_id.get(c.id.as_str())?;
-                Some(GapProperties::new(g, self.cutoff_m).feature(c, crs))
+                Some(GapProperties::new(g, self.cutoff_m, self.hours).feature(c, crs))
             })
             .collect()
     }
@@ -163,7 +185,7 @@ impl GapsReport {
             .take(n)
             .filter_map(|g| {
                 let c = by_id.get(g.id.as_str())?;
-                Some(GapProperties::new(g, self.cutoff_m).feature(c, crs))
+                Some(GapProperties::new(g, self.cutoff_m, self.hours).feature(c, crs))
             })
             .collect()
     }
