@@ -38,16 +38,30 @@ export function setupPlanner(app) {
   const peakSel = document.getElementById('peak');
   const peak = () => +peakSel.value || 1;
   peakSel.addEventListener('change', () => refresh());
+  // Time of day: 0–23 plans for that hour by the hotspots' profiles, 24 the whole day.
+  const hourSl = document.getElementById('hour');
+  const hourOut = document.getElementById('hour-value');
+  const hour = () => (+hourSl.value < 24 ? +hourSl.value : null);
+  const hourQuery = () => (hour() == null ? '' : `&hour=${hour()}`);
+  const pad = (n) => String(n).padStart(2, '0');
+  const hourText = () => (hour() == null ? t('all_day') : `${pad(hour())}:00–${pad(hour() + 1)}:00`);
+  hourSl.addEventListener('input', () => {
+    hourOut.textContent = hourText();
+    clearTimeout(timer);
+    timer = setTimeout(refresh, 250);
+  });
 
   // ---- coverage and gaps for the cutoff
   async function refresh() {
     const my = ++covSeq;
     const c = cutoff();
     sliderOut.textContent = t('m', { n: c });
+    hourOut.textContent = hourText();
     document.body.dataset.coverage = 'loading';
+    document.body.dataset.hour = hour() == null ? 'day' : String(hour());
     const [cov, gaps] = await Promise.allSettled([
-      getJson(`/api/v1/coverage?cutoff_m=${c}&peak_share=${peak()}`),
-      getJson(`/api/v1/gaps?cutoff_m=${c}`),
+      getJson(`/api/v1/coverage?cutoff_m=${c}&peak_share=${peak()}${hourQuery()}`),
+      getJson(`/api/v1/gaps?cutoff_m=${c}${hourQuery()}`),
     ]);
     if (my !== covSeq) return;
     if (cov.status === 'fulfilled') {
@@ -92,7 +106,33 @@ export function setupPlanner(app) {
       f.properties._load = x ? x.load : null;
     }
     map.getSource('stations').setData(app.layers.stations);
+    renderLoads(rows);
     renderLegend();
+  }
+
+  // The busiest stations at the chosen hour: load against seats.
+  function renderLoads(rows) {
+    const el = document.getElementById('load-table');
+    const items = rows
+      .map((r) => r.properties ?? r)
+      .filter((p) => +p.capacity > 0 && Number.isFinite(+p.load))
+      .sort((a, b) => +b.load / +b.capacity - +a.load / +a.capacity)
+      .slice(0, 5);
+    if (!items.length) {
+      el.innerHTML = '';
+      return;
+    }
+    el.innerHTML =
+      `<caption>${esc(t('busiest_heading', { when: hourText() }))}</caption><tbody>` +
+      items
+        .map((p) => {
+          const over = p.overloaded === true || +p.load > +p.capacity;
+          return `<tr data-id="${esc(String(p.id))}"${over ? ' class="over"' : ''}><th scope="row">${esc(String(p.name ?? p.id))}</th><td>${esc(
+            t('seats_of', { load: (+p.load).toFixed(1), seats: p.capacity }),
+          )}</td></tr>`;
+        })
+        .join('') +
+      '</tbody>';
   }
 
   function applyGaps(fc) {
@@ -186,6 +226,7 @@ export function setupPlanner(app) {
       cutoff_m: cutoff(),
       peak_share: peak(),
     };
+    if (hour() != null) payload.hour = hour();
     try {
       const resp = await postJson('/api/v1/plan/compare', payload);
       compareRows = rowsOf(resp, ['rows', 'candidates', 'results', 'ranking', 'ranked', 'table']).map((r) => r.properties ?? r);
@@ -236,6 +277,8 @@ export function setupPlanner(app) {
       cutoff_m: cutoff(),
       exact: false,
     };
+    // The best sites for the chosen hour (e.g. the lunch peak).
+    if (hour() != null) payload.hour = hour();
     const from = document.getElementById('select-from').value;
     if (from === 'cells') payload.cells = true;
     if (from === 'mine') {
@@ -355,6 +398,7 @@ export function setupPlanner(app) {
   renderLegend();
   onLangChange(() => {
     sliderOut.textContent = t('m', { n: cutoff() });
+    hourOut.textContent = hourText();
     renderExports();
     renderLegend();
     if (coverage) applyCoverage(coverage);

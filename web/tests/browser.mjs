@@ -258,6 +258,29 @@ test('planner: layers, cutoff, candidates, compare and best sites (desktop)', as
   assert.match(fig2, /%$/);
   assert.ok(parseFloat(fig2) >= parseFloat(fig1), `coverage grows with the cutoff (${fig1} → ${fig2})`);
 
+  // Time of day: the coverage and the busiest stations follow the API at that hour.
+  const atHour = async (h) => {
+    await page.locator('#hour').fill(String(h));
+    const want = h === 24 ? 'day' : String(h);
+    await page.waitForFunction((w) => document.body.dataset.hour === w && document.body.dataset.coverage === 'ready', want, { timeout: 30_000 });
+    await page.waitForTimeout(400);
+    await page.waitForFunction(() => document.body.dataset.coverage === 'ready');
+    return (await page.locator('#coverage-detail').textContent()).trim();
+  };
+  for (const h of [4, 12]) {
+    const shown = await atHour(h);
+    const api = await apiJson(`/api/v1/coverage?cutoff_m=800&peak_share=0.1&hour=${h}`);
+    const total = Math.round(api.total_demand).toLocaleString('en-US');
+    assert.ok(shown.includes(total), `at ${h}:00 the page shows the API's ${total} workers (${shown})`);
+    assert.match(await page.locator('#hour-value').textContent(), new RegExp(`^${String(h).padStart(2, '0')}:00`));
+    const busiest = [...api.stations].filter((s) => s.capacity > 0).sort((a, b) => b.load / b.capacity - a.load / a.capacity)[0];
+    const first = await page.locator('#load-table tbody tr').first().getAttribute('data-id');
+    assert.equal(first, busiest.id, `the busiest station at ${h}:00 is listed first`);
+  }
+  await shot(page, 'planner-noon.png');
+  await atHour(24);
+  assert.equal((await page.locator('#hour-value').textContent()).trim(), 'All day');
+
   // Drop two candidates and compare.
   await tapMap(page, 0.3, 0.4);
   await tapMap(page, 0.65, 0.6);
