@@ -33,6 +33,40 @@ pub enum PlanCommand {
     Compare(CompareArgs),
     /// Choose sites: MCLP, LSCP, p-median or p-center, heuristic or exact.
     Site(SiteArgs),
+    /// The street-network cost matrix between the hotspots and the candidate sites
+    /// (and the stations with --keep-existing), as CSV in the shape of spopt's San
+    /// Francisco file: distance (network metres), time_s, name (site),
+    /// DestinationName (hotspot), demand (workers).
+    Matrix(NetMatrixArgs),
+}
+
+/// Arguments of `yizhan matrix`.
+#[derive(Debug, Args)]
+pub struct NetMatrixArgs {
+    /// walk or ebike: whose streets.
+    #[arg(long, default_value = "walk")]
+    mode: TravelMode,
+    /// Keep only pairs within this travel time (minutes) [default: every pair].
+    #[arg(long, conflicts_with = "cutoff_m", allow_hyphen_values = true)]
+    minutes: Option<f64>,
+    /// Keep only pairs within this many network metres [default: every pair].
+    #[arg(long, allow_hyphen_values = true)]
+    cutoff_m: Option<f64>,
+    /// Candidate sites (GeoJSON points); default: the dataset's candidates.
+    #[arg(long, conflicts_with = "cells")]
+    candidates: Option<PathBuf>,
+    /// Use every grid-cell centroid as a candidate.
+    #[arg(long)]
+    cells: bool,
+    /// Also the existing worker stations as sites (then pass their ids to
+    /// `site --fixed` to keep them open).
+    #[arg(long)]
+    keep_existing: bool,
+    #[command(flatten)]
+    hours: HoursArgs,
+    /// Write the CSV here (replaced only once complete) [default: standard output].
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 /// Which hours of the day to plan for.
@@ -371,6 +405,7 @@ pub fn run(ctx: &Ctx, c: PlanCommand) -> Result<ExitCode> {
         PlanCommand::Assign(a) => run_assign(ctx, a),
         PlanCommand::Compare(a) => run_compare(ctx, a),
         PlanCommand::Site(a) => run_site(ctx, a),
+        PlanCommand::Matrix(a) => run_matrix(ctx, a),
     }?;
     Ok(ExitCode::SUCCESS)
 }
@@ -805,4 +840,103 @@ fn run_site(ctx: &Ctx, a: SiteArgs) -> Result<()> {
         t.rows.push(vec!["note".into(), n.clone()]);
     }
     emit(ctx.format(), &serde_json::to_value(&sol)?, None, &t)
+}
+
+fn run_matrix(ctx: &Ctx, a: NetMatrixArgs) -> Result<()> {
+    let ds = ctx.load()?;
+    let cands = if a.keep_existing && a.candidates.is_none() && !a.cells && ds.candidates.is_empty()
+    {
+        Vec::new()
+    } else {
+        load_candidates(ctx, &ds, a.candidates.as_ref(), a.cells)?
+    };
+    let nets = load_networks(ctx)?;
+    let net = nets.get(match by_of(a.mode) {
+        By::Ebike => yizhan_net::Mode::Ebike,
+        _ => yizhan_net::Mode::Walk,
+    });
+    let costs = match (a.minutes, a.cutoff_m) {
+        (Some(minutes), _) => NetworkCosts::new(
+            net,
+            &Cutoff::Minutes {
+                minutes,
+                mode: a.mode,
+                speed_kmh: None,
+            },
+        )
+        .map_err(|e| anyhow::anyhow!("--minutes: {e}"))?,
+        (None, Some(metres)) => NetworkCosts::new(net, &Cutoff::Metres { metres })
+            .map_err(|e| anyhow::anyhow!("--cutoff-m: {e}"))?,
+        // Every pair: a bound no town reaches.
+        (None, None) => NetworkCosts {
+            net,
+            metric: yizhan_net::Metric::Metres,
+            cutoff: f64::INFINITY,
+        },
+    };
+    let town = yizhan_plan::TownSites::new(&ds, &cands, a.keep_existing, a.hours.window()?);
+    let m = costs.matrix(&town.demand_at, &town.site_at);
+    let mut text = String::from("distance,time_s,name,DestinationName,demand\n");
+    let mut pairs = 0usize;
+    {
+        use std::fmt::Write as _;
+        let quote = |s: &str| -> String {
+            if s.contains([',', '"', '\n', '\r']) {
+                format!("\"{}\"", s.replace('"', "\"\""))
+            } else {
+                s.to_string()
+            }
+        };
+        for (i, row) in m.rows.iter().enumerate() {
+            let d = &town.demand[i];
+            for (j, c) in row {
+                let site = &town.sites[*j as usize];
+                let _ = writeln!(
+                    text,
+                    "{:.3},{:.3},{},{},{}",
+                    c.metres,
+                    c.time_s,
+                    quote(&site.id),
+                    quote(&d.id),
+                    d.weight
+                );
+                pairs += 1;
+            }
+        }
+    }
+    if !m.off_network_origins.is_empty() || !m.off_network_sites.is_empty() {
+        eprintln!(
+            "warning: {} hotspots and {} sites lie more than {:.0} m from every street: they have no pairs",
+            m.off_network_origins.len(),
+            m.off_network_sites.len(),
+            yizhan_net::SNAP_LIMIT_M
+        );
+    }
+    match &a.out {
+        None => {
+            use std::io::Write as _;
+            std::io::stdout().lock().write_all(text.as_bytes())?;
+        }
+        Some(path) => {
+            let dir = match path.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
+            let mut tmp = tempfile::NamedTempFile::new_in(&dir)
+                .with_context(|| format!("cannot write into {}", dir.display()))?;
+            std::io::Write::write_all(&mut tmp, text.as_bytes())
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            tmp.persist(path)
+                .map_err(|e| e.error)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            eprintln!(
+                "wrote {pairs} pairs ({} hotspots × {} sites, {} along the streets) to {}",
+                town.demand.len(),
+                town.sites.len(),
+                costs.by(),
+                path.display()
+            );
+        }
+    }
+    Ok(())
 }
