@@ -38,6 +38,29 @@ pub enum PlanCommand {
     /// Francisco file: distance (network metres), time_s, name (site),
     /// DestinationName (hotspot), demand (workers).
     Matrix(NetMatrixArgs),
+    /// Service areas: the streets reachable from each open rest station within N
+    /// minutes along the dataset's road graph, as GeoJSON polygons.
+    ServiceAreas(ServiceAreaArgs),
+}
+
+/// Arguments of `yizhan service-areas`.
+#[derive(Debug, Args)]
+pub struct ServiceAreaArgs {
+    /// walk or ebike.
+    #[arg(long, default_value = "walk")]
+    mode: TravelMode,
+    /// Travel time, minutes (at most 60).
+    #[arg(long, default_value_t = 5.0, allow_hyphen_values = true)]
+    minutes: f64,
+    /// Only stations open at this local time, YYYY-MM-DDTHH:MM.
+    #[arg(long)]
+    open_at: Option<String>,
+    /// Only stations of this kind [default: rest_station].
+    #[arg(long)]
+    kind: Option<StationKind>,
+    /// Write the GeoJSON here (replaced only once complete) [default: standard output].
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 /// Arguments of `yizhan matrix`.
@@ -406,6 +429,7 @@ pub fn run(ctx: &Ctx, c: PlanCommand) -> Result<ExitCode> {
         PlanCommand::Compare(a) => run_compare(ctx, a),
         PlanCommand::Site(a) => run_site(ctx, a),
         PlanCommand::Matrix(a) => run_matrix(ctx, a),
+        PlanCommand::ServiceAreas(a) => run_service_areas(ctx, a),
     }?;
     Ok(ExitCode::SUCCESS)
 }
@@ -934,6 +958,63 @@ fn run_matrix(ctx: &Ctx, a: NetMatrixArgs) -> Result<()> {
                 town.demand.len(),
                 town.sites.len(),
                 costs.by(),
+                path.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+fn run_service_areas(ctx: &Ctx, a: ServiceAreaArgs) -> Result<()> {
+    use yizhan_plan::service_area::{service_area_features, MAX_MINUTES};
+    if !(a.minutes > 0.0 && a.minutes <= MAX_MINUTES) {
+        bail!(
+            "--minutes {} must be above 0 and at most {MAX_MINUTES}",
+            a.minutes
+        );
+    }
+    let ds = ctx.load()?;
+    let nets = load_networks(ctx)?;
+    let net = nets.get(match by_of(a.mode) {
+        By::Ebike => yizhan_net::Mode::Ebike,
+        _ => yizhan_net::Mode::Walk,
+    });
+    let filter = yizhan_plan::coverage::worker_filter(StationFilter {
+        kind: a.kind,
+        open_at: a.open_at.as_deref().map(parse_local_time).transpose()?,
+        ..StationFilter::default()
+    });
+    let stations: Vec<&yizhan_core::Station> = ds
+        .stations
+        .items()
+        .iter()
+        .filter(|s| filter.accepts(s))
+        .collect();
+    let features = service_area_features(net, &stations, a.minutes, ctx.crs);
+    let text = io::to_string_lines_in(&features, ctx.crs);
+    match &a.out {
+        None => {
+            use std::io::Write as _;
+            std::io::stdout().lock().write_all(text.as_bytes())?;
+        }
+        Some(path) => {
+            let dir = match path.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
+            let mut tmp = tempfile::NamedTempFile::new_in(&dir)
+                .with_context(|| format!("cannot write into {}", dir.display()))?;
+            std::io::Write::write_all(&mut tmp, text.as_bytes())
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            tmp.persist(path)
+                .map_err(|e| e.error)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            eprintln!(
+                "wrote {} service areas ({} min by {}) of {} stations to {}",
+                features.len(),
+                a.minutes,
+                net.profile().mode.as_str(),
+                stations.len(),
                 path.display()
             );
         }

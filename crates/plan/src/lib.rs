@@ -26,6 +26,7 @@ pub mod milp;
 pub mod network;
 pub mod problem;
 pub mod select;
+pub mod service_area;
 pub mod workflow;
 
 // The integration tests' helpers (`tests/common`), shared with the unit tests, name the

@@ -1615,3 +1615,56 @@ async fn planning_by_hour_weighs_hotspots_by_their_profiles() {
     .await
     .problem(400, "hour");
 }
+
+/// Service areas: one polygon a station on the loaded network, holding the station;
+/// 409 without a network; bad minutes and straight lines refused.
+#[tokio::test]
+async fn service_areas_are_polygons_around_the_stations() {
+    get(&app(), "/api/v1/service-areas?by=walk")
+        .await
+        .problem(409, "street network");
+    let roads = grid_roads();
+    let data = small_dataset().with_roads(roads.clone());
+    let st = AppState::new(data.clone(), ServerConfig::default());
+    st.set_networks(Some(yizhan_net::Networks::build(&roads).unwrap()));
+    let app = router(st);
+    let short = get_json(&app, "/api/v1/service-areas?minutes=2&by=walk").await;
+    let long = get_json(&app, "/api/v1/service-areas?minutes=8&by=walk").await;
+    let fs = long["features"].as_array().unwrap();
+    assert!(!fs.is_empty(), "{long}");
+    for f in fs {
+        assert_eq!(f["geometry"]["type"], "Polygon");
+        let id = f["properties"]["station_id"].as_str().unwrap();
+        let s = data.stations.items().iter().find(|s| s.id == id).unwrap();
+        let ring: Vec<(f64, f64)> = f["geometry"]["coordinates"][0]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c[0].as_f64().unwrap(), c[1].as_f64().unwrap()))
+            .collect();
+        let poly = geo::Polygon::new(geo::LineString::from(ring), vec![]);
+        assert!(
+            geo::Intersects::intersects(&poly, &geo::Point::new(s.location.lon, s.location.lat)),
+            "{id}'s area holds it"
+        );
+        let small = short["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["properties"]["station_id"] == id)
+            .map_or(0.0, |g| g["properties"]["area_m2"].as_f64().unwrap());
+        assert!(
+            f["properties"]["area_m2"].as_f64().unwrap() > small,
+            "{id} grows"
+        );
+    }
+    get(&app, "/api/v1/service-areas?minutes=0")
+        .await
+        .problem_at(400, "minutes", Some("minutes"));
+    get(&app, "/api/v1/service-areas?minutes=600")
+        .await
+        .problem_at(400, "minutes", Some("minutes"));
+    get(&app, "/api/v1/service-areas?by=straight")
+        .await
+        .problem_at(400, "streets", Some("by"));
+}

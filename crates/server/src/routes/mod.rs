@@ -55,6 +55,7 @@ pub fn all() -> Vec<Route> {
         // Planner API: analyses, which only read (public; POST for a body).
         Route::get("/api/v1/coverage", Public, plan::coverage_route).planning(),
         Route::get("/api/v1/gaps", Public, plan::gaps_route).planning(),
+        Route::get("/api/v1/service-areas", Public, plan::service_areas_route).planning(),
         Route::post("/api/v1/plan/compare", Public, plan::compare_route).planning(),
         Route::post("/api/v1/plan/select", Public, plan::select_route).planning(),
         Route::post("/api/v1/plan/assign", Public, plan::assign_route).planning(),

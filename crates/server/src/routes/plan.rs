@@ -165,6 +165,53 @@ pub async fn gaps_route(State(st): State<AppState>, p: Params) -> Result<GeoJson
     Ok(GeoJson::collection_with(&feats, members))
 }
 
+/// Service areas: the streets reachable from each open station within `minutes`
+/// along the loaded street network, as polygons.
+#[utoipa::path(get, path = "/api/v1/service-areas", tag = "plan",
+    params(
+        ("minutes" = Option<f64>, Query, description = "Travel time, minutes (default 5, at most 60)"),
+        ("by" = Option<String>, Query, description = "walk (default) or ebike"),
+        FilterParams,
+        CrsParam,
+    ),
+    responses(
+        (status = 200, description = "GeoJSON FeatureCollection: one Polygon a station (station_id, name, mode, minutes, area_m2, vertices, snap_m)", content_type = "application/geo+json", body = Object),
+        (status = 409, description = "No street network loaded", content_type = "application/problem+json", body = Object)))]
+pub async fn service_areas_route(
+    State(st): State<AppState>,
+    p: Params,
+) -> Result<GeoJson, ApiError> {
+    use yizhan_plan::service_area::{service_area_features, MAX_MINUTES};
+    let minutes = p.number("minutes", 0.0, MAX_MINUTES)?.unwrap_or(5.0);
+    if minutes <= 0.0 {
+        return Err(ApiError::param("minutes", "must be above 0"));
+    }
+    let by: By = p.parse("by")?.unwrap_or(By::Walk);
+    let mode = by
+        .mode()
+        .ok_or_else(|| ApiError::param("by", "service areas follow the streets: walk or ebike"))?;
+    let nets = networks_for(&st, by)?.ok_or_else(|| ApiError::param("by", "walk or ebike"))?;
+    let filter = yizhan_plan::coverage::worker_filter(p.station_filter()?);
+    let crs = p.crs()?;
+    let data = Arc::clone(&st.snapshot().data);
+    let feats = blocking(move || {
+        let stations: Vec<&yizhan_core::Station> = data
+            .stations
+            .items()
+            .iter()
+            .filter(|s| filter.accepts(s))
+            .collect();
+        Ok(service_area_features(
+            nets.get(mode),
+            &stations,
+            minutes,
+            crs,
+        ))
+    })
+    .await?;
+    Ok(GeoJson::collection(feats))
+}
+
 /// Body of `POST /api/v1/plan/compare`.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -413,7 +460,14 @@ pub async fn assign_route(
 /// OpenAPI paths of this module.
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(coverage_route, gaps_route, compare_route, select_route, assign_route),
+    paths(
+        coverage_route,
+        gaps_route,
+        service_areas_route,
+        compare_route,
+        select_route,
+        assign_route
+    ),
     components(schemas(CandidateIn, CompareIn, SelectIn, AssignIn))
 )]
 pub struct PlanDoc;
