@@ -193,9 +193,17 @@ function safeHost(url) {
 
 /** Add the data sources and layers (empty at first). */
 export function addDataLayers(map) {
-  for (const id of ['boundary', 'gaps', 'hotspots', 'stations', 'route', 'chosen', 'candidates']) {
+  for (const id of ['boundary', 'gaps', 'areas', 'hotspots', 'stations', 'route', 'chosen', 'candidates']) {
     map.addSource(id, { type: 'geojson', data: EMPTY });
   }
+  // Service areas: what each station reaches along the streets within the cutoff.
+  map.addLayer({
+    id: 'areas-fill',
+    type: 'fill',
+    source: 'areas',
+    layout: { visibility: 'none' },
+    paint: { 'fill-color': '#2b8cbe', 'fill-opacity': 0.2, 'fill-outline-color': '#0868ac' },
+  });
   map.addLayer({
     id: 'gaps-fill',
     type: 'fill',

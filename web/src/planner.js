@@ -10,7 +10,10 @@ const LAYER_IDS = {
   hotspots: ['hotspots-heat'],
   gaps: ['gaps-fill'],
   boundary: ['boundary-line'],
+  areas: ['areas-fill'],
 };
+// Street speeds of the server's profiles (km/h): a service area for the cutoff.
+const KMH = { walk: 4.5, ebike: 15 };
 
 export function setupPlanner(app) {
   const { map } = app;
@@ -27,7 +30,26 @@ export function setupPlanner(app) {
   let coverage = null;
   let timer = null;
   let covSeq = 0;
-  const visible = { stations: true, hotspots: true, gaps: true, boundary: true };
+  const visible = { stations: true, hotspots: true, gaps: true, boundary: true, areas: false };
+  // Distance along the streets when the server has them.
+  const bySel = document.getElementById('by');
+  const by = () => bySel.value;
+  const byQuery = () => (by() === 'straight' ? '' : `&by=${by()}`);
+  let network = false;
+  const areasBox = document.querySelector('[data-layer="areas"]');
+  const networkReady = getJson('/api/v1/network')
+    .then((n) => {
+      network = n?.loaded === true;
+    })
+    .catch(() => {
+      network = false;
+    })
+    .finally(() => {
+      for (const o of bySel.options) if (o.value !== 'straight') o.disabled = !network;
+      areasBox.disabled = !network;
+      document.body.dataset.network = network ? 'loaded' : 'none';
+    });
+  bySel.addEventListener('change', () => refresh());
 
   const def = +pick(app.config, ['default_cutoff_m', 'cutoff_m', 'defaults.cutoff_m'], 500);
   if (Number.isFinite(def) && def > 0) {
@@ -59,10 +81,12 @@ export function setupPlanner(app) {
     hourOut.textContent = hourText();
     document.body.dataset.coverage = 'loading';
     document.body.dataset.hour = hour() == null ? 'day' : String(hour());
+    await networkReady;
     const [cov, gaps] = await Promise.allSettled([
-      getJson(`/api/v1/coverage?cutoff_m=${c}&peak_share=${peak()}${hourQuery()}`),
-      getJson(`/api/v1/gaps?cutoff_m=${c}${hourQuery()}`),
+      getJson(`/api/v1/coverage?cutoff_m=${c}&peak_share=${peak()}${hourQuery()}${byQuery()}`),
+      getJson(`/api/v1/gaps?cutoff_m=${c}${hourQuery()}${byQuery()}`),
     ]);
+    refreshAreas(my);
     if (my !== covSeq) return;
     if (cov.status === 'fulfilled') {
       coverage = cov.value;
@@ -73,6 +97,26 @@ export function setupPlanner(app) {
     }
     if (gaps.status === 'fulfilled') applyGaps(asFeatureCollection(gaps.value));
     document.body.dataset.coverage = 'ready';
+  }
+
+  // The service areas of the cutoff's travel time (walking unless e-bike is chosen).
+  async function refreshAreas(my) {
+    if (!visible.areas || !network) {
+      map.getSource('areas').setData(EMPTY);
+      return;
+    }
+    const mode = by() === 'ebike' ? 'ebike' : 'walk';
+    const minutes = Math.min(60, Math.max(0.5, cutoff() / ((KMH[mode] * 1000) / 60)));
+    document.body.dataset.areas = 'loading';
+    try {
+      const fc = await getJson(`/api/v1/service-areas?minutes=${minutes.toFixed(2)}&by=${mode}`);
+      if (my !== covSeq) return;
+      app.layers.areas = asFeatureCollection(fc);
+      map.getSource('areas').setData(app.layers.areas);
+    } catch {
+      map.getSource('areas').setData(EMPTY);
+    }
+    document.body.dataset.areas = 'ready';
   }
 
   function applyCoverage(cov) {
@@ -159,6 +203,7 @@ export function setupPlanner(app) {
     cb.addEventListener('change', () => {
       visible[cb.dataset.layer] = cb.checked;
       applyVisibility();
+      if (cb.dataset.layer === 'areas') refreshAreas(covSeq);
     });
   });
   function applyVisibility() {
@@ -184,7 +229,8 @@ export function setupPlanner(app) {
       <div class="legend-row"><span class="swatch dot" style="background:#fff;border:2px solid ${COLORS.candidate}"></span>${esc(t('legend_dataset_candidate'))}
         <span class="swatch dot" style="background:${COLORS.candidate}"></span>${esc(t('legend_candidate'))}
         <span class="swatch dot" style="background:${COLORS.chosen}"></span>${esc(t('legend_selected'))}
-        <span class="swatch" style="background:none;border:2px dashed ${COLORS.boundary}"></span>${esc(t('legend_boundary'))}</div>`;
+        <span class="swatch" style="background:none;border:2px dashed ${COLORS.boundary}"></span>${esc(t('legend_boundary'))}
+        <span class="swatch" style="background:rgba(43,140,190,.3);border:1px solid #0868ac"></span>${esc(t('layer_areas'))}</div>`;
   }
 
   // ---- candidates
@@ -227,6 +273,7 @@ export function setupPlanner(app) {
       peak_share: peak(),
     };
     if (hour() != null) payload.hour = hour();
+    if (by() !== 'straight') payload.by = by();
     try {
       const resp = await postJson('/api/v1/plan/compare', payload);
       compareRows = rowsOf(resp, ['rows', 'candidates', 'results', 'ranking', 'ranked', 'table']).map((r) => r.properties ?? r);
@@ -279,6 +326,7 @@ export function setupPlanner(app) {
     };
     // The best sites for the chosen hour (e.g. the lunch peak).
     if (hour() != null) payload.hour = hour();
+    if (by() !== 'straight') payload.by = by();
     const from = document.getElementById('select-from').value;
     if (from === 'cells') payload.cells = true;
     if (from === 'mine') {

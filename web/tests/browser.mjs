@@ -281,6 +281,30 @@ test('planner: layers, cutoff, candidates, compare and best sites (desktop)', as
   await atHour(24);
   assert.equal((await page.locator('#hour-value').textContent()).trim(), 'All day');
 
+  // Along the streets: the figures are the API's network ones, and the service
+  // areas are drawn.
+  await page.waitForFunction(() => document.body.dataset.network === 'loaded', null, { timeout: 30_000 });
+  const byWalk = async (v) => {
+    await page.locator('#by').selectOption(v);
+    await page.waitForTimeout(300);
+    await page.waitForFunction(() => document.body.dataset.coverage === 'ready', null, { timeout: 30_000 });
+    return (await page.locator('#coverage-detail').textContent()).trim();
+  };
+  const walkShown = await byWalk('walk');
+  const walkApi = await apiJson('/api/v1/coverage?cutoff_m=800&peak_share=0.1&by=walk');
+  assert.equal(walkApi.distance.network, true);
+  const straightApi = await apiJson('/api/v1/coverage?cutoff_m=800&peak_share=0.1');
+  assert.ok(walkShown.startsWith(Math.round(walkApi.covered_demand).toLocaleString('en-US')), `walk coverage shown (${walkShown})`);
+  assert.ok(walkApi.covered_demand <= straightApi.covered_demand, 'streets never cover more than straight lines');
+  await page.locator('[data-layer="areas"]').check();
+  await page.waitForFunction(() => document.body.dataset.areas === 'ready' && (window.yizhan.layers.areas?.features?.length ?? 0) > 0, null, { timeout: 30_000 });
+  await idle(page);
+  const areasDrawn = await page.evaluate(() => window.yizhan.map.queryRenderedFeatures({ layers: ['areas-fill'] }).length);
+  assert.ok(areasDrawn > 0, 'service areas drawn');
+  await shot(page, 'planner-streets.png');
+  await page.locator('[data-layer="areas"]').uncheck();
+  await byWalk('straight');
+
   // Drop two candidates and compare.
   await tapMap(page, 0.3, 0.4);
   await tapMap(page, 0.65, 0.6);
