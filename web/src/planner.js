@@ -67,6 +67,7 @@ export function setupPlanner(app) {
   const hourQuery = () => (hour() == null ? '' : `&hour=${hour()}`);
   const pad = (n) => String(n).padStart(2, '0');
   const hourText = () => (hour() == null ? t('all_day') : `${pad(hour())}:00–${pad(hour() + 1)}:00`);
+  hourOut.textContent = hourText();
   hourSl.addEventListener('input', () => {
     hourOut.textContent = hourText();
     clearTimeout(timer);
