@@ -71,7 +71,7 @@ fi
 
 # ---- Build. With cmake and libclang, yizhan-bench is built with HiGHS (the MCLP exact
 # figure is then HiGHS's; microlp's is printed next to it).
-if command -v cmake >/dev/null && ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1; then
+if [ "$ONLY_DEMAND" = 0 ] && command -v cmake >/dev/null && ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1; then
   cargo build --release -q -p yizhan-bench --features highs
 else
   say "SKIP highs: cmake or libclang-dev missing (apt-get install cmake libclang-dev); MCLP exact with microlp only"
