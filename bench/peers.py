@@ -3,6 +3,7 @@
 
     peers.py EXPORT_DIR WORK_DIR [ckdtree] [redis] [postgis] [spopt]
     peers.py --ratios LOGFILE       # ratio lines from the FIGURE lines of a run
+    peers.py --demand PINGS.csv LABEL   # movingpandas' stop detector on yizhan's pings
 
 Prints one `FIGURE <name> <value> <unit> | <note>` line per figure, like yizhan-bench.
 Redis and PostgreSQL are started here on 127.0.0.1 only, on private ports and in
@@ -280,6 +281,40 @@ def spopt_lscp_peer(export):
            f"{chosen} sites (yizhan proven: {ours})")
 
 
+# ---------------------------------------------------------------- movingpandas
+def demand_peer(pings, label):
+    """movingpandas on the pings `yizhan demand` reads: CSV -> one trajectory a rider ->
+    TrajectoryStopDetector (50 m, 5 min: yizhan's defaults) -> PointClusterer of the
+    stops (100 m cells, as yizhan's grid). Time and peak memory of this process."""
+    import resource
+    import warnings
+    from datetime import timedelta
+
+    warnings.filterwarnings("ignore")
+    import geopandas as gpd
+    import movingpandas as mpd
+    import pandas as pd
+
+    t = time.perf_counter()
+    df = pd.read_csv(pings)
+    # RFC 3339 with +08:00 -> UTC instants (movingpandas wants a naive or one-zone index).
+    df["t"] = pd.to_datetime(df["timestamp"], utc=True).dt.tz_localize(None)
+    gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs="EPSG:4326")
+    tc = mpd.TrajectoryCollection(gdf, "id", t="t")
+    t_read = time.perf_counter() - t
+    stops = mpd.TrajectoryStopDetector(tc).get_stop_points(max_diameter=50, min_duration=timedelta(minutes=5))
+    t_stops = time.perf_counter() - t - t_read
+    clusters = mpd.PointClusterer(stops.geometry.tolist(), max_distance=100.0, is_latlon=True).get_clusters()
+    total = time.perf_counter() - t
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    figure(f"peer_movingpandas_demand_{label}", total, "s",
+           f"movingpandas {mpd.__version__} on {len(df)} pings of {df['id'].nunique()} riders: read + trajectories "
+           f"{t_read:.1f} s, TrajectoryStopDetector(50 m, 5 min) {t_stops:.1f} s -> {len(stops)} stops, "
+           f"PointClusterer(100 m) -> {len(clusters)} clusters; 1 core")
+    figure(f"peer_movingpandas_demand_{label}_rss", rss_mb, "MB",
+           "peak memory (max RSS, getrusage) of the Python process above, interpreter and imports included")
+
+
 # ---------------------------------------------------------------- ratios
 def ratios(logfile):
     fig = {}
@@ -307,11 +342,21 @@ def ratios(logfile):
     ratio("lscp_cbc_vs_spopt", "lscp_exact_cbc", "peer_spopt_lscp", False)
     ratio("lscp_microlp_vs_spopt", "lscp_exact_microlp", "peer_spopt_lscp", False)
     ratio("http_nearest_vs_postgis", "http_nearest", "peer_postgis_knn5", True)
+    for label in sorted({k[len("peer_movingpandas_demand_"):] for k in fig
+                         if k.startswith("peer_movingpandas_demand_") and not k.endswith("_rss")}):
+        ratio(f"demand_{label}_vs_movingpandas", f"demand_{label}", f"peer_movingpandas_demand_{label}", False)
+        ratio(f"demand_{label}_memory_vs_movingpandas", f"demand_{label}_rss",
+              f"peer_movingpandas_demand_{label}_rss", False)
 
 
 def main():
     if sys.argv[1] == "--ratios":
         return ratios(sys.argv[2])
+    if sys.argv[1] == "--demand":
+        try:
+            return demand_peer(sys.argv[2], sys.argv[3])
+        except Exception as e:
+            return skip("movingpandas", f"{type(e).__name__}: {e}")
     export, work = sys.argv[1], sys.argv[2]
     which = sys.argv[3:] or ["ckdtree", "redis", "postgis", "spopt"]
     runs = {

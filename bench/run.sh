@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark suite of yizhan, in one command (see BENCHMARKS.md):
 #
-#   bench/run.sh [--quick] [--no-install] [--skip-peers]
+#   bench/run.sh [--quick] [--no-install] [--skip-peers] [--demand-only]
 #
 # 1. builds yizhan-bench (with HiGHS when cmake and libclang are there) and yizhan (release);
 # 2. generates the country (seed 1) and city (seed 1) datasets, as `yizhan gen` does;
@@ -10,19 +10,26 @@
 # 4. HTTP throughput of /api/v1/stations/nearest with wrk (bounded: 10 s);
 # 5. the peers on the same data: cKDTree, Redis, PostGIS, spopt (bench/peers.py);
 #    they listen on 127.0.0.1 only and are stopped at the end;
-# 6. the ratios.
+# 6. demand from GPS traces: `yizhan demand` on 10,000,000 synthetic pings (1,000 riders,
+#    10,000 pings each, 07:00 to 20:53 at 5 s; --quick: 100 riders) and on its first 1,000,000 pings (--quick:
+#    200,000), movingpandas' stop detector on that subset (bench/peers.py --demand; it
+#    does some 6,000 pings a second, so 10,000,000 would take half an hour);
+#    the pings go to $YZ_PINGS_DIR (default $YZ_WORK/pings; about 75 bytes a ping);
+#    --demand-only runs this step alone (skipping 2-5);
+# 7. the ratios.
 # Every figure is one `FIGURE` line; the whole log is kept in $YZ_WORK/run.log.
 # Not part of CI: it installs packages (apt-get, pip into a venv) and takes ~10 minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 WORK=${YZ_WORK:-/tmp/yizhan-bench}
-QUICK=""; INSTALL=1; PEERS=1
+QUICK=""; INSTALL=1; PEERS=1; ONLY_DEMAND=0
 for a in "$@"; do
   case $a in
     --quick) QUICK=--quick ;;
     --no-install) INSTALL=0 ;;
     --skip-peers) PEERS=0 ;;
+    --demand-only) ONLY_DEMAND=1 ;;
     *) echo "unknown option $a" >&2; exit 2 ;;
   esac
 done
@@ -57,11 +64,14 @@ if [ "$INSTALL" = 1 ]; then
   "$WORK/venv/bin/python" -c 'import numpy, scipy, spopt, redis, psycopg' 2>/dev/null \
     || "$WORK/venv/bin/pip" install -q numpy scipy spopt redis "psycopg[binary]" \
     || say "SKIP pip install failed"
+  "$WORK/venv/bin/python" -c 'import movingpandas' 2>/dev/null \
+    || "$WORK/venv/bin/pip" install -q movingpandas \
+    || say "SKIP pip install movingpandas failed"
 fi
 
 # ---- Build. With cmake and libclang, yizhan-bench is built with HiGHS (the MCLP exact
 # figure is then HiGHS's; microlp's is printed next to it).
-if command -v cmake >/dev/null && ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1; then
+if [ "$ONLY_DEMAND" = 0 ] && command -v cmake >/dev/null && ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1; then
   cargo build --release -q -p yizhan-bench --features highs
 else
   say "SKIP highs: cmake or libclang-dev missing (apt-get install cmake libclang-dev); MCLP exact with microlp only"
@@ -72,6 +82,7 @@ TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 BENCH=$TARGET/release/yizhan-bench
 YIZHAN=$TARGET/release/yizhan
 
+if [ "$ONLY_DEMAND" = 0 ]; then
 # ---- Data.
 [ -f "$WORK/country/stations.geojson" ] || "$BENCH" gen --scale country --seed 1 --out "$WORK/country"
 [ -f "$WORK/city/stations.geojson" ] || "$BENCH" gen --scale city --seed 1 --out "$WORK/city"
@@ -124,6 +135,24 @@ fi
 if [ "$PEERS" = 1 ]; then
   "$WORK/venv/bin/python" bench/peers.py "$WORK/export" "$WORK" | tee -a "$LOG"
 fi
+
+fi # ONLY_DEMAND
+
+# ---- Demand from GPS traces.
+PINGS_DIR=${YZ_PINGS_DIR:-$WORK/pings}
+RIDERS=1000; SUB=1000000
+if [ -n "$QUICK" ]; then RIDERS=100; SUB=200000; fi
+mkdir -p "$PINGS_DIR"
+"$BENCH" pings --riders "$RIDERS" --seed 1 --data data/anhai --out "$PINGS_DIR/pings.csv" 2>&1 | tee -a "$LOG"
+"$BENCH" demand --yizhan "$YIZHAN" --pings "$PINGS_DIR/pings.csv" --work "$WORK/demand" --label all | tee -a "$LOG"
+# The subset: the first $SUB pings (rows are written rider by rider, 10,000 each).
+head -n $((SUB + 1)) "$PINGS_DIR/pings.csv" > "$PINGS_DIR/pings-subset.csv"
+rm -f "$PINGS_DIR/pings.csv"
+"$BENCH" demand --yizhan "$YIZHAN" --pings "$PINGS_DIR/pings-subset.csv" --work "$WORK/demand" --label subset | tee -a "$LOG"
+if [ "$PEERS" = 1 ]; then
+  "$WORK/venv/bin/python" bench/peers.py --demand "$PINGS_DIR/pings-subset.csv" subset | tee -a "$LOG"
+fi
+rm -f "$PINGS_DIR/pings-subset.csv"
 
 # ---- Ratios.
 say "load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

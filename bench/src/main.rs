@@ -6,6 +6,8 @@
 //! yizhan-bench core --country /tmp/yz/country --city /tmp/yz/city --export /tmp/yz/export
 //! yizhan-bench mclp --city /tmp/yz/city --export /tmp/yz/export   # only the MCLP figures
 //! yizhan-bench lscp --city /tmp/yz/city --export /tmp/yz/export   # only the LSCP figures
+//! yizhan-bench pings --riders 1000 --per-rider 10000 --seed 1 --data data/anhai --out /tmp/yz/pings.csv
+//! yizhan-bench demand --yizhan target/release/yizhan --pings /tmp/yz/pings.csv --work /tmp/yz
 //! ```
 //!
 //! Every figure is printed as one line: `FIGURE <name> <value> <unit> | <what bounds it>`.
@@ -23,6 +25,8 @@ use yizhan_core::dataset::Dataset;
 use yizhan_core::model::AmenitySet;
 use yizhan_core::synth::{self, BulkSpec, Scale, TownInputs};
 use yizhan_core::{GeoIndex, Hit, LonLat, StationFilter};
+mod pings;
+
 use yizhan_plan::{DemandPoint, ExactSolver, Model, Problem, SiteInfo, SiteParams};
 
 fn figure(name: &str, value: f64, unit: &str, note: &str) {
@@ -740,6 +744,84 @@ fn knn_only(n: usize, quick: bool) {
     black_box(sink);
 }
 
+/// Rows of a CSV file (lines less the header); reading it also brings it into the
+/// page cache, so that the timed runs of yizhan and its peer both read from memory.
+fn csv_rows(path: &Path) -> Result<u64> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).with_context(|| path.display().to_string())?;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut lines = 0u64;
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        lines += buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+    }
+    Ok(lines.saturating_sub(1))
+}
+
+/// `yizhan demand` on a pings file as a child process: wall time and peak memory
+/// (max RSS, from GNU time's `%M`, which reads the child's rusage).
+fn demand(yizhan: &Path, pings: &Path, work: &Path, label: &str) -> Result<()> {
+    std::fs::create_dir_all(work)?;
+    let rows = csv_rows(pings)?;
+    let out = work.join(format!("demand-{label}.geojson"));
+    let timing = work.join(format!("demand-{label}.time"));
+    let gnu_time = Path::new("/usr/bin/time");
+    let mut cmd = if gnu_time.exists() {
+        let mut c = std::process::Command::new(gnu_time);
+        c.arg("-f").arg("%e %M").arg("-o").arg(&timing).arg(yizhan);
+        c
+    } else {
+        println!("SKIP demand_{label}_rss: /usr/bin/time missing (apt-get install time)");
+        std::process::Command::new(yizhan)
+    };
+    cmd.arg("demand")
+        .arg("--pings")
+        .arg(pings)
+        .arg("--out")
+        .arg(&out);
+    let t = Instant::now();
+    let res = cmd.output().context("running yizhan demand")?;
+    let wall = t.elapsed().as_secs_f64();
+    let stderr = String::from_utf8_lossy(&res.stderr);
+    if !res.status.success() {
+        bail!("yizhan demand failed: {}", stderr.trim());
+    }
+    // What it found: the counts of its JSON summary (standard output with --out), on one line.
+    let stdout = String::from_utf8_lossy(&res.stdout);
+    let summary: String = stdout
+        .split_whitespace()
+        .collect::<String>()
+        .replace(&format!(",\"out\":\"{}\"", out.display()), "");
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    figure(
+        &format!("demand_{label}"),
+        wall,
+        "s",
+        &format!(
+            "yizhan demand (release, child process) on {rows} pings ({} MB CSV), {threads} cores; {summary}",
+            std::fs::metadata(pings).map_or(0, |m| m.len()) / 1_000_000
+        ),
+    );
+    if let Ok(text) = std::fs::read_to_string(&timing) {
+        let kb: Option<f64> = text.split_whitespace().nth(1).and_then(|v| v.parse().ok());
+        if let Some(kb) = kb {
+            figure(
+                &format!("demand_{label}_rss"),
+                kb / 1024.0,
+                "MB",
+                &format!(
+                    "peak memory (max RSS, GNU time %M) of the run above: {:.0} B/ping",
+                    kb * 1024.0 / rows.max(1) as f64
+                ),
+            );
+        }
+    }
+    Ok(())
+}
+
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let get = |flag: &str| -> Option<String> {
@@ -795,6 +877,35 @@ fn main() -> Result<()> {
             knn_only(get("--n").map_or(Ok(150_000), |s| s.parse())?, quick);
             Ok(())
         }
-        _ => bail!("usage: yizhan-bench gen|core|mclp|lscp|load|knn (see bench/run.sh)"),
+        Some("pings") => {
+            let riders: usize = get("--riders").map_or(Ok(1_000), |s| s.parse())?;
+            let per_rider: i64 =
+                get("--per-rider").map_or(Ok(pings::PINGS_PER_RIDER), |s| s.parse())?;
+            let seed: u64 = get("--seed").map_or(Ok(1), |s| s.parse())?;
+            let data = PathBuf::from(get("--data").unwrap_or_else(|| "data/anhai".into()));
+            let out = PathBuf::from(get("--out").context("--out FILE")?);
+            let ds = Dataset::load_dir(&data).with_context(|| data.display().to_string())?;
+            let t = Instant::now();
+            let mut w = std::io::BufWriter::with_capacity(
+                1 << 20,
+                std::fs::File::create(&out).with_context(|| out.display().to_string())?,
+            );
+            let rows = pings::write_pings(ds.hotspots.items(), riders, per_rider, seed, &mut w)?;
+            eprintln!(
+                "wrote {rows} pings of {riders} riders to {} in {:.1} s",
+                out.display(),
+                t.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        Some("demand") => demand(
+            &PathBuf::from(get("--yizhan").context("--yizhan BIN")?),
+            &PathBuf::from(get("--pings").context("--pings FILE")?),
+            &PathBuf::from(get("--work").context("--work DIR")?),
+            &get("--label").unwrap_or_else(|| "pings".into()),
+        ),
+        _ => {
+            bail!("usage: yizhan-bench gen|core|mclp|lscp|load|knn|pings|demand (see bench/run.sh)")
+        }
     }
 }
